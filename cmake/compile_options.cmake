@@ -1,0 +1,15 @@
+# Options every Resonance target gets through `resonance_options`.
+add_library(resonance_options INTERFACE)
+target_compile_options(resonance_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow
+  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
+  -Wconversion -Wno-sign-conversion -Wnull-dereference -Wimplicit-fallthrough -Wno-missing-field-initializers)
+# include/ holds the contracts; the source root lets a component say "connectors/mqttsn/client.h".
+target_include_directories(resonance_options INTERFACE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR})
+target_compile_definitions(resonance_options INTERFACE
+  RESONANCE_VERSION="${PROJECT_VERSION}" BOOST_ASIO_NO_DEPRECATED)
+
+if(RESONANCE_SANITIZE)
+  # Applied globally so that every object, including tests and gtest's main, is instrumented.
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,70 @@
+#pragma once
+// The pipeline: runs the stages over each batch on the submitting thread (they are cheap and never
+// block), hands the batch to the store (the historian), and after the store reports it durable
+// fans it out to listeners through a bounded queue on its own thread, so a slow listener can never
+// slow the WAL flusher or a connector.
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "resonance/core/bounded_queue.h"
+#include "resonance/core/metrics.h"
+#include "resonance/pipeline/pipeline.h"
+#include "resonance/pipeline/quarantine.h"
+
+namespace resonance {
+
+struct PipelineOptions {
+  std::size_t max_in_flight_batches = 4096;  // accepted but not yet durable; beyond → RetryLater
+  std::size_t fanout_queue_batches = 4096;   // durable batches waiting for listeners
+};
+
+class IngestPipeline final : public BatchConsumer {
+ public:
+  // `store` must outlive the pipeline.
+  IngestPipeline(const PipelineOptions& options, BatchConsumer& store, MetricsRegistry& metrics);
+  ~IngestPipeline() override;
+  IngestPipeline(const IngestPipeline&) = delete;
+  IngestPipeline& operator=(const IngestPipeline&) = delete;
+
+  // Configuration, before start(): stages run in the order added; listeners see every durable batch.
+  void add_stage(std::unique_ptr<Stage> stage);
+  void add_listener(DurableListener& listener);
+  std::vector<std::string> stage_names() const;
+
+  void start();
+  // Drains the fan-out queue and joins its thread. The store must be closed first so no durable
+  // callback arrives afterwards.
+  void stop();
+
+  Admission submit(SampleBatch&& batch, DurableCallback on_durable) override;
+
+  Quarantine& quarantine() { return quarantine_; }
+  std::size_t in_flight() const { return in_flight_.load(); }
+
+ private:
+  void fanout_loop();
+
+  const PipelineOptions options_;
+  BatchConsumer& store_;
+  Quarantine quarantine_;
+  std::vector<std::unique_ptr<Stage>> stages_;  // fixed after start()
+  std::vector<DurableListener*> listeners_;     // fixed after start()
+  std::atomic<std::size_t> in_flight_{0};
+  BoundedQueue<std::shared_ptr<const SampleBatch>> fanout_queue_;
+  std::jthread fanout_thread_;
+
+  Counter& batches_in_;
+  Counter& samples_in_;
+  Counter& batches_durable_;
+  Counter& batches_failed_;
+  Counter& retry_later_;
+  Counter& rejected_;
+  Counter& fanout_dropped_;
+  Counter& listener_retry_later_;
+};
+
+}  // namespace resonance

@@ -1,0 +1,234 @@
+#include "commands.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <thread>
+
+#include "connectors/sim/sim_runner.h"
+#include "node.h"
+#include "node_config.h"
+
+namespace resonance::app {
+
+namespace {
+
+int g_exit_code = 0;
+
+bool set_log_level(const std::string& level) {
+  const auto parsed = spdlog::level::from_str(level);
+  spdlog::set_level(parsed);
+  return true;
+}
+
+// Runs a node until a stop signal (or the duration), then stops it cleanly.
+int run_node(NodeConfig config, double duration_s) {
+  set_log_level(config.log_level);
+  Node node(std::move(config));
+  if (Status s = node.start(); !s) {
+    spdlog::error("start failed: {}", s.to_string());
+    node.stop();
+    return 1;
+  }
+  const int sig = wait_for_stop(duration_s);
+  spdlog::info("{}; stopping", sig ? fmt::format("signal {} received", sig) : "duration reached");
+  node.stop();
+  return 0;
+}
+
+void register_serve(CLI::App& app) {
+  auto* cmd = app.add_subcommand("serve", "Run a node from a configuration file");
+  static std::string config_file;
+  static double duration_s = 0;
+  cmd->add_option("-c,--config", config_file, "TOML configuration (see `resonance config schema`)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--duration-s", duration_s, "Stop after this many seconds (0 = until Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([] {
+    auto config = load_config(node_schema(), config_file);
+    if (!config) {
+      std::cerr << "error: " << config.error().message() << "\n";
+      set_exit_code(2);
+      return;
+    }
+    set_exit_code(run_node(to_node_config(*config), duration_s));
+  });
+}
+
+void register_demo(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "demo", "Run a node with a simulated CNC line streaming over MQTT-SN into it, and its dashboard");
+  struct Flags {
+    int http_port = 8080;
+    int mqttsn_port = 1884;
+    std::string data_dir = "demo-data";
+    int machines = 4;
+    double duration_s = 0;
+    std::uint64_t seed = 42;
+    double sample_hz = 2.0;
+    std::string log_level = "info";
+  };
+  static Flags f;
+  cmd->add_option("--http-port", f.http_port, "HTTP port for the API and dashboard (0 = any free)")
+      ->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--mqttsn-port", f.mqttsn_port, "UDP port of the MQTT-SN gateway (0 = any free)")
+      ->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--data-dir", f.data_dir, "Where the demo node keeps its data")->capture_default_str();
+  cmd->add_option("--machines", f.machines, "Simulated CNC machines")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--sample-hz", f.sample_hz, "Samples per second per signal")
+      ->capture_default_str()->check(CLI::Range(0.1, 100.0));
+  cmd->add_option("--seed", f.seed, "Simulation seed (same seed, same machine behaviour)")->capture_default_str();
+  cmd->add_option("--duration-s", f.duration_s, "Stop after this many seconds (0 = until Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  cmd->callback([] {
+    Config config = default_config(node_schema());
+    config.set("node.name", std::string("demo-cnc-line"));
+    config.set("node.data_dir", f.data_dir);
+    config.set("log.level", f.log_level);
+    config.set("api.port", std::int64_t{f.http_port});
+    config.set("mqttsn.port", std::int64_t{f.mqttsn_port});
+    NodeConfig node_config = to_node_config(config);
+    set_log_level(node_config.log_level);
+    Node node(node_config);
+    if (Status s = node.start(); !s) {
+      spdlog::error("demo: start failed: {}", s.to_string());
+      node.stop();
+      set_exit_code(1);
+      return;
+    }
+    sim::LineOptions line;
+    line.machines = f.machines;
+    line.gateway_host = "127.0.0.1";
+    line.gateway_port = node.mqttsn_port();
+    line.seed = f.seed;
+    line.sample_hz = f.sample_hz;
+    sim::LineStats line_stats;
+    std::jthread simulator([&](std::stop_token stop) {
+      if (Status s = sim::run_line(line, stop, &line_stats); !s)
+        spdlog::error("demo: simulator stopped: {}", s.to_string());
+    });
+    std::printf("\nResonance demo: %d simulated CNC machines -> MQTT-SN udp://127.0.0.1:%u -> historian\n"
+                "Dashboard: http://127.0.0.1:%u/    (Ctrl-C to stop)\n\n",
+                f.machines, node.mqttsn_port(), node.api_port());
+    std::fflush(stdout);
+    const int sig = wait_for_stop(f.duration_s);
+    spdlog::info("demo: {}; stopping", sig ? fmt::format("signal {} received", sig) : "duration reached");
+    simulator.request_stop();
+    simulator.join();
+    node.stop();
+    set_exit_code(0);
+  });
+}
+
+void register_sim(CLI::App& app) {
+  auto* cmd = app.add_subcommand("sim", "Run simulated CNC machines against an MQTT-SN gateway");
+  struct Flags {
+    std::string gateway = "127.0.0.1:1884";
+    int machines = 1;
+    double duration_s = 0;
+    std::uint64_t seed = 42;
+    double sample_hz = 2.0;
+    std::string ack_log;
+  };
+  static Flags f;
+  cmd->add_option("--gateway", f.gateway, "HOST:PORT of the gateway")->capture_default_str();
+  cmd->add_option("--machines", f.machines, "Number of machines")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--sample-hz", f.sample_hz, "Samples per second per signal")
+      ->capture_default_str()->check(CLI::Range(0.1, 1000.0));
+  cmd->add_option("--seed", f.seed, "Simulation seed")->capture_default_str();
+  cmd->add_option("--duration-s", f.duration_s, "Stop after this many seconds (0 = until Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--ack-log", f.ack_log,
+                  "Append `path ts_ns value_bits_hex` for every sample the gateway acknowledged");
+  cmd->callback([] {
+    const auto colon = f.gateway.rfind(':');
+    int port = 0;
+    if (colon == std::string::npos || std::sscanf(f.gateway.c_str() + colon + 1, "%d", &port) != 1 ||
+        port <= 0 || port > 65535) {
+      std::cerr << "error: --gateway: expected HOST:PORT, found '" << f.gateway << "'\n";
+      set_exit_code(2);
+      return;
+    }
+    sim::LineOptions line;
+    line.machines = f.machines;
+    line.gateway_host = f.gateway.substr(0, colon);
+    line.gateway_port = static_cast<std::uint16_t>(port);
+    line.seed = f.seed;
+    line.sample_hz = f.sample_hz;
+    if (!f.ack_log.empty()) line.ack_log = f.ack_log;
+    sim::LineStats stats;
+    std::jthread runner([&](std::stop_token stop) {
+      if (Status s = sim::run_line(line, stop, &stats); !s) {
+        spdlog::error("sim: {}", s.to_string());
+        set_exit_code(1);
+      }
+    });
+    wait_for_stop(f.duration_s);
+    runner.request_stop();
+    runner.join();
+  });
+}
+
+void register_config(CLI::App& app) {
+  auto* cmd = app.add_subcommand("config", "Check configuration files and print the schema");
+  cmd->require_subcommand(1);
+  auto* check = cmd->add_subcommand("check", "Check a configuration file; print every problem with file:line:column");
+  static std::string file;
+  check->add_option("FILE", file, "TOML configuration file")->required();
+  check->callback([] {
+    auto config = load_config(node_schema(), file);
+    if (!config) {
+      std::cerr << "error: " << config.error().message() << "\n";
+      set_exit_code(2);
+      return;
+    }
+    std::cout << file << ": ok\n";
+  });
+  auto* schema = cmd->add_subcommand("schema", "Print every option with its default (TOML, or Markdown)");
+  static bool markdown = false;
+  schema->add_flag("--markdown", markdown, "Print the reference as Markdown (docs/configuration.md)");
+  schema->callback([] {
+    std::cout << (markdown ? node_schema().to_markdown() : node_schema().to_toml());
+  });
+}
+
+void register_version(CLI::App& app) {
+  auto* cmd = app.add_subcommand("version", "Print the version");
+  cmd->callback([] { std::cout << "resonance " << RESONANCE_VERSION << "\n"; });
+}
+
+}  // namespace
+
+void register_commands(CLI::App& app) {
+  register_serve(app);
+  register_demo(app);
+  register_sim(app);
+  register_config(app);
+  register_version(app);
+}
+
+int exit_code() { return g_exit_code; }
+void set_exit_code(int code) { g_exit_code = code; }
+
+int wait_for_stop(double duration_s) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(duration_s);
+  while (true) {
+    timespec timeout{0, 200'000'000};
+    const int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
+    if (sig > 0) return sig;
+    if (duration_s > 0 && std::chrono::steady_clock::now() >= deadline) return 0;
+  }
+}
+
+}  // namespace resonance::app

@@ -1,0 +1,90 @@
+#include "node.h"
+
+#include <spdlog/spdlog.h>
+
+#include "connectors/mqttsn/gateway.h"
+#include "resonance/api/api_server.h"
+#include "resonance/historian/historian.h"
+#include "resonance/pipeline/ingest_pipeline.h"
+#include "resonance/pipeline/stages.h"
+
+namespace resonance::app {
+
+Node::Node(NodeConfig config) : config_(std::move(config)) {}
+
+Node::~Node() { stop(); }
+
+Status Node::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec)
+    return Status(StatusCode::kIoError, fmt::format("node.data_dir '{}': cannot create: {}",
+                                                    config_.data_dir.string(), ec.message()));
+  auto catalog = SeriesCatalog::open(config_.data_dir / "catalog.sqlite");
+  if (!catalog) return catalog.error();
+  catalog_ = std::move(*catalog);
+
+  HistorianOptions hopts;
+  hopts.dir = config_.data_dir / "historian";
+  hopts.durability = config_.historian_durability == "none" ? Durability::kNone : Durability::kSync;
+  hopts.group_commit_bytes = static_cast<std::size_t>(config_.group_commit_bytes);
+  hopts.group_commit_interval_us = config_.group_commit_interval_us;
+  hopts.max_pending_bytes = static_cast<std::size_t>(config_.max_pending_bytes);
+  hopts.max_head_samples = static_cast<std::size_t>(config_.max_head_samples);
+  auto historian = open_historian(hopts);
+  if (!historian) return historian.error();
+  historian_ = std::move(*historian);
+  const HistorianStats hs = historian_->stats();
+  spdlog::info("historian: {} recovered {} records ({} samples) in {} series; {} bytes truncated",
+               hopts.dir.string(), hs.recovered_records, hs.recovered_samples, hs.series,
+               hs.recovery_truncated_bytes);
+  metrics_.gauge_fn("resonance_historian_head_samples", "Samples held in the in-memory head",
+                    [h = historian_.get()] { return static_cast<double>(h->stats().head_samples); });
+  metrics_.gauge_fn("resonance_historian_group_commits", "Group commits (fdatasync) since start",
+                    [h = historian_.get()] { return static_cast<double>(h->stats().group_commits); });
+
+  PipelineOptions popts;
+  popts.max_in_flight_batches = static_cast<std::size_t>(config_.max_in_flight_batches);
+  pipeline_ = std::make_unique<IngestPipeline>(popts, *historian_, metrics_);
+  pipeline_->add_stage(make_validation_stage({}, *catalog_, pipeline_->quarantine(), metrics_));
+  pipeline_->add_stage(make_governance_stage(metrics_));
+  pipeline_->start();
+
+  if (config_.api_enabled) {
+    api::ApiOptions aopts;
+    aopts.bind_address = config_.api_bind;
+    aopts.port = config_.api_port;
+    aopts.node_name = config_.node_name;
+    api_ = std::make_unique<api::ApiServer>(aopts, *catalog_, *historian_, metrics_);
+    if (Status s = api_->start(); !s) return s;
+    spdlog::info("api: listening on http://{}:{}/", config_.api_bind, api_->bound_port());
+  }
+  if (config_.mqttsn_enabled) {
+    mqttsn::GatewayOptions gopts;
+    gopts.bind_address = config_.mqttsn_bind;
+    gopts.port = config_.mqttsn_port;
+    gopts.max_clients = static_cast<std::size_t>(config_.mqttsn_max_clients);
+    gopts.gateway_id = static_cast<std::uint8_t>(config_.mqttsn_gateway_id);
+    gateway_ = std::make_unique<mqttsn::Gateway>(gopts, *pipeline_, *catalog_, metrics_);
+    if (Status s = gateway_->start(); !s) return s;
+    spdlog::info("mqttsn: gateway listening on udp://{}:{}", config_.mqttsn_bind, gateway_->bound_port());
+  }
+  started_ = true;
+  return Status::ok();
+}
+
+void Node::stop() {
+  // Order matters: stop intake, make everything accepted durable (firing the last PUBACKs is
+  // pointless once the gateway is gone, but the data must be synced), then stop readers.
+  if (gateway_) gateway_->stop();
+  if (historian_) historian_->close();
+  if (pipeline_) pipeline_->stop();
+  if (api_) api_->stop();
+  if (started_) spdlog::info("node '{}' stopped", config_.node_name);
+  started_ = false;
+}
+
+std::uint16_t Node::mqttsn_port() const { return gateway_ ? gateway_->bound_port() : 0; }
+std::uint16_t Node::api_port() const { return api_ ? api_->bound_port() : 0; }
+
+}  // namespace resonance::app

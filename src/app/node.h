@@ -1,0 +1,53 @@
+#pragma once
+// The composition root of a running node: it alone knows every component, builds them from the
+// configuration in dependency order, and stops them in reverse.
+//
+//   mqttsn gateway ─► pipeline (validation, governance) ─► historian ─► fan-out
+//                                                            ▲
+//                                  HTTP API / dashboard ─────┘ (reads)
+
+#include <memory>
+
+#include "node_config.h"
+#include "resonance/core/catalog.h"
+#include "resonance/core/metrics.h"
+#include "resonance/core/status.h"
+
+namespace resonance {
+class Historian;
+class IngestPipeline;
+class Connector;
+namespace api { class ApiServer; }
+namespace mqttsn { class Gateway; }
+}  // namespace resonance
+
+namespace resonance::app {
+
+class Node {
+ public:
+  explicit Node(NodeConfig config);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Opens the store (recovering it), then starts the pipeline, the API and the connectors.
+  Status start();
+  // Stops the connectors first (no new data), then syncs and closes the store, then the API.
+  void stop();
+
+  std::uint16_t mqttsn_port() const;
+  std::uint16_t api_port() const;
+  MetricsRegistry& metrics() { return metrics_; }
+
+ private:
+  NodeConfig config_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<SeriesCatalog> catalog_;
+  std::unique_ptr<Historian> historian_;
+  std::unique_ptr<IngestPipeline> pipeline_;
+  std::unique_ptr<mqttsn::Gateway> gateway_;
+  std::unique_ptr<api::ApiServer> api_;
+  bool started_ = false;
+};
+
+}  // namespace resonance::app

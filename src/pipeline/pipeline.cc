@@ -1,0 +1,115 @@
+#include "resonance/pipeline/ingest_pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+namespace resonance {
+
+std::string_view to_string(Admission admission) {
+  switch (admission) {
+    case Admission::kAccepted: return "accepted";
+    case Admission::kRetryLater: return "retry_later";
+    case Admission::kRejected: return "rejected";
+  }
+  return "unknown";
+}
+
+IngestPipeline::IngestPipeline(const PipelineOptions& options, BatchConsumer& store,
+                               MetricsRegistry& metrics)
+    : options_(options),
+      store_(store),
+      quarantine_(metrics, 1024),
+      fanout_queue_(options.fanout_queue_batches),
+      batches_in_(metrics.counter("resonance_pipeline_batches_total", "Batches submitted to the pipeline")),
+      samples_in_(metrics.counter("resonance_pipeline_samples_total", "Samples submitted to the pipeline")),
+      batches_durable_(metrics.counter("resonance_pipeline_batches_durable_total",
+                                       "Batches the store reported durable")),
+      batches_failed_(metrics.counter("resonance_pipeline_batches_failed_total",
+                                      "Accepted batches the store failed to make durable")),
+      retry_later_(metrics.counter("resonance_pipeline_retry_later_total",
+                                   "Submissions answered RetryLater (backpressure)")),
+      rejected_(metrics.counter("resonance_pipeline_rejected_total",
+                                "Submissions rejected whole (all samples quarantined or store refused)")),
+      fanout_dropped_(metrics.counter("resonance_pipeline_fanout_dropped_total",
+                                      "Durable batches not fanned out because the queue was full")),
+      listener_retry_later_(metrics.counter("resonance_pipeline_listener_retry_later_total",
+                                            "Durable batches a listener could not take")) {
+  metrics.gauge_fn("resonance_pipeline_in_flight_batches",
+                   "Batches accepted and not yet durable", [this] { return static_cast<double>(in_flight_.load()); });
+}
+
+IngestPipeline::~IngestPipeline() { stop(); }
+
+void IngestPipeline::add_stage(std::unique_ptr<Stage> stage) { stages_.push_back(std::move(stage)); }
+void IngestPipeline::add_listener(DurableListener& listener) { listeners_.push_back(&listener); }
+
+std::vector<std::string> IngestPipeline::stage_names() const {
+  std::vector<std::string> names;
+  for (const auto& s : stages_) names.emplace_back(s->name());
+  return names;
+}
+
+void IngestPipeline::start() {
+  if (listeners_.empty() || fanout_thread_.joinable()) return;
+  fanout_thread_ = std::jthread([this] { fanout_loop(); });
+}
+
+void IngestPipeline::stop() {
+  fanout_queue_.close();
+  if (fanout_thread_.joinable()) fanout_thread_.join();
+}
+
+Admission IngestPipeline::submit(SampleBatch&& batch, DurableCallback on_durable) {
+  batches_in_.inc();
+  samples_in_.inc(batch.samples.size());
+  if (in_flight_.load(std::memory_order_relaxed) >= options_.max_in_flight_batches) {
+    retry_later_.inc();
+    return Admission::kRetryLater;
+  }
+  for (const auto& stage : stages_) {
+    if (Status s = stage->process(batch); !s) {
+      // A stage failing as a whole (not per sample) is surprising: log and count, refuse the batch.
+      spdlog::warn("pipeline: stage '{}' refused a batch from {}/{}: {}", stage->name(),
+                   batch.provenance.connector, batch.provenance.client_id, s.to_string());
+      rejected_.inc();
+      return Admission::kRejected;
+    }
+  }
+  if (batch.samples.empty()) {  // every sample went to the quarantine
+    rejected_.inc();
+    return Admission::kRejected;
+  }
+  // Listeners need the batch after the store has consumed it: keep a shared copy only then.
+  std::shared_ptr<const SampleBatch> for_fanout;
+  if (!listeners_.empty()) for_fanout = std::make_shared<const SampleBatch>(batch);
+  in_flight_.fetch_add(1);
+  const Admission admission = store_.submit(
+      std::move(batch), [this, for_fanout, cb = std::move(on_durable)](const Status& status) mutable {
+        in_flight_.fetch_sub(1);
+        if (status.is_ok()) {
+          batches_durable_.inc();
+          if (for_fanout) {
+            auto copy = for_fanout;
+            if (!fanout_queue_.try_push(std::move(copy))) fanout_dropped_.inc();
+          }
+        } else {
+          batches_failed_.inc();
+        }
+        if (cb) cb(status);
+      });
+  if (admission != Admission::kAccepted) {
+    in_flight_.fetch_sub(1);
+    (admission == Admission::kRetryLater ? retry_later_ : rejected_).inc();
+  }
+  return admission;
+}
+
+void IngestPipeline::fanout_loop() {
+  while (!fanout_queue_.closed()) {
+    auto batch = fanout_queue_.pop(std::chrono::milliseconds(200));
+    if (!batch) continue;
+    for (DurableListener* listener : listeners_)
+      if (listener->on_durable(**batch) != Admission::kAccepted) listener_retry_later_.inc();
+  }
+}
+
+}  // namespace resonance
