@@ -13,3 +13,10 @@ if(RESONANCE_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+if(RESONANCE_FUZZ)
+  # libFuzzer needs clang. libstdc++ 12 only offers std::expected when __cpp_concepts >= 202002;
+  # clang 16 implements what that guards (P0848, conditionally trivial special members) but still
+  # reports 201907, so we state it. Checked: clang++-16 with libstdc++ 12 on Debian 12.
+  add_compile_options(-Wno-builtin-macro-redefined -U__cpp_concepts -D__cpp_concepts=202002L)
+endif()

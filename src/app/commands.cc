@@ -72,6 +72,7 @@ void register_demo(CLI::App& app) {
     double duration_s = 0;
     std::uint64_t seed = 42;
     double sample_hz = 2.0;
+    double time_scale = 10.0;
     std::string log_level = "info";
   };
   static Flags f;
@@ -84,6 +85,9 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--sample-hz", f.sample_hz, "Samples per second per signal")
       ->capture_default_str()->check(CLI::Range(0.1, 100.0));
   cmd->add_option("--seed", f.seed, "Simulation seed (same seed, same machine behaviour)")->capture_default_str();
+  cmd->add_option("--time-scale", f.time_scale,
+                  "Simulated seconds per wall-clock second (tool wear and jobs move visibly at 10)")
+      ->capture_default_str()->check(CLI::Range(0.01, 3600.0));
   cmd->add_option("--duration-s", f.duration_s, "Stop after this many seconds (0 = until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
@@ -105,10 +109,11 @@ void register_demo(CLI::App& app) {
     }
     sim::LineOptions line;
     line.machines = f.machines;
-    line.gateway_host = "127.0.0.1";
-    line.gateway_port = node.mqttsn_port();
-    line.seed = f.seed;
-    line.sample_hz = f.sample_hz;
+    line.device.gateway_host = "127.0.0.1";
+    line.device.gateway_port = node.mqttsn_port();
+    line.device.seed = f.seed;
+    line.device.sample_hz = f.sample_hz;
+    line.device.time_scale = f.time_scale;
     sim::LineStats line_stats;
     std::jthread simulator([&](std::stop_token stop) {
       if (Status s = sim::run_line(line, stop, &line_stats); !s)
@@ -135,6 +140,7 @@ void register_sim(CLI::App& app) {
     double duration_s = 0;
     std::uint64_t seed = 42;
     double sample_hz = 2.0;
+    double time_scale = 1.0;
     std::string ack_log;
   };
   static Flags f;
@@ -143,6 +149,8 @@ void register_sim(CLI::App& app) {
   cmd->add_option("--sample-hz", f.sample_hz, "Samples per second per signal")
       ->capture_default_str()->check(CLI::Range(0.1, 1000.0));
   cmd->add_option("--seed", f.seed, "Simulation seed")->capture_default_str();
+  cmd->add_option("--time-scale", f.time_scale, "Simulated seconds per wall-clock second")
+      ->capture_default_str()->check(CLI::Range(0.01, 3600.0));
   cmd->add_option("--duration-s", f.duration_s, "Stop after this many seconds (0 = until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--ack-log", f.ack_log,
@@ -158,11 +166,12 @@ void register_sim(CLI::App& app) {
     }
     sim::LineOptions line;
     line.machines = f.machines;
-    line.gateway_host = f.gateway.substr(0, colon);
-    line.gateway_port = static_cast<std::uint16_t>(port);
-    line.seed = f.seed;
-    line.sample_hz = f.sample_hz;
-    if (!f.ack_log.empty()) line.ack_log = f.ack_log;
+    line.device.gateway_host = f.gateway.substr(0, colon);
+    line.device.gateway_port = static_cast<std::uint16_t>(port);
+    line.device.seed = f.seed;
+    line.device.sample_hz = f.sample_hz;
+    line.device.time_scale = f.time_scale;
+    if (!f.ack_log.empty()) line.device.ack_log = f.ack_log;
     sim::LineStats stats;
     std::jthread runner([&](std::stop_token stop) {
       if (Status s = sim::run_line(line, stop, &stats); !s) {

@@ -1,0 +1,100 @@
+#pragma once
+// The HTTP API without sockets: a request line in, a complete response out. ApiServer feeds it
+// from Boost.Beast; unit tests call it directly. Routes and error format: docs/api.md.
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "resonance/core/catalog.h"
+#include "resonance/core/metrics.h"
+#include "resonance/core/time.h"
+#include "resonance/historian/historian.h"
+
+namespace resonance::api {
+
+struct Response {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  // Extra headers beyond Content-Type/Content-Length (Cache-Control, Allow, ...).
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  std::string_view header(std::string_view name) const;  // "" when absent
+};
+
+// A file served under "/" or "/assets/<name>". Bytes are static (embedded at build time).
+struct StaticAsset {
+  std::string_view name;          // "index.html", "app.js", ...
+  std::string_view content_type;  // "text/javascript; charset=utf-8"
+  std::string_view bytes;
+};
+
+// The dashboard files compiled into the binary (generated from web/ by CMake).
+std::span<const StaticAsset> embedded_assets();
+
+struct RouterOptions {
+  std::size_t max_points = 100'000;  // hard cap on points in one /query answer
+  std::string node_name = "resonance";
+  std::span<const StaticAsset> assets = embedded_assets();
+  std::function<TimestampNs()> clock = unix_now_ns;  // "now" for query defaults; tests pin it
+};
+
+// Counters the API registers in the node's MetricsRegistry; shared with the socket layer so
+// responses it makes itself (malformed HTTP, limits) land in the same series. Thread-safe.
+class ApiMetrics {
+ public:
+  // Reasons a request is refused; each is a label value of resonance_api_bad_requests_total.
+  static constexpr std::array<std::string_view, 7> kReasons = {
+      "invalid_argument", "not_found",        "method_not_allowed", "malformed_http",
+      "header_too_large", "body_too_large",   "other"};
+
+  explicit ApiMetrics(MetricsRegistry& registry);
+  // Counts one response by status class; a 4xx also by `reason` (one of kReasons).
+  void count_response(int status, std::string_view reason = "");
+  void connection_opened();
+  void connection_closed();
+  void connection_rejected();
+  std::int64_t open_connections() const { return open_count_.load(std::memory_order_relaxed); }
+
+ private:
+  std::array<Counter*, 6> by_class_{};  // index status / 100; [0] unused
+  std::array<Counter*, kReasons.size()> by_reason_{};
+  Counter& accepted_;
+  Counter& rejected_;
+  Gauge& open_;
+  std::atomic<std::int64_t> open_count_{0};
+};
+
+// Thread-safe: handle() is const and touches only thread-safe collaborators and atomic counters.
+// The catalog, historian and registry must outlive the router.
+class Router {
+ public:
+  Router(RouterOptions options, const SeriesCatalog& catalog, const Historian& historian,
+         MetricsRegistry& metrics);
+
+  // method: "GET", "HEAD", ...; target: the request-target as sent ("/api/v1/query?series=1").
+  // Never throws: an unexpected exception becomes a counted 500.
+  Response handle(std::string_view method, std::string_view target) const;
+
+  ApiMetrics& metrics() const { return metrics_; }
+
+ private:
+  Response route(std::string_view method, std::string_view target) const;
+
+  RouterOptions options_;
+  const SeriesCatalog& catalog_;
+  const Historian& historian_;
+  MetricsRegistry& registry_;
+  mutable ApiMetrics metrics_;
+  MonoTime started_;
+};
+
+}  // namespace resonance::api

@@ -1,0 +1,26 @@
+#pragma once
+// The data endpoints behind Router (one function per route). Each returns a complete Response,
+// errors included, and never throws on bad input.
+
+#include <string_view>
+
+#include "api/http_target.h"
+#include "resonance/api/router.h"
+
+namespace resonance::api {
+
+struct RouteContext {
+  const RouterOptions& options;
+  const SeriesCatalog& catalog;
+  const Historian& historian;
+  MetricsRegistry& registry;
+  MonoTime started;
+};
+
+Response handle_health(const RouteContext& ctx);
+Response handle_series_list(const RouteContext& ctx);
+// `id_segment` is the {id} path segment of /api/v1/series/{id}/latest, not yet validated.
+Response handle_series_latest(const RouteContext& ctx, std::string_view id_segment);
+Response handle_query(const RouteContext& ctx, const ParsedTarget& target);
+
+}  // namespace resonance::api

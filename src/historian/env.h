@@ -1,0 +1,51 @@
+#pragma once
+// The file-system operations the historian needs, behind an interface so tests can substitute a
+// fault-injecting implementation (drop unsynced data, fail fsync, fill the disk, flip bits) in the
+// manner of LevelDB's Env and RocksDB's FaultInjectionTestFS. Every method reports failure as a
+// Status carrying the path and errno text; none throws.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "resonance/core/status.h"
+
+namespace resonance::historian {
+
+// A file opened for appending. Not thread-safe: one owner (the WAL flusher) at a time.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Appends all of `data` (short writes and EINTR are retried inside) or fails.
+  virtual Status append(std::span<const std::uint8_t> data) = 0;
+  // fdatasync: on success every byte appended so far survives power loss. After a failure the
+  // file's durable state is unknown (the kernel may have dropped the dirty pages): callers must not
+  // retry and must not trust earlier appends that were not covered by a successful sync.
+  virtual Status sync() = 0;
+  virtual std::uint64_t size() const = 0;  // bytes in the file, including unsynced appends
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  // Opens `path` for appending at its current end, creating it (empty) if missing.
+  virtual Result<std::unique_ptr<WritableFile>> open_appendable(const std::filesystem::path& path) = 0;
+  virtual Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) = 0;
+  virtual Result<std::uint64_t> file_size(const std::filesystem::path& path) = 0;
+  // Cuts `path` to `size` bytes and syncs it, so the cut survives a crash before the next append.
+  virtual Status truncate(const std::filesystem::path& path, std::uint64_t size) = 0;
+  // Names (not paths) of the regular files in `dir`, unordered.
+  virtual Result<std::vector<std::string>> list_dir(const std::filesystem::path& dir) = 0;
+  virtual Status remove(const std::filesystem::path& path) = 0;
+  virtual Status create_dirs(const std::filesystem::path& dir) = 0;
+  // fsyncs a directory so that files created or removed in it stay created or removed.
+  virtual Status sync_dir(const std::filesystem::path& dir) = 0;
+};
+
+// The process-wide POSIX implementation; lives for the whole program.
+Env& posix_env();
+
+}  // namespace resonance::historian

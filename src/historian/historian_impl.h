@@ -1,0 +1,82 @@
+#pragma once
+// The historian engine: group-committed WAL in front of the in-memory head.
+//
+// Threads: any number of submitters and readers, plus one flusher. A batch goes
+//   submit() -> encoded into `filling_` (under mu_) -> flusher swaps `filling_` out, writes and
+//   syncs it without mu_ while new batches fill the other buffer -> head insert -> callbacks.
+// Lock order: mu_ before Head's lock (submit reads the head size, which is an atomic anyway);
+// never the reverse. Callbacks run on the flusher with no lock held, so they may call submit().
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "historian/env.h"
+#include "historian/head.h"
+#include "historian/wal_writer.h"
+#include "resonance/core/time.h"
+#include "resonance/historian/historian.h"
+
+namespace resonance::historian {
+
+// Like resonance::open_historian, with the file system injected (tests pass a fault-injecting Env).
+// `env` must outlive the historian.
+Result<std::unique_ptr<Historian>> open_historian(const HistorianOptions& options, Env& env);
+
+class HistorianImpl final : public Historian {
+ public:
+  static Result<std::unique_ptr<HistorianImpl>> open(const HistorianOptions& options, Env& env);
+  ~HistorianImpl() override;
+  HistorianImpl(const HistorianImpl&) = delete;
+  HistorianImpl& operator=(const HistorianImpl&) = delete;
+
+  Admission submit(SampleBatch&& batch, DurableCallback on_durable) override;
+  std::optional<Sample> latest(SeriesId series) const override;
+  std::vector<Sample> range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
+                            std::size_t limit) const override;
+  HistorianStats stats() const override;
+  // Must not be called from a DurableCallback (the flusher cannot join itself); if it is, it only
+  // marks the store closing and the destructor finishes the job.
+  void close() override;
+
+ private:
+  struct PendingBatch {
+    SampleBatch batch;  // kept for the head insert after the sync
+    DurableCallback on_durable;
+  };
+  // One group commit: the encoded records and what to do once they are durable.
+  struct CommitBuffer {
+    std::vector<std::uint8_t> bytes;
+    std::vector<std::uint32_t> record_sizes;
+    std::vector<PendingBatch> batches;
+    std::size_t samples = 0;
+    MonoTime oldest{};  // when the first record went in
+    bool empty() const { return batches.empty(); }
+    void clear();       // keeps capacity: the two buffers are reused for the store's lifetime
+  };
+
+  explicit HistorianImpl(const HistorianOptions& options);
+  void flusher_loop();
+
+  const HistorianOptions options_;
+  Head head_;                        // has its own lock; written by the flusher only
+  std::unique_ptr<WalWriter> wal_;   // flusher thread only (recovery runs before it starts)
+
+  mutable std::mutex mu_;
+  std::condition_variable flusher_cv_;        // signalled on first record, size threshold, close
+  CommitBuffer filling_;                      // guarded by mu_
+  std::size_t inflight_bytes_ = 0;            // guarded by mu_: the buffer being written
+  std::size_t inflight_samples_ = 0;          // guarded by mu_
+  std::uint64_t next_sequence_ = 1;           // guarded by mu_
+  Status failure_;                            // guarded by mu_: not ok = read-only for good
+  bool closing_ = false;                      // guarded by mu_
+  HistorianStats counters_;                   // guarded by mu_ (head gauges come from head_)
+
+  std::mutex close_mu_;  // serialises close() callers
+  std::thread flusher_;
+};
+
+}  // namespace resonance::historian

@@ -1,0 +1,61 @@
+#include "historian/wal_writer.h"
+
+#include <charconv>
+
+#include <fmt/core.h>
+
+namespace resonance::historian {
+
+std::string segment_file_name(std::uint32_t number) { return fmt::format("{:08}.wal", number); }
+
+std::optional<std::uint32_t> parse_segment_file_name(std::string_view name) {
+  constexpr std::string_view kSuffix = ".wal";
+  if (name.size() != 8 + kSuffix.size() || !name.ends_with(kSuffix)) return std::nullopt;
+  std::uint32_t number = 0;
+  const char* end = name.data() + 8;
+  const auto [ptr, ec] = std::from_chars(name.data(), end, number);
+  if (ec != std::errc() || ptr != end || number == 0) return std::nullopt;
+  return number;
+}
+
+Result<std::unique_ptr<WalWriter>> WalWriter::open(Env& env, std::filesystem::path wal_dir,
+                                                   std::optional<std::uint32_t> last_segment,
+                                                   std::uint64_t segment_bytes, Durability durability) {
+  std::unique_ptr<WalWriter> writer(new WalWriter(env, std::move(wal_dir), segment_bytes, durability));
+  if (Status s = writer->open_segment(last_segment.value_or(1)); !s) return error(std::move(s));
+  return writer;
+}
+
+Status WalWriter::open_segment(std::uint32_t number) {
+  auto file = env_.open_appendable(wal_dir_ / segment_file_name(number));
+  if (!file) return file.error();
+  // The new file's directory entry must be durable before records in it are acknowledged.
+  if (durability_ == Durability::kSync)
+    if (Status s = env_.sync_dir(wal_dir_); !s) return s;
+  file_ = std::move(*file);
+  segment_number_ = number;
+  return Status::ok();
+}
+
+Status WalWriter::write(std::span<const std::uint8_t> bytes, std::span<const std::uint32_t> record_sizes) {
+  std::size_t begin = 0;  // start of the run of records not yet written
+  std::size_t end = 0;
+  for (const std::uint32_t size : record_sizes) {
+    const std::uint64_t in_segment = file_->size() + (end - begin);
+    if (in_segment > 0 && in_segment + size > segment_bytes_) {
+      if (Status s = file_->append(bytes.subspan(begin, end - begin)); !s) return s;
+      // Sync the old segment before the new one receives anything: recovery stops at the first
+      // gap, so later durable records would be useless behind an undurable earlier one.
+      if (durability_ == Durability::kSync)
+        if (Status s = file_->sync(); !s) return s;
+      if (Status s = open_segment(segment_number_ + 1); !s) return s;
+      begin = end;
+    }
+    end += size;
+  }
+  if (Status s = file_->append(bytes.subspan(begin, end - begin)); !s) return s;
+  if (durability_ == Durability::kSync) return file_->sync();
+  return Status::ok();
+}
+
+}  // namespace resonance::historian

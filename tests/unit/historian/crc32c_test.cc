@@ -1,0 +1,34 @@
+#include "historian/crc32c.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+namespace resonance::historian {
+namespace {
+
+std::span<const std::uint8_t> bytes_of(const char* s) {
+  return {reinterpret_cast<const std::uint8_t*>(s), std::strlen(s)};
+}
+
+TEST(HistorianCrc32c, MatchesPublishedCheckValues) {
+  EXPECT_EQ(crc32c(bytes_of("123456789")), 0xE3069283u);  // RFC 3720 B.4 / CRC catalogue
+  EXPECT_EQ(crc32c({}), 0u);
+  std::vector<std::uint8_t> zeros(32, 0), ones(32, 0xFF);
+  EXPECT_EQ(crc32c(zeros), 0x8A9136AAu);  // RFC 3720 B.4
+  EXPECT_EQ(crc32c(ones), 0x62A8AB43u);
+}
+
+TEST(HistorianCrc32c, ExtendEqualsOneShotAtEverySplit) {
+  std::vector<std::uint8_t> data(100);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 37 + 11);
+  const std::uint32_t whole = crc32c(data);
+  for (std::size_t split = 0; split <= data.size(); ++split) {
+    const std::span<const std::uint8_t> all(data);
+    EXPECT_EQ(crc32c_extend(crc32c(all.first(split)), all.subspan(split)), whole) << split;
+  }
+}
+
+}  // namespace
+}  // namespace resonance::historian

@@ -1,0 +1,72 @@
+#include "historian/head.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+namespace resonance::historian {
+namespace {
+
+Sample s(SeriesId id, TimestampNs ts, double v, std::uint32_t q = 0) { return Sample{id, ts, v, Quality{q}}; }
+
+std::vector<TimestampNs> timestamps(const std::vector<Sample>& v) {
+  std::vector<TimestampNs> out;
+  for (const auto& x : v) out.push_back(x.ts_ns);
+  return out;
+}
+
+TEST(HistorianHead, OutOfOrderInsertsAreKeptSorted) {
+  Head head;
+  const std::vector<Sample> batch = {s(1, 50, 5), s(1, 10, 1), s(1, 30, 3), s(1, 60, 6), s(1, 20, 2)};
+  EXPECT_EQ(head.insert(batch), 5u);
+  EXPECT_EQ(timestamps(head.range(1, 0, 100, 100)), (std::vector<TimestampNs>{10, 20, 30, 50, 60}));
+  EXPECT_EQ(head.latest(1)->ts_ns, 60);
+  EXPECT_EQ(head.sample_count(), 5u);
+  EXPECT_EQ(head.series_count(), 1u);
+}
+
+TEST(HistorianHead, SameTimestampReplacesLastWriteWins) {
+  Head head;
+  const std::vector<Sample> first = {s(1, 10, 1.0), s(1, 20, 2.0)};
+  const std::vector<Sample> again = {s(1, 10, 1.5, Quality::kUncertain), s(1, 20, 2.0)};
+  head.insert(first);
+  EXPECT_EQ(head.insert(again), 0u);  // a retransmission stores nothing new
+  EXPECT_EQ(head.sample_count(), 2u);
+  const auto r = head.range(1, 0, 100, 10);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0], s(1, 10, 1.5, Quality::kUncertain));
+  // Within one batch the later sample wins too.
+  const std::vector<Sample> dup = {s(1, 30, 3.0), s(1, 30, 3.5)};
+  EXPECT_EQ(head.insert(dup), 1u);
+  EXPECT_EQ(head.latest(1)->value, 3.5);
+}
+
+TEST(HistorianHead, RangeIsHalfOpenAndLimited) {
+  Head head;
+  std::vector<Sample> batch;
+  for (TimestampNs t = 0; t < 10; ++t) batch.push_back(s(3, t * 10, static_cast<double>(t)));
+  head.insert(batch);
+  EXPECT_EQ(timestamps(head.range(3, 20, 50, 100)), (std::vector<TimestampNs>{20, 30, 40}));  // 50 excluded
+  EXPECT_EQ(timestamps(head.range(3, 15, 51, 100)), (std::vector<TimestampNs>{20, 30, 40, 50}));
+  EXPECT_EQ(timestamps(head.range(3, 0, 100, 2)), (std::vector<TimestampNs>{0, 10}));  // earliest first
+  EXPECT_TRUE(head.range(3, 0, 100, 0).empty());
+  EXPECT_TRUE(head.range(3, 50, 50, 10).empty());
+  EXPECT_TRUE(head.range(3, 60, 20, 10).empty());
+  EXPECT_TRUE(head.range(4, 0, 100, 10).empty());
+  EXPECT_EQ(head.range(3, std::numeric_limits<TimestampNs>::min(), std::numeric_limits<TimestampNs>::max(),
+                       1000).size(), 10u);
+  EXPECT_FALSE(head.latest(4).has_value());
+}
+
+TEST(HistorianHead, SeriesAreIndependent) {
+  Head head;
+  const std::vector<Sample> batch = {s(1, 10, 1), s(2, 10, 2), s(1, 20, 3), s(2, 5, 4)};
+  head.insert(batch);
+  EXPECT_EQ(head.series_count(), 2u);
+  EXPECT_EQ(head.latest(1)->value, 3);
+  EXPECT_EQ(head.latest(2)->value, 2);
+  EXPECT_EQ(timestamps(head.range(2, 0, 100, 10)), (std::vector<TimestampNs>{5, 10}));
+}
+
+}  // namespace
+}  // namespace resonance::historian
