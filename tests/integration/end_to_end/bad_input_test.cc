@@ -83,6 +83,8 @@ TEST(BadInput, MalformedDatagramsAreCountedAndHarmless) {
 TEST(BadInput, BadQueriesGetClear4xxErrors) {
   NodeProcess node("bad_queries");
   ASSERT_NO_FATAL_FAILURE(node.start());
+  // Some data first, so that series 1 exists and the errors below are about the parameters.
+  ASSERT_TRUE(node.simulator(1, 1.0, 5.0, node.dir() / "acks.log")->wait_for(std::chrono::seconds(60)));
   struct Case {
     std::string target;
     int status;
