@@ -20,6 +20,9 @@ Status Node::start() {
   if (ec)
     return Status(StatusCode::kIoError, fmt::format("node.data_dir '{}': cannot create: {}",
                                                     config_.data_dir.string(), ec.message()));
+  auto lock = DirLock::acquire(config_.data_dir);
+  if (!lock) return lock.error();
+  lock_.emplace(std::move(*lock));
   auto catalog = SeriesCatalog::open(config_.data_dir / "catalog.sqlite");
   if (!catalog) return catalog.error();
   catalog_ = std::move(*catalog);
@@ -74,12 +77,12 @@ Status Node::start() {
 }
 
 void Node::stop() {
-  // Order matters: stop intake, make everything accepted durable (firing the last PUBACKs is
-  // pointless once the gateway is gone, but the data must be synced), then stop readers.
+  // Order matters: stop intake and readers, then make everything accepted durable (firing the
+  // last PUBACKs is pointless once the gateway is gone, but the data must be synced).
   if (gateway_) gateway_->stop();
+  if (api_) api_->stop();
   if (historian_) historian_->close();
   if (pipeline_) pipeline_->stop();
-  if (api_) api_->stop();
   if (started_) spdlog::info("node '{}' stopped", config_.node_name);
   started_ = false;
 }

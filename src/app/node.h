@@ -7,9 +7,11 @@
 //                                  HTTP API / dashboard ─────┘ (reads)
 
 #include <memory>
+#include <optional>
 
 #include "node_config.h"
 #include "resonance/core/catalog.h"
+#include "resonance/core/dir_lock.h"
 #include "resonance/core/metrics.h"
 #include "resonance/core/status.h"
 
@@ -42,6 +44,7 @@ class Node {
  private:
   NodeConfig config_;
   MetricsRegistry metrics_;
+  std::optional<DirLock> lock_;  // held for the node's life; released last
   std::unique_ptr<SeriesCatalog> catalog_;
   std::unique_ptr<Historian> historian_;
   std::unique_ptr<IngestPipeline> pipeline_;

@@ -143,6 +143,17 @@ TEST(BadInput, ConfigErrorsNameFileLineKeyExpectedAndFound) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(BadInput, SecondNodeOnTheSameDataDirectoryIsRefused) {
+  NodeProcess node("locked");
+  ASSERT_NO_FATAL_FAILURE(node.start());
+  // Same config: same data directory (and ports); the data directory is checked first.
+  auto [code, text] = run_cli({"serve", "--config", node.config_file().string()}, node.dir() / "second.log");
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(text.find("is in use by another resonance process"), std::string::npos) << text;
+  EXPECT_TRUE(node.running());
+  EXPECT_EQ(node.stop(), 0);
+}
+
 TEST(Cli, ExampleConfigPassesCheck) {
   const auto out = std::filesystem::temp_directory_path() / ("resonance_example_" + std::to_string(::getpid()));
   auto [code, text] = run_cli({"config", "check", std::string(RESONANCE_SOURCE_DIR) + "/examples/resonance.toml"}, out);
