@@ -48,7 +48,10 @@ Status Node::start() {
 
   PipelineOptions popts;
   popts.max_in_flight_batches = static_cast<std::size_t>(config_.max_in_flight_batches);
-  pipeline_ = std::make_unique<IngestPipeline>(popts, *historian_, metrics_);
+  // Refused samples and payloads are kept durably beside the data (docs/formats/quarantine.md).
+  auto quarantine = Quarantine::open(config_.data_dir / "quarantine.sqlite", metrics_);
+  if (!quarantine) return quarantine.error();
+  pipeline_ = std::make_unique<IngestPipeline>(popts, *historian_, metrics_, std::move(*quarantine));
   pipeline_->add_stage(make_validation_stage({}, *catalog_, pipeline_->quarantine(), metrics_));
   pipeline_->add_stage(make_governance_stage(metrics_));
   pipeline_->start();
@@ -58,6 +61,7 @@ Status Node::start() {
     aopts.bind_address = config_.api_bind;
     aopts.port = config_.api_port;
     aopts.node_name = config_.node_name;
+    aopts.quarantine = &pipeline_->quarantine();
     api_ = std::make_unique<api::ApiServer>(aopts, *catalog_, *historian_, metrics_);
     if (Status s = api_->start(); !s) return s;
     spdlog::info("api: listening on http://{}:{}/", config_.api_bind, api_->bound_port());
@@ -68,9 +72,20 @@ Status Node::start() {
     gopts.port = config_.mqttsn_port;
     gopts.max_clients = static_cast<std::size_t>(config_.mqttsn_max_clients);
     gopts.gateway_id = static_cast<std::uint8_t>(config_.mqttsn_gateway_id);
+    auto predefined = mqttsn::parse_predefined_topics(config_.mqttsn_predefined_topics);
+    if (!predefined) return predefined.error();
+    gopts.predefined_topics = std::move(*predefined);
+    for (auto& id : mqttsn::split_list(config_.mqttsn_allowed_client_ids)) gopts.allowed_client_ids.insert(id);
+    for (auto& a : mqttsn::split_list(config_.mqttsn_allowed_sources)) gopts.allowed_sources.insert(a);
+    gopts.advertise_interval_ms = static_cast<int>(config_.mqttsn_advertise_interval_s * 1000);
+    gopts.advertise_address = config_.mqttsn_advertise_address;
+    gopts.retry_timeout_ms = static_cast<int>(config_.mqttsn_retry_timeout_ms);
+    gopts.max_retries = static_cast<int>(config_.mqttsn_max_retries);
+    gopts.max_queued_per_client = static_cast<std::size_t>(config_.mqttsn_max_queued_per_client);
+    if (config_.mqttsn_persist_sessions)
+      gopts.state_file = (config_.data_dir / "mqttsn-sessions.state").string();
     gateway_ = std::make_unique<mqttsn::Gateway>(gopts, *pipeline_, *catalog_, metrics_);
-    if (Status s = gateway_->start(); !s) return s;
-    spdlog::info("mqttsn: gateway listening on udp://{}:{}", config_.mqttsn_bind, gateway_->bound_port());
+    if (Status s = gateway_->start(); !s) return s;  // the gateway logs its own address
   }
   started_ = true;
   return Status::ok();
