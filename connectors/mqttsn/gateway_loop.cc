@@ -5,13 +5,93 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "connectors/mqttsn/codec.h"
 #include "connectors/mqttsn/payload.h"
+#include "connectors/mqttsn/session_store.h"
+#include "resonance/pipeline/quarantine.h"
 
 namespace resonance::mqttsn {
 
 namespace asio = boost::asio;
 using asio::ip::udp;
+
+namespace {
+
+// Spec 7.2: the gateway tolerates 50% over short keep-alive/sleep periods, 10% over ones longer
+// than a minute.
+std::chrono::milliseconds with_tolerance(std::uint16_t seconds) {
+  const std::int64_t ms = std::int64_t{seconds} * 1000;
+  return std::chrono::milliseconds(seconds > 60 ? ms * 11 / 10 : ms * 3 / 2);
+}
+
+std::string short_name(std::uint16_t id) {
+  return std::string{static_cast<char>(id >> 8), static_cast<char>(id & 0xff)};
+}
+
+// MQTT filter rules: '#' only as the whole last level, '+' only as a whole level.
+bool valid_filter(std::string_view filter) {
+  if (filter.empty()) return false;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = std::min(filter.find('/', start), filter.size());
+    const auto level = filter.substr(start, end - start);
+    if (level.find_first_of("+#") != std::string_view::npos && level.size() != 1) return false;
+    if (level == "#" && end != filter.size()) return false;
+    if (end == filter.size()) return true;
+    start = end + 1;
+  }
+}
+
+Result<Endpoint> parse_endpoint(const std::string& text) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return error(StatusCode::kInvalidArgument, fmt::format("'{}' must be [v6-address]:port", text));
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos)
+      return error(StatusCode::kInvalidArgument, fmt::format("'{}' must be address:port", text));
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return error(StatusCode::kInvalidArgument, fmt::format("'{}' is not an IP address", host));
+  int p = 0;
+  try {
+    p = std::stoi(port);
+  } catch (...) {
+    p = -1;
+  }
+  if (p <= 0 || p > 65535)
+    return error(StatusCode::kInvalidArgument, fmt::format("port '{}' must be 1..65535", port));
+  return Endpoint(address, static_cast<std::uint16_t>(p));
+}
+
+// An equipment-level topic, site/area/line/equipment: the prefix of the series paths its
+// multi-signal payloads name (docs/formats/mqttsn-payload.md, tag 0x03 and JSON "signals"). It
+// maps to no series itself.
+Status validate_equipment_prefix(std::string_view name) {
+  const auto slashes = std::count(name.begin(), name.end(), '/');
+  if (slashes != 3)
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("'{}' has {} segments; an equipment prefix has 4 (site/area/line/equipment)",
+                              name, slashes + 1));
+  // The segment rules are the series path's: check them on a path with a placeholder signal.
+  return validate_series_path(fmt::format("{}/signal", name));
+}
+
+bool can_exchange(const Session& s) {
+  return s.state == ClientState::kActive || s.state == ClientState::kAwake;
+}
+
+}  // namespace
 
 GatewayLoop::GatewayLoop(const GatewayOptions& options, BatchConsumer& pipeline,
                          SeriesCatalog& catalog, MetricsRegistry& metrics)
@@ -21,6 +101,7 @@ GatewayLoop::GatewayLoop(const GatewayOptions& options, BatchConsumer& pipeline,
       metrics_(metrics),
       socket_(io_),
       supervision_timer_(io_),
+      advertise_timer_(io_),
       relay_(std::make_shared<DurableRelay>()) {
   std::lock_guard lock(relay_->mu);
   relay_->loop = this;
@@ -38,6 +119,21 @@ Status GatewayLoop::bind() {
     return Status(StatusCode::kInvalidArgument,
                   fmt::format("mqttsn: bind_address '{}' is not an IP address: {}",
                               options_.bind_address, ec.message()));
+  for (const auto& source : options_.allowed_sources) {
+    const auto a = asio::ip::make_address(source, ec);
+    if (ec)
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("mqttsn: allowed source '{}' is not an IP address", source));
+    allowed_sources_.insert(a);
+  }
+  if (options_.advertise_interval_ms > 0) {
+    auto to = parse_endpoint(options_.advertise_address);
+    if (!to)
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("mqttsn: advertise_address: {}", to.error().message()));
+    advertise_to_ = *to;
+  }
+  load_state();
   const udp::endpoint endpoint(address, options_.port);
   if (socket_.open(endpoint.protocol(), ec); ec)
     return Status(StatusCode::kIoError, fmt::format("mqttsn: open UDP socket: {}", ec.message()));
@@ -47,11 +143,15 @@ Status GatewayLoop::bind() {
   // Sends happen inline on the event loop; a full socket buffer must drop (and count), not block.
   if (socket_.non_blocking(true, ec); ec)
     return Status(StatusCode::kIoError, fmt::format("mqttsn: non-blocking socket: {}", ec.message()));
+  // Room for bursts of many clients (the kernel caps it at net.core.rmem_max).
+  socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+  socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
   const auto local = socket_.local_endpoint(ec);
   if (ec) return Status(StatusCode::kIoError, fmt::format("mqttsn: local endpoint: {}", ec.message()));
   bound_port_.store(local.port());
   receive();
   supervise();
+  if (advertise_to_) advertise();
   return Status::ok();
 }
 
@@ -67,6 +167,80 @@ void GatewayLoop::shutdown() {
   }
   io_.stop();
 }
+
+void GatewayLoop::post_deliver(std::string topic, std::vector<std::uint8_t> payload, int qos,
+                               bool retain) {
+  asio::post(io_, [this, topic = std::move(topic), payload = std::move(payload), qos, retain] {
+    deliver(topic, payload, static_cast<std::int8_t>(std::clamp(qos, 0, 2)), retain);
+  });
+}
+
+// ---- persistence ------------------------------------------------------------------------------
+
+void GatewayLoop::load_state() {
+  if (options_.state_file.empty()) return;
+  auto stored = read_sessions_file(options_.state_file);
+  if (!stored) {
+    // A damaged file must not keep the gateway down: start empty, keep the evidence.
+    spdlog::error("mqttsn: session state not restored: {}", stored.error().message());
+    std::error_code ec;
+    std::filesystem::rename(options_.state_file, options_.state_file + ".corrupt", ec);
+    return;
+  }
+  for (auto& s : *stored) {
+    Session& session = sessions_.create(s.client_id, options_.max_topics_per_client);
+    session.clean_session = s.clean_session;
+    session.keep_alive_s = s.keep_alive_s;
+    session.sleep_s = s.sleep_s;
+    session.state = s.state;
+    session.will = s.will;
+    session.last_heard = mono_now();  // supervision restarts from the restart
+    if (s.endpoint && s.state != ClientState::kDisconnected) {
+      boost::system::error_code ec;
+      const auto a = asio::ip::make_address(s.endpoint->first, ec);
+      if (!ec) sessions_.bind(session, Endpoint(a, s.endpoint->second));
+    }
+    if (!session.endpoint) session.state = ClientState::kDisconnected;
+    for (const auto& [id, name] : s.topics) {
+      const auto info = catalog_.find(name);
+      session.topics.restore(id, name, info ? info->id : 0);
+    }
+    session.subscriptions = std::move(s.subscriptions);
+    subscription_count_ += session.subscriptions.size();
+  }
+  metrics_.sessions_restored.inc(stored->size());
+  update_sessions_gauge();
+  spdlog::info("mqttsn: restored {} session(s) from {}", stored->size(), options_.state_file);
+}
+
+void GatewayLoop::persist_now() {
+  if (options_.state_file.empty()) return;
+  std::vector<StoredSession> out;
+  sessions_.for_each([&](Session& s) {
+    if (s.state == ClientState::kConnecting) return;
+    if (s.state == ClientState::kDisconnected && s.clean_session) return;
+    StoredSession st;
+    st.client_id = s.client_id;
+    st.clean_session = s.clean_session;
+    st.keep_alive_s = s.keep_alive_s;
+    st.state = s.state == ClientState::kAwake ? ClientState::kAsleep : s.state;
+    st.sleep_s = s.sleep_s;
+    if (s.endpoint) st.endpoint.emplace(s.endpoint->address().to_string(), s.endpoint->port());
+    if (s.will && !s.will->topic.empty()) st.will = s.will;
+    for (const auto& [id, entry] : s.topics.entries()) st.topics.emplace_back(id, entry->name);
+    st.subscriptions = s.subscriptions;
+    out.push_back(std::move(st));
+  });
+  if (Status st = write_sessions_file(options_.state_file, out); !st) {
+    metrics_.persist_errors.inc();
+    spdlog::warn("mqttsn: session state not saved: {}", st.message());
+    return;
+  }
+  dirty_ = false;
+  last_persist_ = mono_now();
+}
+
+// ---- socket and timers ------------------------------------------------------------------------
 
 void GatewayLoop::receive() {
   socket_.async_receive_from(
@@ -87,21 +261,65 @@ void GatewayLoop::supervise() {
   supervision_timer_.expires_after(std::chrono::milliseconds(options_.supervision_interval_ms));
   supervision_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    for (const auto& [endpoint, client_id] : sessions_.expire(mono_now())) {
-      metrics_.keepalive_expired.inc();
-      spdlog::info("mqttsn: client '{}' at {} silent beyond 1.5x keep-alive, session dropped",
-                   client_id, to_string(endpoint));
+    const MonoTime now = mono_now();
+    std::vector<std::pair<std::string, std::string_view>> lost;
+    std::vector<std::string> retry;
+    sessions_.for_each([&](Session& s) {
+      const bool sleeping = s.state == ClientState::kAsleep || s.state == ClientState::kAwake;
+      if (s.state == ClientState::kDisconnected) return;
+      if (sleeping) {
+        if (s.sleep_s > 0 && now - s.last_heard > with_tolerance(s.sleep_s))
+          lost.emplace_back(s.client_id, "sleep duration");
+      } else if (s.keep_alive_s > 0 && now - s.last_heard > with_tolerance(s.keep_alive_s)) {
+        lost.emplace_back(s.client_id, "keep-alive");
+      }
+      if (s.outstanding && can_exchange(s) && now >= s.outstanding->deadline) retry.push_back(s.client_id);
+    });
+    for (const auto& [client_id, why] : lost)
+      if (Session* s = sessions_.find_client(client_id)) {
+        if (why == "keep-alive") metrics_.keepalive_expired.inc();
+        lose(*s, why);
+      }
+    for (const auto& client_id : retry) {
+      Session* s = sessions_.find_client(client_id);
+      if (!s || !s->outstanding) continue;
+      if (s->outstanding->retries >= options_.max_retries) {
+        metrics_.downstream_dropped_retries.inc();
+        s->outstanding.reset();
+        lose(*s, "retransmissions exhausted");
+        continue;
+      }
+      ++s->outstanding->retries;
+      metrics_.retransmissions.inc();
+      resend_outstanding(*s, true);
     }
-    update_sessions_gauge();
+    if (!lost.empty()) update_sessions_gauge();
+    if (dirty_ && now - last_persist_ >= std::chrono::milliseconds(options_.persist_interval_ms))
+      persist_now();
     supervise();
   });
 }
 
+void GatewayLoop::advertise() {
+  const auto duration_s = static_cast<std::uint16_t>(
+      std::min<int>((options_.advertise_interval_ms + 999) / 1000, 65535));
+  send(*advertise_to_, Advertise{.gw_id = options_.gateway_id, .duration_s = duration_s});
+  advertise_timer_.expires_after(std::chrono::milliseconds(options_.advertise_interval_ms));
+  advertise_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) advertise();
+  });
+}
+
 void GatewayLoop::update_sessions_gauge() {
-  metrics_.sessions.set(static_cast<double>(sessions_.size()));
+  metrics_.sessions.set(static_cast<double>(sessions_.live()));
 }
 
 void GatewayLoop::on_datagram(const Endpoint& from, std::span<const std::uint8_t> bytes) {
+  if (!allowed_sources_.empty() && !allowed_sources_.contains(from.address())) {
+    metrics_.denied.inc();
+    spdlog::debug("mqttsn: datagram from {} dropped: source not in allowed_sources", to_string(from));
+    return;
+  }
   auto message = decode(bytes);
   if (!message) {
     metrics_.malformed.inc();
@@ -117,8 +335,9 @@ void GatewayLoop::on_datagram(const Endpoint& from, std::span<const std::uint8_t
 
 void GatewayLoop::send(const Endpoint& to, const Message& message) {
   auto bytes = encode(message);
-  if (!bytes) {  // only oversized messages fail, and the gateway sends none
-    spdlog::error("mqttsn: cannot encode reply: {}", bytes.error().message());
+  if (!bytes) {  // only oversized messages fail
+    metrics_.send_errors.inc();
+    spdlog::error("mqttsn: cannot encode {}: {}", msg_type_name(type_of(message)), bytes.error().message());
     return;
   }
   boost::system::error_code ec;
@@ -132,245 +351,801 @@ void GatewayLoop::send(const Endpoint& to, const Message& message) {
   metrics_.packet_out(type_of(message));
 }
 
+void GatewayLoop::send_to(Session& session, const Message& message) {
+  if (session.endpoint) send(*session.endpoint, message);
+}
+
 void GatewayLoop::send_puback(const Endpoint& to, std::uint16_t topic_id, std::uint16_t msg_id,
                               ReturnCode rc) {
   metrics_.puback(rc);
   send(to, Puback{.topic_id = topic_id, .msg_id = msg_id, .return_code = rc});
 }
 
-// ---- handlers -------------------------------------------------------------------------------
+bool GatewayLoop::require_session(const Endpoint& from, Session* session) {
+  if (session && session->state != ClientState::kConnecting &&
+      session->state != ClientState::kDisconnected)
+    return true;
+  metrics_.unconnected.inc();
+  send(from, Disconnect{});
+  return false;
+}
 
-void GatewayLoop::handle(const Endpoint& from, Session* session, const Connect& m) {
-  if (m.flags.will) {
-    // Will support arrives with issue 3; refusing beats silently dropping the device's Will.
+// ---- connect, will ----------------------------------------------------------------------------
+
+Session& GatewayLoop::fresh_session(const std::string& client_id) {
+  if (Session* old = sessions_.find_client(client_id))
+    add_subscription_count(-static_cast<std::ptrdiff_t>(old->subscriptions.size()));
+  return sessions_.create(client_id, options_.max_topics_per_client);
+}
+
+void GatewayLoop::add_subscription_count(std::ptrdiff_t delta) {
+  subscription_count_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(subscription_count_) + delta);
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session*, const Connect& m) {
+  if (!options_.allowed_client_ids.empty() && !options_.allowed_client_ids.contains(m.client_id)) {
     metrics_.connect_rejected.inc();
+    metrics_.denied.inc();
+    spdlog::warn("mqttsn: CONNECT from '{}' at {} refused: not in allowed_client_ids", m.client_id,
+                 to_string(from));
     send(from, Connack{.return_code = ReturnCode::kNotSupported});
     return;
   }
-  if (!session && sessions_.size() >= options_.max_clients) {
+  Session* existing = sessions_.find_client(m.client_id);
+  if (!existing && sessions_.size() >= options_.max_clients && !sessions_.evict_disconnected()) {
     metrics_.connect_rejected.inc();
-    spdlog::warn("mqttsn: CONNECT from '{}' at {} refused: {} clients connected (max_clients)",
+    spdlog::warn("mqttsn: CONNECT from '{}' at {} refused: {} clients known (max_clients)",
                  m.client_id, to_string(from), sessions_.size());
     send(from, Connack{.return_code = ReturnCode::kCongestion});
     return;
   }
-  if (sessions_.erase_client_elsewhere(m.client_id, from) > 0)
-    spdlog::info("mqttsn: client '{}' reconnected from {}, old session dropped", m.client_id,
-                 to_string(from));
-  if (session && !m.flags.clean_session && session->client_id == m.client_id) {
-    // CleanSession=0 from the same device: keep its topic ids and in-flight state.
-    session->keep_alive_s = m.duration_s;
-  } else {
-    sessions_.create(from, m.client_id, m.duration_s, options_.max_topics_per_client);
+  Session* session = existing;
+  if (m.flags.clean_session || !existing) {
+    // CleanSession=1 clears topics, subscriptions, buffered messages and the Will (spec 6.3).
+    session = &fresh_session(m.client_id);
+  } else if (existing->state == ClientState::kConnecting && !m.flags.will) {
+    existing->pending_will.reset();
   }
-  update_sessions_gauge();
-  spdlog::debug("mqttsn: client '{}' connected from {} (keep-alive {} s)", m.client_id,
-                to_string(from), m.duration_s);
-  send(from, Connack{.return_code = ReturnCode::kAccepted});
-}
-
-void GatewayLoop::handle(const Endpoint& from, Session* session, const Register& m) {
-  if (!session) {
-    metrics_.unconnected.inc();
-    send(from, Disconnect{});
+  session->clean_session = m.flags.clean_session;
+  session->keep_alive_s = m.duration_s;
+  session->sleep_s = 0;
+  session->last_heard = mono_now();
+  sessions_.bind(*session, from);
+  mark_dirty();
+  if (m.flags.will) {
+    // Spec 6.3: WILLTOPICREQ, WILLTOPIC, WILLMSGREQ, WILLMSG, then CONNACK. A retransmitted
+    // CONNECT restarts the handshake.
+    session->state = ClientState::kConnecting;
+    session->pending_will = Will{};
+    session->pending_will_topic_seen = false;
+    send(from, WillTopicReq{});
     return;
   }
+  session->state = ClientState::kActive;
+  update_sessions_gauge();
+  spdlog::debug("mqttsn: client '{}' connected from {} (keep-alive {} s, clean {})", m.client_id,
+                to_string(from), m.duration_s, m.flags.clean_session);
+  send(from, Connack{.return_code = ReturnCode::kAccepted});
+  if (session->outstanding) resend_outstanding(*session, true);
+  pump(*session);
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const WillTopic& m) {
+  if (!session || session->state != ClientState::kConnecting || !session->pending_will) {
+    metrics_.unexpected.inc();
+    return;
+  }
+  if (m.topic.empty()) {
+    // An empty WILLTOPIC: no Will (spec 6.3 / 5.4.7).
+    session->pending_will.reset();
+    session->will.reset();
+    session->state = ClientState::kActive;
+    update_sessions_gauge();
+    send(from, Connack{.return_code = ReturnCode::kAccepted});
+    pump(*session);
+    return;
+  }
+  session->pending_will->topic = m.topic;
+  session->pending_will->qos = static_cast<std::int8_t>(std::clamp<int>(m.flags.qos, 0, 2));
+  session->pending_will->retain = m.flags.retain;
+  session->pending_will_topic_seen = true;
+  send(from, WillMsgReq{});
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const WillMsg& m) {
+  if (!session || session->state != ClientState::kConnecting || !session->pending_will ||
+      !session->pending_will_topic_seen) {
+    metrics_.unexpected.inc();
+    return;
+  }
+  session->pending_will->message = m.message;
+  session->will = std::move(session->pending_will);
+  session->pending_will.reset();
+  session->state = ClientState::kActive;
+  mark_dirty();
+  update_sessions_gauge();
+  send(from, Connack{.return_code = ReturnCode::kAccepted});
+  pump(*session);
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const WillTopicUpd& m) {
+  if (!require_session(from, session)) return;
+  if (m.topic.empty()) {
+    session->will.reset();
+  } else {
+    Will w = session->will.value_or(Will{});
+    w.topic = m.topic;
+    w.qos = static_cast<std::int8_t>(std::clamp<int>(m.flags.qos, 0, 2));
+    w.retain = m.flags.retain;
+    session->will = std::move(w);
+  }
+  mark_dirty();
+  send(from, WillTopicResp{.return_code = ReturnCode::kAccepted});
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const WillMsgUpd& m) {
+  if (!require_session(from, session)) return;
+  if (!session->will) {
+    // A Will message without a Will topic could never be published.
+    send(from, WillMsgResp{.return_code = ReturnCode::kNotSupported});
+    return;
+  }
+  session->will->message = m.message;
+  mark_dirty();
+  send(from, WillMsgResp{.return_code = ReturnCode::kAccepted});
+}
+
+// ---- register ---------------------------------------------------------------------------------
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const Register& m) {
+  if (!require_session(from, session)) return;
   auto reply = [&](std::uint16_t topic_id, ReturnCode rc) {
     if (rc != ReturnCode::kAccepted) metrics_.register_rejected.inc();
     send(from, Regack{.topic_id = topic_id, .msg_id = m.msg_id, .return_code = rc});
   };
   if (auto known = session->topics.find(m.topic_name)) return reply(*known, ReturnCode::kAccepted);
-  // Note: a new path commits to SQLite on this thread; REGISTER is rare enough for that.
-  auto series = catalog_.resolve(m.topic_name);
-  if (!series) {
-    if (series.error().code() == StatusCode::kInvalidArgument) {
-      // Not a series path: rc 0x03 "not supported". Not 0x02 "invalid topic id", which tells a
-      // client to re-register and would loop with the same name.
-      spdlog::debug("mqttsn: REGISTER '{}' from '{}' refused: {}", m.topic_name, session->client_id,
-                    series.error().message());
-      return reply(0, ReturnCode::kNotSupported);
+  // An equipment prefix (multi-signal payloads) is accepted with no series of its own; every
+  // other name must be a series path.
+  SeriesId series = 0;
+  if (!validate_equipment_prefix(m.topic_name).is_ok()) {
+    // Note: a new path commits to SQLite on this thread; REGISTER is rare enough for that.
+    auto resolved = catalog_.resolve(m.topic_name);
+    if (!resolved) {
+      if (resolved.error().code() == StatusCode::kInvalidArgument) {
+        // Neither: rc 0x03 "not supported". Not 0x02 "invalid topic id", which tells a client to
+        // re-register and would loop with the same name.
+        spdlog::debug("mqttsn: REGISTER '{}' from '{}' refused: {}", m.topic_name,
+                      session->client_id, resolved.error().message());
+        return reply(0, ReturnCode::kNotSupported);
+      }
+      spdlog::warn("mqttsn: REGISTER '{}' from '{}': catalog error: {}", m.topic_name,
+                   session->client_id, resolved.error().message());
+      return reply(0, ReturnCode::kCongestion);  // transient: the client may retry later
     }
-    spdlog::warn("mqttsn: REGISTER '{}' from '{}': catalog error: {}", m.topic_name,
-                 session->client_id, series.error().message());
-    return reply(0, ReturnCode::kCongestion);  // transient: the client may retry later
+    series = *resolved;
   }
-  auto topic_id = session->topics.add(m.topic_name, *series);
+  auto topic_id = session->topics.add(m.topic_name, series);
   if (!topic_id) {
     spdlog::warn("mqttsn: REGISTER '{}' from '{}' refused: {} topics (max_topics_per_client)",
                  m.topic_name, session->client_id, session->topics.size());
     return reply(0, ReturnCode::kNotSupported);
   }
+  mark_dirty();
   reply(*topic_id, ReturnCode::kAccepted);
 }
 
+void GatewayLoop::handle(const Endpoint& from, Session* session, const Regack& m) {
+  if (!require_session(from, session)) return;
+  auto& out = session->outstanding;
+  if (!out || out->stage != Outstanding::Stage::kRegack || out->msg_id != m.msg_id) {
+    metrics_.unexpected.inc();
+    return;
+  }
+  Outstanding done = std::move(*out);
+  out.reset();
+  if (m.return_code != ReturnCode::kAccepted) {
+    metrics_.downstream_dropped_rejected.inc();
+    spdlog::debug("mqttsn: client '{}' refused REGISTER of '{}' (rc {})", session->client_id,
+                  done.item.topic, static_cast<int>(m.return_code));
+    pump(*session);
+    return;
+  }
+  const std::uint16_t topic_id = std::get<Register>(done.message).topic_id;
+  send_publish(*session, std::move(done.item), TopicIdType::kNormal, topic_id);
+  pump(*session);
+}
+
+// ---- publish from devices ---------------------------------------------------------------------
+
+SeriesId GatewayLoop::series_of(const std::string& name) {
+  if (validate_series_path(name).is_ok()) {
+    auto series = catalog_.resolve(name);
+    if (series) return *series;
+    spdlog::warn("mqttsn: catalog error for '{}': {}", name, series.error().message());
+  }
+  return 0;
+}
+
+void GatewayLoop::publish_qos_minus_one(const Endpoint& from, const Publish& m) {
+  // Spec 6.8: connectionless, predefined ids and short names only, never answered.
+  metrics_.publishes_qosm1.inc();
+  std::string name;
+  SeriesId series = 0;
+  if (m.flags.topic_id_type == TopicIdType::kPredefined) {
+    auto it = options_.predefined_topics.find(m.topic_id);
+    if (it == options_.predefined_topics.end()) {
+      metrics_.invalid_topic_id.inc();
+      return;
+    }
+    name = it->second;
+    auto cached = predefined_series_.find(m.topic_id);
+    series = cached != predefined_series_.end() ? cached->second
+                                                 : (predefined_series_[m.topic_id] = series_of(name));
+  } else if (m.flags.topic_id_type == TopicIdType::kShortName) {
+    name = short_name(m.topic_id);
+  } else {
+    metrics_.rejected_unsupported.inc();  // a normal id means nothing without a session
+    return;
+  }
+  route(from, nullptr, m, name, series);
+}
+
 void GatewayLoop::handle(const Endpoint& from, Session* session, const Publish& m) {
-  if (m.flags.qos < 0) {
-    // QoS -1 is connectionless (predefined ids/short names only), not supported yet; there is no
-    // session to answer, so it is counted and dropped.
-    metrics_.rejected_unsupported.inc();
-    return;
+  if (m.flags.qos < 0) return publish_qos_minus_one(from, m);
+  if (!require_session(from, session)) return;
+  switch (m.flags.qos) {
+    case 0: metrics_.publishes_qos0.inc(); break;
+    case 1: metrics_.publishes_qos1.inc(); break;
+    default: metrics_.publishes_qos2.inc(); break;
   }
-  if (!session) {
-    metrics_.unconnected.inc();
-    send(from, Disconnect{});
-    return;
+  std::string name;
+  SeriesId series = 0;
+  switch (m.flags.topic_id_type) {
+    case TopicIdType::kNormal: {
+      TopicEntry* topic = session->topics.find_mutable(m.topic_id);
+      if (topic) {
+        if (topic->series == 0) topic->series = series_of(topic->name);  // subscribed first
+        name = topic->name;
+        series = topic->series;
+      }
+      break;
+    }
+    case TopicIdType::kPredefined: {
+      auto it = options_.predefined_topics.find(m.topic_id);
+      if (it != options_.predefined_topics.end()) {
+        name = it->second;
+        auto cached = predefined_series_.find(m.topic_id);
+        series = cached != predefined_series_.end() ? cached->second
+                                                     : (predefined_series_[m.topic_id] = series_of(name));
+      }
+      break;
+    }
+    case TopicIdType::kShortName: name = short_name(m.topic_id); break;
   }
-  const bool qos1 = m.flags.qos == 1;
-  (qos1 ? metrics_.publishes_qos1 : metrics_.publishes_qos0).inc();
-  if (m.flags.qos == 2 || m.flags.topic_id_type != TopicIdType::kNormal) {
-    metrics_.rejected_unsupported.inc();
-    return send_puback(from, m.topic_id, m.msg_id, ReturnCode::kNotSupported);
-  }
-  const TopicEntry* topic = session->topics.find(m.topic_id);
-  if (!topic) {
+  if (name.empty()) {
     // Answered for QoS 0 too (spec 6.6): the client learns to re-register.
     metrics_.invalid_topic_id.inc();
     return send_puback(from, m.topic_id, m.msg_id, ReturnCode::kInvalidTopicId);
   }
-  if (qos1) {
+  if (m.flags.qos >= 1) {
     if (session->pending.contains(m.msg_id)) {
-      metrics_.duplicates.inc();  // its PUBACK follows when the first copy is durable
+      metrics_.duplicates.inc();  // its PUBACK/PUBREC follows when the first copy is durable
       return;
     }
-    if (auto acked_topic = session->recently_acked(m.msg_id)) {
-      metrics_.duplicates.inc();  // our PUBACK was lost: repeat it, do not store again
-      return send_puback(from, *acked_topic, m.msg_id, ReturnCode::kAccepted);
+    if (m.flags.qos == 1) {
+      if (auto acked_topic = session->recently_acked(m.msg_id)) {
+        metrics_.duplicates.inc();  // our PUBACK was lost: repeat it, do not store again
+        return send_puback(from, *acked_topic, m.msg_id, ReturnCode::kAccepted);
+      }
+    } else if (session->qos2_received.contains(m.msg_id)) {
+      metrics_.duplicates.inc();  // our PUBREC was lost: repeat it, do not store again
+      return send(from, Pubrec{.msg_id = m.msg_id});
     }
     if (session->pending.size() >= options_.max_inflight_per_client) {
       metrics_.congestion.inc();
       return send_puback(from, m.topic_id, m.msg_id, ReturnCode::kCongestion);
     }
   }
-  submit(from, *session, m, *topic);
+  route(from, session, m, name, series);
 }
 
-void GatewayLoop::submit(const Endpoint& from, Session& session, const Publish& m,
-                         const TopicEntry& topic) {
-  const bool qos1 = m.flags.qos == 1;
-  auto decoded = decode_payload(m.data);
-  if (!decoded) {
+void GatewayLoop::route(const Endpoint& from, Session* session, const Publish& m,
+                        const std::string& name, SeriesId series) {
+  if (subscription_count_ > 0) {
+    deliver(name, m.data, static_cast<std::int8_t>(std::max<int>(m.flags.qos, 0)), m.flags.retain);
+  }
+  if (series != 0 || validate_equipment_prefix(name).is_ok())
+    return submit(from, session, m, name, series);
+  // Neither a series nor an equipment: routed to device subscriptions only (commands, short names), and that is done.
+  metrics_.routed_only.inc();
+  acknowledge(from, session, m);
+}
+
+void GatewayLoop::acknowledge(const Endpoint& to, Session* session, const Publish& m) {
+  if (!session) return;
+  if (m.flags.qos == 1) {
+    session->remember_acked(m.msg_id, m.topic_id);
+    send_puback(to, m.topic_id, m.msg_id, ReturnCode::kAccepted);
+  } else if (m.flags.qos == 2) {
+    session->qos2_received.insert(m.msg_id);
+    send(to, Pubrec{.msg_id = m.msg_id});
+  }
+}
+
+Result<std::vector<Sample>> GatewayLoop::samples_of(std::span<const std::uint8_t> payload,
+                                                    const std::string& name, SeriesId series) {
+  // Decoder errors are re-labelled kInvalidArgument: the caller tells refusals (quarantine) from
+  // catalog failures (transient) by that code alone.
+  auto refuse = [](std::string message) { return error(StatusCode::kInvalidArgument, std::move(message)); };
+  std::vector<Sample> out;
+  if (series != 0) {
+    // A series topic: single-series forms only (decode_payload refuses multi-signal ones and says why).
+    auto decoded = decode_payload(payload);
+    if (!decoded) return refuse(decoded.error().message());
+    out.reserve(decoded->size());
+    for (const auto& s : *decoded)
+      out.push_back({.series = series, .ts_ns = s.ts_ns, .value = s.value, .quality = s.quality});
+    return out;
+  }
+  auto decoded = decode_any_payload(payload);
+  if (!decoded) return refuse(decoded.error().message());
+  if (!decoded->is_multi_signal())
+    return refuse(fmt::format(
+        "payload: a {} payload carries the samples of one series, but topic '{}' is an equipment "
+        "prefix (site/area/line/equipment) that names none; publish it on a series path or use a "
+        "multi-signal form (tag 0x03, JSON \"signals\")",
+        to_string(decoded->format), name));
+  // Every suffix is checked before any series is created, so a refused payload leaves nothing in
+  // the catalog. One bad suffix refuses the whole payload (a payload is accepted or refused as a
+  // whole, docs/formats/mqttsn-payload.md).
+  std::vector<std::string> paths;
+  paths.reserve(decoded->signals.size());
+  std::size_t total = 0;
+  for (const auto& signal : decoded->signals) {
+    auto path = signal_series_path(name, signal.suffix);
+    if (!path) return refuse(path.error().message());
+    paths.push_back(std::move(*path));
+    total += signal.samples.size();
+  }
+  out.reserve(total);
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    // Known paths are served from memory; a new one commits to SQLite on this thread.
+    auto id = catalog_.resolve(paths[i]);
+    if (!id) return std::unexpected(id.error());
+    for (const auto& s : decoded->signals[i].samples)
+      out.push_back({.series = *id, .ts_ns = s.ts_ns, .value = s.value, .quality = s.quality});
+  }
+  return out;
+}
+
+void GatewayLoop::quarantine(const Endpoint& from, const Session* session, const std::string& topic,
+                             std::span<const std::uint8_t> payload, std::string reason_code,
+                             std::string reason) {
+  if (!options_.quarantine) return;
+  QuarantineEntry entry;
+  entry.reason = std::move(reason);
+  entry.reason_code = std::move(reason_code);
+  entry.stage = "mqttsn_gateway";
+  entry.connector = "mqttsn";
+  entry.client_id = session ? session->client_id : std::string();  // empty for QoS -1
+  entry.source = to_string(from);
+  entry.topic = topic;
+  entry.set_raw(payload);
+  options_.quarantine->add(std::move(entry));  // never blocks on I/O
+}
+
+void GatewayLoop::submit(const Endpoint& from, Session* session, const Publish& m,
+                         const std::string& name, SeriesId series) {
+  const bool acked = session && m.flags.qos >= 1;
+  const std::string client_id = session ? session->client_id : std::string();
+  auto samples = samples_of(m.data, name, series);
+  if (!samples) {
+    if (samples.error().code() != StatusCode::kInvalidArgument) {
+      // The catalog failed (I/O), not the payload: nothing refused; the client resends later.
+      metrics_.congestion.inc();
+      spdlog::warn("mqttsn: PUBLISH from '{}' on '{}': catalog error: {}", client_id, name,
+                   samples.error().message());
+      if (acked) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kCongestion);
+      return;
+    }
     metrics_.rejected_payload.inc();
-    spdlog::debug("mqttsn: PUBLISH from '{}' on '{}' rejected: {} [{}]", session.client_id,
-                  topic.name, decoded.error().message(), hex_dump(m.data));
-    if (qos1) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kNotSupported);
+    spdlog::debug("mqttsn: PUBLISH from '{}' on '{}' rejected: {} [{}]", client_id, name,
+                  samples.error().message(), hex_dump(m.data));
+    quarantine(from, session, name, m.data, "payload", samples.error().message());
+    if (acked) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kNotSupported);
     return;
   }
   SampleBatch batch;
-  batch.samples.reserve(decoded->size());
-  for (const auto& s : *decoded)
-    batch.samples.push_back({.series = topic.series, .ts_ns = s.ts_ns, .value = s.value, .quality = s.quality});
+  batch.samples = std::move(*samples);
   batch.provenance.connector = "mqttsn";
-  batch.provenance.client_id = session.client_id;
+  batch.provenance.client_id = session ? session->client_id : to_string(from);
   batch.provenance.receive_ts_ns = unix_now_ns();
   const std::size_t n = batch.samples.size();
 
-  const Admission admission =
-      pipeline_.submit(std::move(batch), make_durable_callback(from, session, m.msg_id, m.topic_id, qos1));
+  const Admission admission = pipeline_.submit(
+      std::move(batch),
+      make_durable_callback(acked ? session : nullptr, m.msg_id, m.topic_id, m.flags.qos));
   switch (admission) {
     case Admission::kAccepted:
       metrics_.samples.inc(n);
       // The callback only posts, so its completion runs after this handler has recorded `pending`.
-      if (qos1) session.pending.emplace(m.msg_id, m.topic_id);
+      if (acked) session->pending.emplace(m.msg_id, InflightUp{m.topic_id, m.flags.qos});
       return;
     case Admission::kRetryLater:
       metrics_.congestion.inc();
-      if (qos1) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kCongestion);
+      if (acked) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kCongestion);
       return;
     case Admission::kRejected:
       metrics_.rejected_pipeline.inc();
-      spdlog::debug("mqttsn: PUBLISH from '{}' on '{}' rejected by the pipeline", session.client_id,
-                    topic.name);
-      if (qos1) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kNotSupported);
+      spdlog::debug("mqttsn: PUBLISH from '{}' on '{}' rejected by the pipeline", client_id, name);
+      quarantine(from, session, name, m.data, "rejected",
+                 fmt::format("the pipeline rejected the whole batch of {} sample(s) decoded from this "
+                             "PUBLISH (samples a stage refused are also quarantined by that stage)",
+                             n));
+      if (acked) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kNotSupported);
       return;
   }
 }
 
-DurableCallback GatewayLoop::make_durable_callback(const Endpoint& from, const Session& session,
-                                                   std::uint16_t msg_id, std::uint16_t topic_id,
-                                                   bool qos1) {
+DurableCallback GatewayLoop::make_durable_callback(const Session* session, std::uint16_t msg_id,
+                                                   std::uint16_t topic_id, std::int8_t qos) {
   // Runs on the pipeline's flusher thread, possibly after the gateway stopped: it only posts.
-  return [relay = relay_, from, generation = session.generation, msg_id, topic_id,
-          qos1](const Status& status) {
+  return [relay = relay_, client_id = session ? session->client_id : std::string(),
+          generation = session ? session->generation : 0, msg_id, topic_id,
+          qos](const Status& status) {
     std::lock_guard lock(relay->mu);
     GatewayLoop* loop = relay->loop;
     if (!loop) return;
-    asio::post(loop->io_, [loop, from, generation, msg_id, topic_id, qos1, status] {
-      loop->on_durable(from, generation, msg_id, topic_id, qos1, status);
+    asio::post(loop->io_, [loop, client_id, generation, msg_id, topic_id, qos, status] {
+      loop->on_durable(client_id, generation, msg_id, topic_id, qos, status);
     });
   };
 }
 
-void GatewayLoop::on_durable(const Endpoint& from, std::uint64_t generation, std::uint16_t msg_id,
-                             std::uint16_t topic_id, bool qos1, const Status& status) {
+void GatewayLoop::on_durable(const std::string& client_id, std::uint64_t generation,
+                             std::uint16_t msg_id, std::uint16_t topic_id, std::int8_t qos,
+                             const Status& status) {
   if (!status.is_ok()) {
     metrics_.durable_errors.inc();
-    spdlog::warn("mqttsn: batch from {} not durable: {}", to_string(from), status.to_string());
+    spdlog::warn("mqttsn: batch from '{}' not durable: {}", client_id, status.to_string());
   }
-  if (!qos1) return;
-  Session* session = sessions_.find(from);
+  if (generation == 0) return;  // nothing to acknowledge (QoS 0 / -1)
+  Session* session = sessions_.find_client(client_id);
   if (!session || session->generation != generation) return;  // the session ended meanwhile
   session->pending.erase(msg_id);
-  if (status.is_ok()) {
-    session->remember_acked(msg_id, topic_id);
-    send_puback(from, topic_id, msg_id, ReturnCode::kAccepted);
-  } else {
+  if (!session->endpoint) return;
+  if (!status.is_ok()) {
     // Nothing is guaranteed stored: "congestion" makes the client send it again later.
     metrics_.congestion.inc();
-    send_puback(from, topic_id, msg_id, ReturnCode::kCongestion);
+    return send_puback(*session->endpoint, topic_id, msg_id, ReturnCode::kCongestion);
+  }
+  if (qos == 2) {
+    session->qos2_received.insert(msg_id);
+    send(*session->endpoint, Pubrec{.msg_id = msg_id});
+  } else {
+    session->remember_acked(msg_id, topic_id);
+    send_puback(*session->endpoint, topic_id, msg_id, ReturnCode::kAccepted);
   }
 }
 
-void GatewayLoop::handle(const Endpoint& from, Session* session, const Pingreq& m) {
-  if (!session) {
-    // Includes a sleeping client waking up (PINGREQ with ClientId): sleep is not supported yet.
-    metrics_.unconnected.inc();
-    send(from, Disconnect{});
+void GatewayLoop::handle(const Endpoint& from, Session* session, const Pubrel& m) {
+  if (!require_session(from, session)) return;
+  // Spec 6.6 QoS 2: the message was stored once when first received; PUBREL releases the id.
+  session->qos2_received.erase(m.msg_id);
+  send(from, Pubcomp{.msg_id = m.msg_id});
+}
+
+// ---- downstream -------------------------------------------------------------------------------
+
+void GatewayLoop::deliver(const std::string& topic, std::span<const std::uint8_t> payload,
+                          std::int8_t qos, bool retain) {
+  if (topic.empty() || has_wildcard(topic)) {
+    metrics_.downstream_dropped_rejected.inc();
     return;
   }
-  (void)m;
+  std::vector<Session*> targets;
+  sessions_.for_each([&](Session& s) {
+    if (s.subscriptions.empty()) return;
+    if (s.state == ClientState::kDisconnected && s.clean_session) return;
+    const Subscription* best = nullptr;
+    for (const auto& sub : s.subscriptions) {
+      const bool match = sub.type == TopicIdType::kNormal ? topic_matches(sub.filter, topic)
+                                                          : sub.filter == topic;
+      // A predefined/short subscription names the topic the client knows; prefer it.
+      if (match && (!best || (best->type == TopicIdType::kNormal && sub.type != TopicIdType::kNormal) ||
+                    (best->type == sub.type && sub.qos > best->qos)))
+        best = &sub;
+    }
+    if (!best) return;
+    Downstream item{.topic = topic,
+                    .payload = std::vector<std::uint8_t>(payload.begin(), payload.end()),
+                    .qos = std::min(qos, best->qos),
+                    .retain = retain,
+                    .via_type = best->type,
+                    .via_id = best->topic_id};
+    enqueue(s, std::move(item));
+    targets.push_back(&s);
+  });
+  for (Session* s : targets) pump(*s);
+}
+
+void GatewayLoop::enqueue(Session& session, Downstream item) {
+  if (session.queue.size() >= options_.max_queued_per_client) {
+    session.queue.pop_front();  // drop-oldest: the newest command or output matters most
+    metrics_.downstream_dropped_queue.inc();
+  }
+  session.queue.push_back(std::move(item));
+}
+
+void GatewayLoop::pump(Session& session) {
+  while (!session.outstanding && !session.queue.empty() && can_exchange(session) && session.endpoint) {
+    Downstream item = std::move(session.queue.front());
+    session.queue.pop_front();
+    if (item.via_type != TopicIdType::kNormal) {
+      send_publish(session, std::move(item), item.via_type, item.via_id);
+      continue;
+    }
+    if (auto id = session.topics.find(item.topic)) {
+      send_publish(session, std::move(item), TopicIdType::kNormal, *id);
+      continue;
+    }
+    // Spec 6.9/6.5: before the first PUBLISH on a wildcard match the gateway REGISTERs the name.
+    auto id = session.topics.add(item.topic, 0);
+    if (!id) {
+      metrics_.downstream_dropped_rejected.inc();
+      continue;
+    }
+    mark_dirty();
+    const std::uint16_t msg_id = session.take_msg_id();
+    Outstanding out;
+    out.stage = Outstanding::Stage::kRegack;
+    out.message = Register{.topic_id = *id, .msg_id = msg_id, .topic_name = item.topic};
+    out.msg_id = msg_id;
+    out.deadline = mono_now() + std::chrono::milliseconds(options_.retry_timeout_ms);
+    out.item = std::move(item);
+    send_to(session, out.message);
+    session.outstanding = std::move(out);
+  }
+  if (session.state == ClientState::kAwake && !session.outstanding && session.queue.empty()) {
+    // Spec 6.14: buffered messages delivered; PINGRESP sends the client back to sleep.
+    session.state = ClientState::kAsleep;
+    session.last_heard = mono_now();
+    send_to(session, Pingresp{});
+  }
+}
+
+void GatewayLoop::send_publish(Session& session, Downstream item, TopicIdType type,
+                               std::uint16_t topic_id) {
+  Publish p;
+  p.flags.qos = item.qos;
+  p.flags.retain = item.retain;
+  p.flags.topic_id_type = type;
+  p.topic_id = topic_id;
+  p.data = item.payload;
+  metrics_.downstream_sent.inc();
+  if (item.qos == 0) {
+    send_to(session, p);
+    return;
+  }
+  p.msg_id = session.take_msg_id();
+  Outstanding out;
+  out.stage = item.qos == 1 ? Outstanding::Stage::kPuback : Outstanding::Stage::kPubrec;
+  out.msg_id = p.msg_id;
+  out.deadline = mono_now() + std::chrono::milliseconds(options_.retry_timeout_ms);
+  out.message = p;
+  out.item = std::move(item);
+  send_to(session, out.message);
+  session.outstanding = std::move(out);
+}
+
+void GatewayLoop::resend_outstanding(Session& session, bool dup) {
+  Outstanding& out = *session.outstanding;
+  if (auto* p = std::get_if<Publish>(&out.message)) p->flags.dup = dup;
+  out.deadline = mono_now() + std::chrono::milliseconds(options_.retry_timeout_ms);
+  send_to(session, out.message);
+}
+
+void GatewayLoop::finish_outstanding(Session& session) {
+  session.outstanding.reset();
+  pump(session);
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const Puback& m) {
+  if (!require_session(from, session)) return;
+  auto& out = session->outstanding;
+  // A PUBACK also rejects a QoS 2 PUBLISH (spec 6.6).
+  if (!out || out->msg_id != m.msg_id ||
+      (out->stage != Outstanding::Stage::kPuback && out->stage != Outstanding::Stage::kPubrec)) {
+    metrics_.unexpected.inc();
+    return;
+  }
+  if (m.return_code == ReturnCode::kAccepted)
+    metrics_.downstream_acked.inc();
+  else
+    metrics_.downstream_dropped_rejected.inc();
+  finish_outstanding(*session);
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const Pubrec& m) {
+  if (!require_session(from, session)) return;
+  auto& out = session->outstanding;
+  if (!out || out->msg_id != m.msg_id ||
+      (out->stage != Outstanding::Stage::kPubrec && out->stage != Outstanding::Stage::kPubcomp)) {
+    metrics_.unexpected.inc();
+    return;
+  }
+  out->stage = Outstanding::Stage::kPubcomp;
+  out->message = Pubrel{.msg_id = m.msg_id};
+  out->retries = 0;
+  resend_outstanding(*session, false);
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const Pubcomp& m) {
+  if (!require_session(from, session)) return;
+  auto& out = session->outstanding;
+  if (!out || out->stage != Outstanding::Stage::kPubcomp || out->msg_id != m.msg_id) {
+    metrics_.unexpected.inc();
+    return;
+  }
+  metrics_.downstream_acked.inc();
+  finish_outstanding(*session);
+}
+
+// ---- subscribe --------------------------------------------------------------------------------
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const Subscribe& m) {
+  if (!require_session(from, session)) return;
+  const auto granted = static_cast<std::int8_t>(std::clamp<int>(m.flags.qos, 0, 2));
+  auto reply = [&](std::uint16_t topic_id, ReturnCode rc) {
+    if (rc != ReturnCode::kAccepted) metrics_.subscribe_rejected.inc();
+    Flags flags;
+    flags.qos = granted;
+    send(from, Suback{.flags = flags, .topic_id = topic_id, .msg_id = m.msg_id, .return_code = rc});
+  };
+  Subscription sub{.type = m.flags.topic_id_type, .filter = {}, .topic_id = 0, .qos = granted};
+  std::uint16_t reply_id = 0;
+  switch (m.flags.topic_id_type) {
+    case TopicIdType::kNormal:
+      if (!valid_filter(m.topic_name)) return reply(0, ReturnCode::kNotSupported);
+      sub.filter = m.topic_name;
+      if (!has_wildcard(m.topic_name)) {
+        // A plain name gets its topic id now (spec 6.9); a wildcard gets 0x0000 and REGISTERs later.
+        auto id = session->topics.add(m.topic_name, 0);
+        if (!id) return reply(0, ReturnCode::kNotSupported);
+        reply_id = *id;
+      }
+      break;
+    case TopicIdType::kPredefined: {
+      auto it = options_.predefined_topics.find(m.topic_id);
+      if (it == options_.predefined_topics.end()) return reply(m.topic_id, ReturnCode::kInvalidTopicId);
+      sub.filter = it->second;
+      sub.topic_id = m.topic_id;
+      reply_id = m.topic_id;
+      break;
+    }
+    case TopicIdType::kShortName:
+      sub.filter = short_name(m.topic_id);
+      sub.topic_id = m.topic_id;
+      break;
+  }
+  auto same = std::find_if(session->subscriptions.begin(), session->subscriptions.end(),
+                           [&](const Subscription& s) { return s.type == sub.type && s.filter == sub.filter; });
+  if (same != session->subscriptions.end()) {
+    same->qos = granted;
+  } else {
+    if (session->subscriptions.size() >= options_.max_subscriptions_per_client)
+      return reply(reply_id, ReturnCode::kCongestion);
+    session->subscriptions.push_back(std::move(sub));
+    add_subscription_count(1);
+  }
+  mark_dirty();
+  reply(reply_id, ReturnCode::kAccepted);
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const Unsubscribe& m) {
+  if (!require_session(from, session)) return;
+  std::string filter;
+  switch (m.flags.topic_id_type) {
+    case TopicIdType::kNormal: filter = m.topic_name; break;
+    case TopicIdType::kPredefined: {
+      auto it = options_.predefined_topics.find(m.topic_id);
+      if (it != options_.predefined_topics.end()) filter = it->second;
+      break;
+    }
+    case TopicIdType::kShortName: filter = short_name(m.topic_id); break;
+  }
+  const auto before = session->subscriptions.size();
+  std::erase_if(session->subscriptions, [&](const Subscription& s) {
+    return s.type == m.flags.topic_id_type && s.filter == filter;
+  });
+  add_subscription_count(static_cast<std::ptrdiff_t>(session->subscriptions.size()) -
+                         static_cast<std::ptrdiff_t>(before));
+  mark_dirty();
+  send(from, Unsuback{.msg_id = m.msg_id});  // spec 6.10: answered whether or not it existed
+}
+
+// ---- ping, sleep, disconnect ------------------------------------------------------------------
+
+void GatewayLoop::handle(const Endpoint& from, Session* session, const Pingreq& m) {
+  if (m.client_id) {
+    // Spec 6.14: a sleeping client wakes (possibly from a new source port).
+    Session* s = sessions_.find_client(*m.client_id);
+    if (!s || s->state == ClientState::kDisconnected || s->state == ClientState::kConnecting) {
+      metrics_.unconnected.inc();
+      send(from, Disconnect{});
+      return;
+    }
+    sessions_.bind(*s, from);
+    s->last_heard = mono_now();
+    if (s->state == ClientState::kActive) {
+      send(from, Pingresp{});
+      return;
+    }
+    s->state = ClientState::kAwake;
+    if (s->outstanding) {
+      s->outstanding->retries = 0;
+      resend_outstanding(*s, true);
+      return;  // pump() finishes with PINGRESP once the exchange completes
+    }
+    pump(*s);
+    return;
+  }
+  if (!require_session(from, session)) return;
   send(from, Pingresp{});
 }
 
 void GatewayLoop::handle(const Endpoint& from, Session* session, const Disconnect& m) {
-  if (session) {
-    if (m.duration_s)
-      spdlog::debug("mqttsn: client '{}' asked to sleep {} s; sleeping is not supported yet, "
-                    "session ended", session->client_id, *m.duration_s);
-    sessions_.erase(from);
-    update_sessions_gauge();
-  }
-  send(from, Disconnect{});
-}
-
-void GatewayLoop::handle(const Endpoint& from, Session*, const SearchGw&) {
-  send(from, GwInfo{.gw_id = options_.gateway_id, .gw_address = {}});
-}
-
-void GatewayLoop::handle(const Endpoint& from, Session* session, const Subscribe& m) {
-  if (!session) {
-    metrics_.unconnected.inc();
+  if (session && m.duration_s && *m.duration_s > 0 && session->state != ClientState::kConnecting &&
+      session->state != ClientState::kDisconnected) {
+    // Spec 6.14: asleep; downstream messages are buffered until the client wakes.
+    session->state = ClientState::kAsleep;
+    session->sleep_s = *m.duration_s;
+    session->last_heard = mono_now();
+    mark_dirty();
     send(from, Disconnect{});
     return;
   }
-  send(from, Suback{.flags = {}, .topic_id = 0, .msg_id = m.msg_id,
-                    .return_code = ReturnCode::kNotSupported});
+  if (session) end_session(*session);
+  send(from, Disconnect{});
 }
 
-void GatewayLoop::handle(const Endpoint& from, Session* session, const WillTopicUpd&) {
-  if (!session) return (void)metrics_.unexpected.inc();
-  send(from, WillTopicResp{.return_code = ReturnCode::kNotSupported});
+void GatewayLoop::end_session(Session& session) {
+  mark_dirty();
+  if (session.clean_session) {
+    add_subscription_count(-static_cast<std::ptrdiff_t>(session.subscriptions.size()));
+    sessions_.erase(session.client_id);  // invalidates `session`
+  } else {
+    session.state = ClientState::kDisconnected;
+    session.outstanding.reset();
+    sessions_.unbind(session);
+  }
+  update_sessions_gauge();
 }
 
-void GatewayLoop::handle(const Endpoint& from, Session* session, const WillMsgUpd&) {
-  if (!session) return (void)metrics_.unexpected.inc();
-  send(from, WillMsgResp{.return_code = ReturnCode::kNotSupported});
+void GatewayLoop::lose(Session& session, std::string_view why) {
+  spdlog::info("mqttsn: client '{}' lost ({}){}", session.client_id, why,
+               session.will ? ", publishing its Will" : "");
+  if (session.will && !session.will->topic.empty()) {
+    metrics_.wills_published.inc();
+    const Will will = *session.will;
+    const std::string client_id = session.client_id;
+    end_session(session);  // before delivery: the lost client is no recipient of its own Will
+    if (options_.on_will) options_.on_will(client_id, will.topic, will.message, will.qos, will.retain);
+    deliver(will.topic, will.message, will.qos, will.retain);
+    return;
+  }
+  end_session(session);
+}
+
+void GatewayLoop::handle(const Endpoint& from, Session*, const SearchGw&) {
+  // Spec 6.1: a gateway answers SEARCHGW with GWINFO (unicast here: UDP has no radius).
+  send(from, GwInfo{.gw_id = options_.gateway_id, .gw_address = {}});
 }
 
 template <typename T>
-void GatewayLoop::handle(const Endpoint& from, Session*, const T&) {
-  // Gateway-to-client messages, QoS 2 and subscription flows we never started: ignored.
+void GatewayLoop::handle(const Endpoint&, Session*, const T&) {
+  // Gateway-to-client messages (ADVERTISE, GWINFO, CONNACK, ...): ignored.
   metrics_.unexpected.inc();
-  spdlog::debug("mqttsn: unexpected {} from {} ignored", msg_type_name(T::kType), to_string(from));
 }
 
 }  // namespace resonance::mqttsn

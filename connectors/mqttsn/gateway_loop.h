@@ -3,7 +3,8 @@
 // Internal to connectors/mqttsn (Gateway is the public face).
 //
 // Threading: everything here runs on the one thread that calls run(), except the constructor,
-// bind(), shutdown() and the DurableCallbacks' relay, which are documented one by one.
+// bind(), shutdown(), persist_now() (controlling thread, loop not running), post_deliver() (any
+// thread: it only posts) and the DurableCallbacks' relay, which are documented one by one.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -35,42 +36,95 @@ class GatewayLoop {
               MetricsRegistry& metrics);
   ~GatewayLoop();
 
-  // Controlling thread, before run(): opens and binds the socket, arms receive and supervision.
+  // Controlling thread, before run(): loads the state file, opens and binds the socket, arms
+  // receive, supervision and ADVERTISE.
   Status bind();
   // The event-loop thread: returns after shutdown().
   void run();
   // Controlling thread: detaches the relay and stops the io_context. run() then returns; the
   // caller joins and destroys the loop.
   void shutdown();
+  // Controlling thread, after run() returned: writes the state file (if configured).
+  void persist_now();
   std::uint16_t bound_port() const { return bound_port_.load(); }
+  // Any thread: posts a downstream delivery to the loop.
+  void post_deliver(std::string topic, std::vector<std::uint8_t> payload, int qos, bool retain);
 
  private:
   void receive();
   void supervise();
+  void advertise();
   void on_datagram(const Endpoint& from, std::span<const std::uint8_t> bytes);
   void send(const Endpoint& to, const Message& message);
+  void send_to(Session& session, const Message& message);
   void send_puback(const Endpoint& to, std::uint16_t topic_id, std::uint16_t msg_id, ReturnCode rc);
 
   void handle(const Endpoint& from, Session* session, const Connect& m);
+  void handle(const Endpoint& from, Session* session, const WillTopic& m);
+  void handle(const Endpoint& from, Session* session, const WillMsg& m);
   void handle(const Endpoint& from, Session* session, const Register& m);
+  void handle(const Endpoint& from, Session* session, const Regack& m);
   void handle(const Endpoint& from, Session* session, const Publish& m);
+  void handle(const Endpoint& from, Session* session, const Puback& m);
+  void handle(const Endpoint& from, Session* session, const Pubrec& m);
+  void handle(const Endpoint& from, Session* session, const Pubrel& m);
+  void handle(const Endpoint& from, Session* session, const Pubcomp& m);
+  void handle(const Endpoint& from, Session* session, const Subscribe& m);
+  void handle(const Endpoint& from, Session* session, const Unsubscribe& m);
   void handle(const Endpoint& from, Session* session, const Pingreq& m);
   void handle(const Endpoint& from, Session* session, const Disconnect& m);
   void handle(const Endpoint& from, Session* session, const SearchGw& m);
-  void handle(const Endpoint& from, Session* session, const Subscribe& m);
   void handle(const Endpoint& from, Session* session, const WillTopicUpd& m);
   void handle(const Endpoint& from, Session* session, const WillMsgUpd& m);
   template <typename T>
   void handle(const Endpoint& from, Session* session, const T& m);  // everything else
 
-  // Submits a decoded PUBLISH; answers at once unless the batch was accepted with QoS 1.
-  void submit(const Endpoint& from, Session& session, const Publish& m, const TopicEntry& topic);
+  // A session able to exchange messages (connected, awake or asleep-but-pinging); otherwise the
+  // endpoint gets DISCONNECT and false.
+  bool require_session(const Endpoint& from, Session* session);
+  void publish_qos_minus_one(const Endpoint& from, const Publish& m);
+  // Stores (series topics and equipment prefixes) and fans out to device subscriptions; answers
+  // unless the batch was accepted with QoS 1/2 (then on_durable does).
+  void route(const Endpoint& from, Session* session, const Publish& m, const std::string& name,
+             SeriesId series);
+  // `series` != 0: a series topic (single-series payload forms); 0: an equipment prefix
+  // (multi-signal forms, each signal mapped through signal_series_path and the catalog).
+  void submit(const Endpoint& from, Session* session, const Publish& m, const std::string& name,
+              SeriesId series);
+  // The samples of a PUBLISH on `name`. kInvalidArgument: the payload is refused (the message says
+  // why, for the quarantine); any other error is the catalog's (transient, nothing refused).
+  Result<std::vector<Sample>> samples_of(std::span<const std::uint8_t> payload,
+                                         const std::string& name, SeriesId series);
+  // Keeps a refused PUBLISH in options_.quarantine (if set) with its provenance and raw bytes.
+  void quarantine(const Endpoint& from, const Session* session, const std::string& topic,
+                  std::span<const std::uint8_t> payload, std::string reason_code, std::string reason);
+  void acknowledge(const Endpoint& to, Session* session, const Publish& m);
   // On the event loop, after the pipeline's DurableCallback fired.
-  void on_durable(const Endpoint& from, std::uint64_t generation, std::uint16_t msg_id,
-                  std::uint16_t topic_id, bool qos1, const Status& status);
-  DurableCallback make_durable_callback(const Endpoint& from, const Session& session,
-                                        std::uint16_t msg_id, std::uint16_t topic_id, bool qos1);
+  void on_durable(const std::string& client_id, std::uint64_t generation, std::uint16_t msg_id,
+                  std::uint16_t topic_id, std::int8_t qos, const Status& status);
+  DurableCallback make_durable_callback(const Session* session, std::uint16_t msg_id,
+                                        std::uint16_t topic_id, std::int8_t qos);
+  // A series for `name`, or 0 when it is not a series path (or the catalog failed: logged).
+  SeriesId series_of(const std::string& name);
+
+  // Downstream.
+  void deliver(const std::string& topic, std::span<const std::uint8_t> payload, std::int8_t qos,
+               bool retain);
+  void enqueue(Session& session, Downstream item);
+  void pump(Session& session);
+  void send_publish(Session& session, Downstream item, TopicIdType type, std::uint16_t topic_id);
+  void resend_outstanding(Session& session, bool dup);
+  void finish_outstanding(Session& session);
+
+  // Keep-alive / sleep expiry and exhausted retransmissions: publishes the Will; drops the
+  // session (CleanSession=1) or keeps it disconnected.
+  void lose(Session& session, std::string_view why);
+  void end_session(Session& session);  // graceful: no Will
+  Session& fresh_session(const std::string& client_id);
+  void add_subscription_count(std::ptrdiff_t delta);
   void update_sessions_gauge();
+  void mark_dirty() { dirty_ = true; }
+  void load_state();
 
   GatewayOptions options_;
   BatchConsumer& pipeline_;
@@ -79,11 +133,18 @@ class GatewayLoop {
   boost::asio::io_context io_;
   boost::asio::ip::udp::socket socket_;
   boost::asio::steady_timer supervision_timer_;
+  boost::asio::steady_timer advertise_timer_;
   std::shared_ptr<DurableRelay> relay_;
   std::atomic<std::uint16_t> bound_port_{0};
+  std::set<boost::asio::ip::address> allowed_sources_;
+  std::optional<Endpoint> advertise_to_;
 
   // Event-loop thread only.
   SessionTable sessions_;
+  std::size_t subscription_count_ = 0;  // over all sessions: skip fan-out when zero
+  std::unordered_map<std::uint16_t, SeriesId> predefined_series_;
+  bool dirty_ = false;
+  MonoTime last_persist_ = mono_now();
   Endpoint sender_;
   std::array<std::uint8_t, 65536> buffer_{};  // larger than any UDP datagram
 };

@@ -24,6 +24,8 @@ struct GatewayMetrics {
   Counter& malformed;
   Counter& publishes_qos0;
   Counter& publishes_qos1;
+  Counter& publishes_qos2;
+  Counter& publishes_qosm1;
   Counter& samples;
   Counter& congestion;
   Counter& duplicates;
@@ -39,6 +41,18 @@ struct GatewayMetrics {
   Counter& durable_errors;
   Counter& send_errors;
   Counter& receive_errors;
+  Counter& denied;
+  Counter& subscribe_rejected;
+  Counter& routed_only;
+  Counter& wills_published;
+  Counter& downstream_sent;
+  Counter& downstream_acked;
+  Counter& retransmissions;
+  Counter& downstream_dropped_queue;
+  Counter& downstream_dropped_retries;
+  Counter& downstream_dropped_rejected;
+  Counter& sessions_restored;
+  Counter& persist_errors;
   Gauge& sessions;
 };
 

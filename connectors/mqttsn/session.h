@@ -1,7 +1,9 @@
 #pragma once
-// Per-client gateway state: the session of one UDP source endpoint with its own topic-id table
-// (spec 7.3: never a shared pool, so one client cannot misroute another's ids) and its QoS 1
-// in-flight and recently-acknowledged message ids for duplicate detection.
+// Per-client gateway state (spec 6): one Session per ClientId with its own topic-id table (spec
+// 7.3: never a shared pool, so one client cannot misroute another's ids), its Will, its
+// subscriptions, the QoS 1/2 in-flight state of both directions and the downstream queue.
+// Sessions are keyed by ClientId (a sleeping client may wake from a new source port) and indexed
+// by the endpoint they were last heard from.
 //
 // Not thread-safe: owned and touched only by the gateway's event-loop thread.
 
@@ -11,11 +13,15 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "connectors/mqttsn/messages.h"
 #include "resonance/core/sample.h"
 #include "resonance/core/time.h"
 
@@ -25,72 +31,168 @@ using Endpoint = boost::asio::ip::udp::endpoint;
 
 std::string to_string(const Endpoint& endpoint);
 
+// MQTT topic filter matching: '+' one level, '#' the rest (including the parent level). Names
+// starting with '$' are not matched by a leading wildcard.
+bool topic_matches(std::string_view filter, std::string_view name);
+bool has_wildcard(std::string_view filter);
+
 struct TopicEntry {
-  SeriesId series = 0;
+  SeriesId series = 0;  // 0: not a series path (a subscription topic, or not resolved yet)
   std::string name;
 };
 
-// Topic ids 1..N handed out in REGISTER order; registering a name twice returns the same id.
+// Normal topic ids 1..N handed out in order, by client REGISTER, by SUBSCRIBE of a plain name or
+// by the gateway's own REGISTER before a wildcard delivery; one name has one id.
 class TopicTable {
  public:
   explicit TopicTable(std::size_t max_topics) : max_topics_(max_topics) {}
   std::optional<std::uint16_t> find(const std::string& name) const;
   const TopicEntry* find(std::uint16_t topic_id) const;
+  TopicEntry* find_mutable(std::uint16_t topic_id);
   // nullopt when the table is full (max_topics, or the 16-bit id space).
   std::optional<std::uint16_t> add(const std::string& name, SeriesId series);
-  std::size_t size() const { return entries_.size(); }
+  // Restores an entry with a given id (persistence); false if the id is taken or out of range.
+  bool restore(std::uint16_t topic_id, const std::string& name, SeriesId series);
+  std::size_t size() const { return by_name_.size(); }
+  // (id, entry) in id order.
+  std::vector<std::pair<std::uint16_t, const TopicEntry*>> entries() const;
 
  private:
   std::size_t max_topics_;
-  std::vector<TopicEntry> entries_;  // index = topic id - 1
+  std::vector<TopicEntry> entries_;  // index = topic id - 1; an empty name is an unused slot
   std::unordered_map<std::string, std::uint16_t> by_name_;
 };
 
+struct Will {
+  std::string topic;
+  std::vector<std::uint8_t> message;
+  std::int8_t qos = 0;
+  bool retain = false;
+  bool operator==(const Will&) const = default;
+};
+
+struct Subscription {
+  TopicIdType type = TopicIdType::kNormal;
+  std::string filter;          // topic filter (normal), predefined name, or the 2-char short name
+  std::uint16_t topic_id = 0;  // predefined id / short name as sent; 0 for normal
+  std::int8_t qos = 0;         // granted
+  bool operator==(const Subscription&) const = default;
+};
+
+// A message waiting to go down to the client.
+struct Downstream {
+  std::string topic;
+  std::vector<std::uint8_t> payload;
+  std::int8_t qos = 0;
+  bool retain = false;
+  // How the matching subscription named the topic: a predefined id or short name is sent as
+  // such; a normal (name or wildcard) subscription uses the client's normal topic id.
+  TopicIdType via_type = TopicIdType::kNormal;
+  std::uint16_t via_id = 0;
+};
+
+// Spec 6.14 client states as the gateway sees them.
+enum class ClientState : std::uint8_t {
+  kConnecting,    // CONNECT with Will flag, handshake in progress
+  kActive,
+  kAsleep,
+  kAwake,         // woke with PINGREQ(ClientId); buffered messages go out, then PINGRESP
+  kDisconnected,  // kept only for CleanSession=0 clients (subscriptions and topics survive)
+};
+
+std::string_view to_string(ClientState state);
+
+// The one outstanding gateway→client exchange (spec 6.5/6.6: one at a time per client).
+struct Outstanding {
+  enum class Stage : std::uint8_t { kRegack, kPuback, kPubrec, kPubcomp };
+  Stage stage = Stage::kPuback;
+  Message message;        // what is retransmitted (REGISTER, PUBLISH with DUP, or PUBREL)
+  std::uint16_t msg_id = 0;
+  int retries = 0;
+  MonoTime deadline{};
+  Downstream item;        // the message being delivered (for the PUBLISH after a REGACK)
+};
+
+struct InflightUp {
+  std::uint16_t topic_id = 0;
+  std::int8_t qos = 1;
+};
+
 struct Session {
-  Session(std::uint64_t generation_, std::string client_id_, std::uint16_t keep_alive_s_,
-          std::size_t max_topics)
+  Session(std::uint64_t generation_, std::string client_id_, std::size_t max_topics_)
       : generation(generation_),
         client_id(std::move(client_id_)),
-        keep_alive_s(keep_alive_s_),
-        topics(max_topics) {}
+        max_topics(max_topics_),
+        topics(max_topics_) {}
 
   // Unique per session for the gateway's lifetime: a durable completion carries it so that it
-  // never acknowledges on behalf of a later session at the same endpoint.
+  // never acknowledges on behalf of a later session of the same client.
   std::uint64_t generation;
   std::string client_id;
-  std::uint16_t keep_alive_s;  // 0 = not supervised
+  std::size_t max_topics;
+  std::optional<Endpoint> endpoint;  // where the client was last heard from (none when restored w/o)
+  ClientState state = ClientState::kActive;
+  bool clean_session = true;
+  std::uint16_t keep_alive_s = 0;  // 0 = not supervised
+  std::uint16_t sleep_s = 0;       // while asleep
   MonoTime last_heard = mono_now();
   TopicTable topics;
-  // QoS 1 MsgId -> TopicId, taken by the pipeline and awaiting its durable callback.
-  std::unordered_map<std::uint16_t, std::uint16_t> pending;
+  std::optional<Will> will;
+  std::optional<Will> pending_will;  // during the CONNECT handshake
+  bool pending_will_topic_seen = false;
+  std::vector<Subscription> subscriptions;
+
+  // Upstream QoS 1/2: MsgId -> topic, taken by the pipeline and awaiting its durable callback.
+  std::unordered_map<std::uint16_t, InflightUp> pending;
+  // QoS 2 MsgIds whose PUBREC was sent, awaiting PUBREL (stored exactly once).
+  std::set<std::uint16_t> qos2_received;
   // The last acknowledged (durable) QoS 1 MsgIds with their TopicId, newest last; a retransmission
   // of one of these is answered with the same PUBACK and not stored again.
   std::deque<std::pair<std::uint16_t, std::uint16_t>> recent_acked;
   static constexpr std::size_t kRecentAcked = 16;
 
+  // Downstream.
+  std::deque<Downstream> queue;
+  std::optional<Outstanding> outstanding;
+  std::uint16_t next_msg_id = 0;
+  std::uint16_t take_msg_id() {
+    if (++next_msg_id == 0) next_msg_id = 1;
+    return next_msg_id;
+  }
+
   void remember_acked(std::uint16_t msg_id, std::uint16_t topic_id);
   std::optional<std::uint16_t> recently_acked(std::uint16_t msg_id) const;  // -> topic id
+  // Drops everything CleanSession=1 clears (spec 6.3: including the Will).
+  void clear_state();
 };
 
-// Sessions by source endpoint.
+// Sessions by ClientId, with an endpoint index.
 class SessionTable {
  public:
   Session* find(const Endpoint& endpoint);
-  // Replaces any session at `endpoint`.
-  Session& create(const Endpoint& endpoint, std::string client_id, std::uint16_t keep_alive_s,
-                  std::size_t max_topics);
-  void erase(const Endpoint& endpoint) { sessions_.erase(endpoint); }
-  // Drops sessions of `client_id` at endpoints other than `keep` (a device that rebooted onto a
-  // new source port takes its identity with it); returns how many.
-  std::size_t erase_client_elsewhere(const std::string& client_id, const Endpoint& keep);
-  // Drops sessions silent for more than 1.5x their keep-alive; returns the dropped endpoints
-  // with their client ids.
-  std::vector<std::pair<Endpoint, std::string>> expire(MonoTime now);
+  Session* find_client(const std::string& client_id);
+  // A fresh session for `client_id` (replacing any existing one), not yet bound to an endpoint.
+  Session& create(const std::string& client_id, std::size_t max_topics);
+  // Binds the session to `endpoint`, unbinding whatever session was there before.
+  void bind(Session& session, const Endpoint& endpoint);
+  void unbind(Session& session);
+  void erase(const std::string& client_id);
+  // Drops one session in state kDisconnected (the oldest heard); false if there is none.
+  bool evict_disconnected();
   std::size_t size() const { return sessions_.size(); }
-  void clear() { sessions_.clear(); }
+  std::size_t live() const;  // not kDisconnected
+  void clear() {
+    sessions_.clear();
+    by_endpoint_.clear();
+  }
+  template <typename F>
+  void for_each(F&& f) {
+    for (auto& [id, s] : sessions_) f(*s);
+  }
 
  private:
-  std::map<Endpoint, Session> sessions_;
+  std::map<std::string, std::unique_ptr<Session>> sessions_;
+  std::map<Endpoint, Session*> by_endpoint_;
   std::uint64_t next_generation_ = 1;
 };
 

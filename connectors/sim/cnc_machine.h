@@ -14,6 +14,7 @@
 #include <span>
 
 #include "connectors/sim/cnc_physics.h"
+#include "connectors/sim/machine.h"
 #include "connectors/sim/prng.h"
 #include "connectors/sim/signals.h"
 #include "connectors/sim/toolpath.h"
@@ -76,11 +77,6 @@ struct MachineState {
   std::uint64_t overload_alarms = 0;
 };
 
-struct SignalValue {
-  std::size_t index = 0;  // into kSignals
-  double value = 0;
-  bool operator==(const SignalValue&) const = default;
-};
 using StepOutput = std::array<SignalValue, kSignalCount>;
 
 class CncMachine {

@@ -29,26 +29,27 @@ enum class Signal : std::uint8_t {
 };
 inline constexpr std::size_t kSignalCount = 15;
 
-// Plain unit strings (the catalog takes UNECE codes or free text); "" means dimensionless.
+// Units are UNECE Rec 20 codes, as in infomodel/categories/cnc.toml (RPM = r/min, P1 = %, H81 =
+// mm/min, MMT = mm, CEL = degC, 4H = um, C62 = one); "" means no engineering unit (ids, states).
 struct SignalInfo {
   std::string_view name;
   std::string_view unit;
 };
 
 inline constexpr std::array<SignalInfo, kSignalCount> kSignals{{
-    {"spindle_speed", "rpm"},
-    {"spindle_load", "%"},
-    {"feed_rate", "mm/min"},
-    {"x_position", "mm"},
-    {"y_position", "mm"},
-    {"z_position", "mm"},
-    {"spindle_temperature", "°C"},
-    {"x_axis_temperature", "°C"},
-    {"thermal_drift", "µm"},
+    {"spindle_speed", "RPM"},
+    {"spindle_load", "P1"},
+    {"feed_rate", "H81"},
+    {"x_position", "MMT"},
+    {"y_position", "MMT"},
+    {"z_position", "MMT"},
+    {"spindle_temperature", "CEL"},
+    {"x_axis_temperature", "CEL"},
+    {"thermal_drift", "4H"},
     {"tool_id", ""},
-    {"tool_wear", "µm"},
+    {"tool_wear", "4H"},
     {"program_number", ""},
-    {"part_count", ""},
+    {"part_count", "C62"},
     {"alarm_code", ""},
     {"execution_state", ""},
 }};

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -12,6 +13,7 @@
 
 #include "connectors/mqttsn/payload.h"
 #include "connectors/sim/ack_log.h"
+#include "connectors/sim/machines.h"
 #include "connectors/sim/sim_runner.h"
 #include "connectors/sim/stoppable_sleep.h"
 #include "resonance/core/catalog.h"
@@ -42,14 +44,17 @@ class Backoff {
 class Device {
  public:
   Device(const DeviceOptions& options, DeviceStats& stats, const ClientFactory& connect,
-         std::unique_ptr<AckLog> ack_log)
+         std::unique_ptr<AckLog> ack_log, std::unique_ptr<Machine> machine)
       : options_(options),
         stats_(stats),
         connect_(connect),
         ack_log_(std::move(ack_log)),
-        machine_(options.seed, model_config(options)),
+        machine_(std::move(machine)),
         reconnect_backoff_(options.backoff_initial_ms, options.backoff_max_ms) {
-    for (std::size_t i = 0; i < kSignalCount; ++i) topics_[i] = topic_name(options, kSignals[i]);
+    for (const SignalInfo& signal : machine_->signals()) {
+      topics_.push_back(topic_name(options, signal));
+    }
+    topic_ids_.resize(topics_.size());
   }
 
   void run(std::stop_token stop);
@@ -59,11 +64,6 @@ class Device {
  private:
   enum class Delivery { kAccepted, kDropped, kStopped };
 
-  static CncConfig model_config(const DeviceOptions& options) {
-    CncConfig config = options.model;
-    config.step_s = options.time_scale / options.sample_hz;
-    return config;
-  }
   bool ensure_session(std::stop_token stop);
   Status register_all();
   void drop_session(const Status& why, std::string_view during);
@@ -74,9 +74,9 @@ class Device {
   DeviceStats& stats_;
   const ClientFactory& connect_;
   std::unique_ptr<AckLog> ack_log_;
-  CncMachine machine_;
-  std::array<std::string, kSignalCount> topics_;
-  std::array<std::uint16_t, kSignalCount> topic_ids_{};
+  std::unique_ptr<Machine> machine_;
+  std::vector<std::string> topics_;
+  std::vector<std::uint16_t> topic_ids_;
   std::unique_ptr<mqttsn::Client> client_;
   Backoff reconnect_backoff_;
   bool had_session_ = false;
@@ -107,7 +107,7 @@ bool Device::ensure_session(std::stop_token stop) {
       if (had_session_) ++stats_.reconnects;
       had_session_ = true;
       spdlog::info("sim {}: connected to {}:{} ({} topics registered{})", options_.equipment,
-                   options_.gateway_host, options_.gateway_port, kSignalCount,
+                   options_.gateway_host, options_.gateway_port, topics_.size(),
                    failed_connects_ > 0 ? fmt::format(", after {} failed attempts", failed_connects_)
                                         : std::string());
       failed_connects_ = 0;
@@ -128,7 +128,7 @@ bool Device::ensure_session(std::stop_token stop) {
 }
 
 Status Device::register_all() {
-  for (std::size_t i = 0; i < kSignalCount; ++i) {
+  for (std::size_t i = 0; i < topics_.size(); ++i) {
     auto id = client_->register_topic(topics_[i]);
     if (!id) return id.error();
     topic_ids_[i] = *id;
@@ -216,7 +216,7 @@ void Device::run(std::stop_token stop) {
       if (!sleep_until(stop, std::min(next_step, mono_now() + milliseconds(500)))) return;
       keep_alive();
     }
-    const StepOutput readings = machine_.step();
+    const std::span<const SignalValue> readings = machine_->step();
     const TimestampNs ts_ns = unix_now_ns();
     for (const SignalValue& reading : readings) {
       if (deliver(reading.index, ts_ns, reading.value, stop) == Delivery::kStopped) return;
@@ -226,7 +226,7 @@ void Device::run(std::stop_token stop) {
     // Behind schedule (an outage, a slow gateway): simulate the missed steps without publishing
     // them so simulated time keeps pace with the wall clock.
     for (const MonoTime now = mono_now(); next_step + period <= now; next_step += period) {
-      static_cast<void>(machine_.step());
+      static_cast<void>(machine_->step());
       ++stats_.steps_skipped;
     }
   }
@@ -272,7 +272,14 @@ Status validate(const DeviceOptions& options) {
                               "backoff_max_ms >= backoff_initial_ms",
                               options.equipment));
   }
-  for (const SignalInfo& signal : kSignals) {
+  const MachineKind* kind = find_machine_kind(options.category);
+  if (kind == nullptr) {
+    // make_machine's error lists the known categories.
+    auto unknown = make_machine(options.category, options.seed, 1.0);
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("sim {}: {}", options.equipment, unknown.error().message()));
+  }
+  for (const SignalInfo& signal : kind->signals) {
     if (Status s = validate_series_path(topic_name(options, signal)); !s) {
       return Status(StatusCode::kInvalidArgument,
                     fmt::format("sim {}: topic name: {}", options.equipment, s.message()));
@@ -294,11 +301,15 @@ Status run_device(const DeviceOptions& options, std::stop_token stop, DeviceStat
     if (!opened) return opened.error();
     ack_log = std::move(*opened);
   }
+  auto machine = make_machine(options.category, options.seed,
+                              options.time_scale / options.sample_hz, options.model);
+  if (!machine) return machine.error();
   DeviceStats unused;
-  Device device(options, stats != nullptr ? *stats : unused, connect, std::move(ack_log));
-  spdlog::info("sim {}: seed {}, {} Hz, time scale {}, gateway {}:{}", options.equipment,
-               options.seed, options.sample_hz, options.time_scale, options.gateway_host,
-               options.gateway_port);
+  Device device(options, stats != nullptr ? *stats : unused, connect, std::move(ack_log),
+                std::move(*machine));
+  spdlog::info("sim {}: {} simulator, seed {}, {} Hz, time scale {}, gateway {}:{}",
+               options.equipment, options.category, options.seed, options.sample_hz,
+               options.time_scale, options.gateway_host, options.gateway_port);
   device.run(stop);
   device.close();
   return Status::ok();

@@ -14,22 +14,36 @@
 
 namespace resonance::sim {
 
+int machine_count(const LineOptions& options) {
+  return options.equipment.empty() ? options.machines : static_cast<int>(options.equipment.size());
+}
+
 DeviceOptions device_options(const LineOptions& options, int index) {
   DeviceOptions device = options.device;
-  device.equipment = fmt::format("{}-{:02d}", options.equipment_prefix, index + 1);
-  device.seed = derive_seed(options.device.seed, static_cast<std::uint64_t>(index));
+  if (options.equipment.empty()) {
+    device.category = "cnc";
+    device.equipment = fmt::format("{}-{:02d}", options.equipment_prefix, index + 1);
+    device.seed = derive_seed(options.device.seed, static_cast<std::uint64_t>(index));
+    return device;
+  }
+  const LineMachine& m = options.equipment.at(static_cast<std::size_t>(index));
+  device.category = m.category;
+  device.equipment = m.equipment;
+  device.seed = m.seed;
+  if (m.sample_hz > 0) device.sample_hz = m.sample_hz;
   return device;
 }
 
 Status run_line(const LineOptions& options, std::stop_token stop, LineStats* stats) {
-  if (options.machines < 1 || options.machines > 99) {
+  const int machines = machine_count(options);
+  if (machines < 1 || machines > 99) {
     return Status(StatusCode::kInvalidArgument,
-                  fmt::format("sim line: machines is {}, must be 1..99", options.machines));
+                  fmt::format("sim line: machines is {}, must be 1..99", machines));
   }
   // Check every machine before starting any, so a bad option fails fast instead of leaving a
   // half-started line.
   std::vector<DeviceOptions> devices;
-  for (int i = 0; i < options.machines; ++i) {
+  for (int i = 0; i < machines; ++i) {
     devices.push_back(device_options(options, i));
     if (Status s = validate(devices.back()); !s) return s;
   }
@@ -52,7 +66,7 @@ Status run_line(const LineOptions& options, std::stop_token stop, LineStats* sta
       });
     }
     spdlog::info("sim line {}/{}/{}: {} machines running", options.device.site,
-                 options.device.area, options.device.line, options.machines);
+                 options.device.area, options.device.line, machines);
     if (options.duration) {
       sleep_for(line_stop.get_token(), *options.duration);
     } else {

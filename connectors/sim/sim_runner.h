@@ -1,5 +1,5 @@
 #pragma once
-// Runs simulated CNC machines as real MQTT-SN devices: each machine is one client (client id =
+// Runs simulated machines (any category of machines.h) as real MQTT-SN devices: each machine is one client (client id =
 // equipment id) that REGISTERs one topic per signal ("site/area/line/equipment/signal") and
 // publishes every signal as a QoS 1 single-sample payload each 1/sample_hz seconds of wall time.
 //
@@ -20,9 +20,11 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "connectors/mqttsn/client.h"
 #include "connectors/sim/cnc_machine.h"
+#include "connectors/sim/machine.h"
 #include "resonance/core/status.h"
 
 namespace resonance::sim {
@@ -34,12 +36,13 @@ struct DeviceOptions {
   std::string area = "machining";
   std::string line = "line1";
   std::string equipment = "cnc-01";  // also the MQTT-SN client id: 1..23 bytes
+  std::string category = "cnc";      // which simulator (machines.h, an infomodel category id)
   std::uint64_t seed = 1;
   double sample_hz = 2.0;            // wall-clock steps per second
   double time_scale = 1.0;           // simulated seconds per wall second (60 = an hour a minute)
   // After every accepted PUBACK one line "path ts_ns value_bits_hex\n" is appended and flushed.
   std::optional<std::filesystem::path> ack_log;
-  CncConfig model{};                 // model.step_s is replaced by time_scale / sample_hz
+  CncConfig model{};                 // for category cnc; step_s is replaced by time_scale / sample_hz
   // Client timing (T_retry, N_retry, keep-alive) and the reconnect/congestion backoff bounds.
   int retry_timeout_ms = 2000;
   int max_retries = 3;
@@ -82,12 +85,22 @@ Status run_device(const DeviceOptions& options, std::stop_token stop, DeviceStat
 Status run_device(const DeviceOptions& options, std::stop_token stop, DeviceStats* stats,
                   const ClientFactory& connect);
 
+// One machine of a line given explicitly (a line file's [[machine]]).
+struct LineMachine {
+  std::string category;
+  std::string equipment;
+  std::uint64_t seed = 0;
+  double sample_hz = 0;  // 0 = the line's device.sample_hz
+};
+
 struct LineOptions {
+  // With `equipment` empty: `machines` CNC machines "<prefix>-NN" (NN = 01..machines) with seeds
+  // derived from device.seed (derive_seed in prng.h). Otherwise exactly the machines listed.
   int machines = 4;                  // 1..99
   std::string equipment_prefix = "cnc";
-  // Template for every machine: `equipment` is replaced by "<prefix>-NN" (NN = 01..machines) and
-  // `seed` is the base from which each machine's seed is derived (derive_seed in prng.h). All
-  // machines may share one ack_log file: each line is appended with a single write.
+  std::vector<LineMachine> equipment;
+  // Template for every machine (gateway, site/area/line, rates, client timing). All machines may
+  // share one ack_log file: each line is appended with a single write.
   DeviceOptions device{};
   std::optional<std::chrono::milliseconds> duration;  // stop by itself after this long
 };
@@ -100,7 +113,10 @@ struct LineStats {
 // Options of machine `index` (0-based) of the line.
 DeviceOptions device_options(const LineOptions& options, int index);
 
-// Runs `machines` devices, one std::jthread each, until `stop` or the duration ends; returns
+// Number of machines of the line.
+int machine_count(const LineOptions& options);
+
+// Runs the line's devices, one std::jthread each, until `stop` or the duration ends; returns
 // after every device thread has ended. `stats` may be null.
 Status run_line(const LineOptions& options, std::stop_token stop, LineStats* stats);
 

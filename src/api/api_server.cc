@@ -33,7 +33,8 @@ class ApiServer::Impl {
         router_(RouterOptions{.max_points = options_.max_points,
                               .node_name = options_.node_name,
                               .assets = embedded_assets(),
-                              .clock = unix_now_ns},
+                              .clock = unix_now_ns,
+                              .quarantine = options_.quarantine},
                 catalog, historian, metrics) {}
 
   ~Impl() { stop(); }

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "api/http_target.h"
+#include "api/quarantine_route.h"
 #include "api/responses.h"
 #include "api/routes.h"
 
@@ -17,7 +18,7 @@ constexpr std::string_view kLatestSuffix = "/latest";
 constexpr std::string_view kAssetsPrefix = "/assets/";
 constexpr std::string_view kKnownRoutes =
     "/, /assets/<name>, /api/v1/health, /api/v1/series, /api/v1/series/{id}/latest, "
-    "/api/v1/query, /metrics";
+    "/api/v1/query, /api/v1/aggregate, /api/v1/frame, /api/v1/quarantine, /metrics";
 
 Response asset_response(const StaticAsset& asset, bool is_index) {
   Response r;
@@ -74,6 +75,40 @@ Response Router::route(std::string_view method, std::string_view target) const {
   if (!parsed) return error_response(parsed.error());
   const std::string_view path = parsed->path;
   const RouteContext ctx{options_, catalog_, historian_, registry_, started_};
+
+  if (path == "/api/v1/quarantine") {
+    if (method != "GET" && method != "HEAD") {
+      Response r = error_response(405, "method_not_allowed",
+                                  fmt::format("method {}: '/api/v1/quarantine' accepts GET and HEAD only",
+                                              quote_input(method)));
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return handle_quarantine(options_.quarantine, *parsed);
+  }
+
+  // Reads over the historian's aggregation and frame engine (docs/api.md).
+  if (path == "/api/v1/aggregate" || path == "/api/v1/frame") {
+    if (method != "GET" && method != "HEAD") {
+      Response r = error_response(405, "method_not_allowed",
+                                  fmt::format("method {}: {} accepts GET and HEAD only", quote_input(method),
+                                              quote_input(path)));
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return path == "/api/v1/frame" ? handle_frame(ctx, *parsed) : handle_aggregate(ctx, *parsed);
+  }
+
+  if (path == "/api/v1/infomodel") {  // the information model as JSON (docs/api.md)
+    if (method != "GET" && method != "HEAD") {
+      Response r = error_response(405, "method_not_allowed",
+                                  fmt::format("method {}: '/api/v1/infomodel' accepts GET and HEAD only",
+                                              quote_input(method)));
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return handle_infomodel();
+  }
 
   // Resolve the route first so an unknown path is a 404 whatever the method.
   enum class Route { kIndex, kAsset, kHealth, kSeries, kLatest, kQuery, kMetrics, kNone };

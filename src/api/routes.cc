@@ -1,13 +1,20 @@
 #include "api/routes.h"
 
+#include "resonance/infomodel/export.h"
+#include "resonance/infomodel/loader.h"
+
 #include <fmt/format.h>
 
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <span>
+#include <utility>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "api/responses.h"
+#include "resonance/historian/duration.h"
 
 namespace resonance::api {
 
@@ -16,6 +23,8 @@ namespace {
 using nlohmann::json;
 
 constexpr TimestampNs kDefaultWindowNs = 3600 * kNanosPerSecond;
+constexpr std::size_t kMaxFrameSeries = 1000;
+constexpr std::size_t kFrameCellsPerPoint = 10;  // a frame may hold 10x max_points values
 constexpr std::string_view kQueryParams[] = {"series", "from", "to", "limit"};
 
 bool all_digits(std::string_view text) {
@@ -142,6 +151,121 @@ void append_points(std::string& out, const std::vector<Sample>& points, std::siz
   out.append(buf.data(), buf.size());
 }
 
+
+// --- /api/v1/aggregate and /api/v1/frame -------------------------------------------------------
+
+Status check_params(const ParsedTarget& target, std::span<const std::string_view> allowed,
+                    std::string_view expected) {
+  for (std::size_t i = 0; i < target.params.size(); ++i) {
+    const auto& key = target.params[i].key;
+    bool known = false;
+    for (auto name : allowed) known = known || key == name;
+    if (!known)
+      return {StatusCode::kInvalidArgument,
+              fmt::format("query parameter {}: unknown; expected {}", quote_input(key), expected)};
+    for (std::size_t j = 0; j < i; ++j)
+      if (target.params[j].key == key)
+        return {StatusCode::kInvalidArgument,
+                fmt::format("query parameter '{}': expected at most once, found it repeated", key)};
+  }
+  return Status::ok();
+}
+
+// from/to with the defaults of /api/v1/query: to = now, from = to - 1 h.
+Result<std::pair<TimestampNs, TimestampNs>> parse_window(const RouteContext& ctx, const ParsedTarget& target) {
+  TimestampNs to_ns = ctx.options.clock();
+  if (const auto text = target.param("to")) {
+    auto ts = parse_time_param("to", *text);
+    if (!ts) return error(ts.error());
+    to_ns = *ts;
+  }
+  TimestampNs from_ns = to_ns < std::numeric_limits<TimestampNs>::min() + kDefaultWindowNs
+                            ? std::numeric_limits<TimestampNs>::min()
+                            : to_ns - kDefaultWindowNs;
+  if (const auto text = target.param("from")) {
+    auto ts = parse_time_param("from", *text);
+    if (!ts) return error(ts.error());
+    from_ns = *ts;
+  }
+  if (from_ns > to_ns)
+    return error(StatusCode::kInvalidArgument,
+                 fmt::format("query parameters 'from' and 'to': expected from <= to, found from={} after to={}",
+                             format_rfc3339(from_ns), format_rfc3339(to_ns)));
+  return std::pair{from_ns, to_ns};
+}
+
+// A positive duration ("10s", "500ms", "250000" ns).
+Result<std::int64_t> parse_duration_param(std::string_view name, std::string_view text) {
+  const auto ns = parse_duration_ns(text);
+  if (!ns || *ns <= 0)
+    return error(StatusCode::kInvalidArgument,
+                 fmt::format("query parameter '{}': expected a positive duration such as 10s, 500ms or "
+                             "250000 (ns; units ns, us, ms, s, m, h, d), found {}",
+                             name, quote_input(text)));
+  return *ns;
+}
+
+// Grid points from, from + step, ... below to (the bucket count of an aggregation).
+std::uint64_t grid_points(TimestampNs from_ns, TimestampNs to_ns, std::int64_t step_ns) {
+  const std::uint64_t span = static_cast<std::uint64_t>(to_ns) - static_cast<std::uint64_t>(from_ns);
+  const auto step = static_cast<std::uint64_t>(step_ns);
+  return span / step + (span % step != 0 ? 1 : 0);
+}
+
+void append_number(fmt::memory_buffer& buf, double v) {
+  if (std::isfinite(v))
+    fmt::format_to(std::back_inserter(buf), "{}", v);
+  else
+    fmt::format_to(std::back_inserter(buf), "null");  // JSON has no NaN/Inf
+}
+
+enum class AggFn : std::uint8_t { kMin, kMax, kMean, kSum, kCount, kFirst, kLast };
+constexpr std::pair<std::string_view, AggFn> kAggFns[] = {
+    {"min", AggFn::kMin},     {"max", AggFn::kMax},     {"mean", AggFn::kMean}, {"sum", AggFn::kSum},
+    {"count", AggFn::kCount}, {"first", AggFn::kFirst}, {"last", AggFn::kLast}};
+
+Result<std::vector<std::pair<std::string_view, AggFn>>> parse_fns(std::string_view text) {
+  std::vector<std::pair<std::string_view, AggFn>> out;
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', pos);
+    const std::string_view item = text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    bool found = false;
+    for (const auto& f : kAggFns)
+      if (f.first == item) {
+        for (const auto& seen : out)
+          if (seen.first == item)
+            return error(StatusCode::kInvalidArgument,
+                         fmt::format("query parameter 'fn': expected each function once, found {} repeated",
+                                     quote_input(item)));
+        out.push_back(f);
+        found = true;
+      }
+    if (!found)
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("query parameter 'fn': expected a comma-separated list of min, max, mean, sum, "
+                               "count, first, last, found {} in {}",
+                               quote_input(item), quote_input(text)));
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+double bucket_value(const AggregateBucket& b, AggFn fn) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  switch (fn) {
+    case AggFn::kMin: return b.value_count ? b.min : nan;
+    case AggFn::kMax: return b.value_count ? b.max : nan;
+    case AggFn::kMean: return b.mean();
+    case AggFn::kSum: return b.value_count ? b.sum : nan;
+    case AggFn::kCount: return static_cast<double>(b.count);
+    case AggFn::kFirst: return b.first;
+    case AggFn::kLast: return b.last;
+  }
+  return nan;
+}
+
 }  // namespace
 
 Response handle_health(const RouteContext& ctx) {
@@ -256,6 +380,165 @@ Response handle_query(const RouteContext& ctx, const ParsedTarget& target) {
   body += fmt::format(",\"truncated\":{},\"next_from\":\"{}\"}}", truncated ? "true" : "false",
                       next_from);
   return json_response(std::move(body));
+}
+
+Response handle_aggregate(const RouteContext& ctx, const ParsedTarget& target) {
+  static constexpr std::string_view kParams[] = {"series", "from", "to", "step", "fn"};
+  if (Status s = check_params(target, kParams, "series, from, to, step or fn"); !s.is_ok())
+    return error_response(s);
+  const auto series_text = target.param("series");
+  if (!series_text)
+    return error_response(400, "invalid_argument",
+                          "query parameter 'series': required; expected a series id or a path "
+                          "site/area/line/equipment/signal, found nothing");
+  auto info = resolve_series(ctx.catalog, *series_text);
+  if (!info) return error_response(info.error());
+  auto window = parse_window(ctx, target);
+  if (!window) return error_response(window.error());
+  const auto [from_ns, to_ns] = *window;
+  const auto step_text = target.param("step");
+  if (!step_text)
+    return error_response(400, "invalid_argument",
+                          "query parameter 'step': required; expected a positive duration such as 10s, "
+                          "500ms or 250000 (ns), found nothing");
+  auto step = parse_duration_param("step", *step_text);
+  if (!step) return error_response(step.error());
+  auto fns = parse_fns(target.param("fn").value_or("min,max,mean,sum,count,first,last"));
+  if (!fns) return error_response(fns.error());
+  const std::uint64_t buckets = grid_points(from_ns, to_ns, *step);
+  if (buckets > ctx.options.max_points)
+    return error_response(400, "invalid_argument",
+                          fmt::format("query parameters 'from', 'to' and 'step': expected at most {} buckets, "
+                                      "found {} (from={} to={} step={} ns); use a larger step or a shorter "
+                                      "window",
+                                      ctx.options.max_points, buckets, from_ns, to_ns, *step));
+
+  const auto result = ctx.historian.aggregate(info->id, from_ns, to_ns, *step);
+  fmt::memory_buffer buf;
+  fmt::format_to(std::back_inserter(buf),
+                 "{{\"series\":{},\"path\":{},\"unit\":{},\"from\":{},\"to\":{},\"step_ns\":{},"
+                 "\"columns\":[\"start\"",
+                 info->id, dump_json(info->path), dump_json(info->unit), from_ns, to_ns, *step);
+  for (const auto& f : *fns) fmt::format_to(std::back_inserter(buf), ",\"{}\"", f.first);
+  fmt::format_to(std::back_inserter(buf), "],\"buckets\":[");
+  for (std::size_t i = 0; i < result.size(); ++i) {
+    const AggregateBucket& b = result[i];
+    fmt::format_to(std::back_inserter(buf), "{}[{}", i ? "," : "", b.start);
+    for (const auto& f : *fns) {
+      buf.push_back(',');
+      if (f.second == AggFn::kCount)
+        fmt::format_to(std::back_inserter(buf), "{}", b.count);
+      else
+        append_number(buf, bucket_value(b, f.second));
+    }
+    buf.push_back(']');
+  }
+  fmt::format_to(std::back_inserter(buf), "]}}");
+  return json_response(std::string(buf.data(), buf.size()));
+}
+
+Response handle_frame(const RouteContext& ctx, const ParsedTarget& target) {
+  static constexpr std::string_view kParams[] = {"series", "from", "to", "step", "fill", "max_staleness"};
+  if (Status s = check_params(target, kParams, "series, from, to, step, fill or max_staleness"); !s.is_ok())
+    return error_response(s);
+  const auto series_text = target.param("series");
+  if (!series_text)
+    return error_response(400, "invalid_argument",
+                          "query parameter 'series': required; expected a comma-separated list of series ids "
+                          "or paths, found nothing");
+  std::vector<SeriesInfo> infos;
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t comma = series_text->find(',', pos);
+    const std::string_view item =
+        series_text->substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    if (infos.size() >= kMaxFrameSeries)
+      return error_response(400, "invalid_argument",
+                            fmt::format("query parameter 'series': expected at most {} series, found more",
+                                        kMaxFrameSeries));
+    auto info = resolve_series(ctx.catalog, item);
+    if (!info)
+      return error_response(Status(info.error().code(), fmt::format("{} (item {} of the list)", info.error().message(),
+                                                                    infos.size() + 1)));
+    infos.push_back(std::move(*info));
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  auto window = parse_window(ctx, target);
+  if (!window) return error_response(window.error());
+  const auto [from_ns, to_ns] = *window;
+  const auto step_text = target.param("step");
+  if (!step_text)
+    return error_response(400, "invalid_argument",
+                          "query parameter 'step': required; expected a positive duration such as 10s, "
+                          "500ms or 250000 (ns), found nothing");
+  auto step = parse_duration_param("step", *step_text);
+  if (!step) return error_response(step.error());
+  FrameFill fill = FrameFill::kLocf;
+  if (const auto text = target.param("fill")) {
+    if (*text == "linear")
+      fill = FrameFill::kLinear;
+    else if (*text != "locf")
+      return error_response(400, "invalid_argument",
+                            fmt::format("query parameter 'fill': expected locf or linear, found {}",
+                                        quote_input(*text)));
+  }
+  std::int64_t staleness = *step;  // by default an observation is good for one grid step
+  if (const auto text = target.param("max_staleness")) {
+    auto parsed = parse_duration_param("max_staleness", *text);
+    if (!parsed) return error_response(parsed.error());
+    staleness = *parsed;
+  }
+  const std::uint64_t rows = grid_points(from_ns, to_ns, *step);
+  if (rows > ctx.options.max_points)
+    return error_response(400, "invalid_argument",
+                          fmt::format("query parameters 'from', 'to' and 'step': expected at most {} rows, "
+                                      "found {} (from={} to={} step={} ns); use a larger step or a shorter "
+                                      "window",
+                                      ctx.options.max_points, rows, from_ns, to_ns, *step));
+  const std::uint64_t max_cells = std::uint64_t{kFrameCellsPerPoint} * ctx.options.max_points;
+  if (rows * infos.size() > max_cells)
+    return error_response(400, "invalid_argument",
+                          fmt::format("query parameters 'series' and 'step': expected at most {} cells "
+                                      "(rows x series), found {} ({} rows x {} series)",
+                                      max_cells, rows * infos.size(), rows, infos.size()));
+
+  FrameRequest req;
+  for (const auto& i : infos) req.series.push_back(i.id);
+  req.from_ns = from_ns;
+  req.to_ns = to_ns;
+  req.step_ns = *step;
+  req.fill = fill;
+  req.max_staleness_ns = staleness;
+  const Frame f = ctx.historian.frame(req);
+
+  fmt::memory_buffer buf;
+  fmt::format_to(std::back_inserter(buf), "{{\"series\":[");
+  for (std::size_t i = 0; i < infos.size(); ++i)
+    fmt::format_to(std::back_inserter(buf), "{}{{\"id\":{},\"path\":{},\"unit\":{}}}", i ? "," : "", infos[i].id,
+                   dump_json(infos[i].path), dump_json(infos[i].unit));
+  fmt::format_to(std::back_inserter(buf),
+                 "],\"from\":{},\"to\":{},\"step_ns\":{},\"fill\":\"{}\",\"max_staleness_ns\":{},\"rows\":[", from_ns,
+                 to_ns, *step, fill == FrameFill::kLinear ? "linear" : "locf", staleness);
+  for (std::size_t r = 0; r < f.grid.size(); ++r) {
+    fmt::format_to(std::back_inserter(buf), "{}[{}", r ? "," : "", f.grid[r]);
+    for (std::size_t c = 0; c < f.columns; ++c) {
+      buf.push_back(',');
+      const std::size_t k = r * f.columns + c;
+      if (f.valid[k])
+        append_number(buf, f.values[k]);
+      else
+        fmt::format_to(std::back_inserter(buf), "null");
+    }
+    buf.push_back(']');
+  }
+  fmt::format_to(std::back_inserter(buf), "]}}");
+  return json_response(std::string(buf.data(), buf.size()));
+}
+
+Response handle_infomodel() {
+  static const std::string body = infomodel::to_json(infomodel::builtin_model(), -1);
+  return json_response(body);
 }
 
 }  // namespace resonance::api

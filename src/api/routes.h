@@ -22,5 +22,13 @@ Response handle_series_list(const RouteContext& ctx);
 // `id_segment` is the {id} path segment of /api/v1/series/{id}/latest, not yet validated.
 Response handle_series_latest(const RouteContext& ctx, std::string_view id_segment);
 Response handle_query(const RouteContext& ctx, const ParsedTarget& target);
+// GET /api/v1/aggregate: one series in time buckets (Historian::aggregate); at most
+// options.max_points buckets.
+Response handle_aggregate(const RouteContext& ctx, const ParsedTarget& target);
+// GET /api/v1/frame: several series aligned on a grid (Historian::frame); at most
+// options.max_points rows and 10 x max_points cells.
+Response handle_frame(const RouteContext& ctx, const ParsedTarget& target);
+// GET /api/v1/infomodel: the built-in information model (resonance infomodel export --json).
+Response handle_infomodel();
 
 }  // namespace resonance::api

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "connectors/sim/line_file.h"
 #include "connectors/sim/sim_runner.h"
 #include "node.h"
 #include "node_config.h"
@@ -63,7 +64,7 @@ void register_serve(CLI::App& app) {
 
 void register_demo(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "demo", "Run a node with a simulated CNC line streaming over MQTT-SN into it, and its dashboard");
+      "demo", "Run a node with a simulated production line streaming over MQTT-SN into it, and its dashboard");
   struct Flags {
     int http_port = 8080;
     int mqttsn_port = 1884;
@@ -74,6 +75,7 @@ void register_demo(CLI::App& app) {
     double sample_hz = 2.0;
     double time_scale = 10.0;
     std::string log_level = "info";
+    std::string line_file;
   };
   static Flags f;
   cmd->add_option("--http-port", f.http_port, "HTTP port for the API and dashboard (0 = any free)")
@@ -81,7 +83,15 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--mqttsn-port", f.mqttsn_port, "UDP port of the MQTT-SN gateway (0 = any free)")
       ->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--data-dir", f.data_dir, "Where the demo node keeps its data")->capture_default_str();
-  cmd->add_option("--machines", f.machines, "Simulated CNC machines")->capture_default_str()->check(CLI::Range(1, 64));
+  static CLI::Option* machines_option = nullptr;
+  machines_option = cmd->add_option("--machines", f.machines,
+                                    "Run N CNC machines instead of the default mixed line")
+                        ->check(CLI::Range(1, 64));
+  cmd->add_option("--line", f.line_file,
+                  "Line file (TOML, docs/simulator.md) to simulate instead of the default mixed line "
+                  "(2 CNC, injection moulding, AGV, robot, vision)")
+      ->check(CLI::ExistingFile)
+      ->excludes(machines_option);
   cmd->add_option("--sample-hz", f.sample_hz, "Samples per second per signal")
       ->capture_default_str()->check(CLI::Range(0.1, 100.0));
   cmd->add_option("--seed", f.seed, "Simulation seed (same seed, same machine behaviour)")->capture_default_str();
@@ -92,8 +102,24 @@ void register_demo(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
   cmd->callback([] {
+    sim::LineOptions line;
+    line.device.gateway_host = "127.0.0.1";
+    line.device.seed = f.seed;
+    line.device.sample_hz = f.sample_hz;
+    line.device.time_scale = f.time_scale;
+    if (!f.line_file.empty()) {
+      if (Status s = sim::load_line_file(f.line_file, line); !s) {
+        std::cerr << "error: " << s.message() << "\n";
+        set_exit_code(2);
+        return;
+      }
+    } else if (machines_option->count() > 0) {
+      line.machines = f.machines;  // the CNC-only line of earlier versions
+    } else {
+      line = sim::default_demo_line(line);
+    }
     Config config = default_config(node_schema());
-    config.set("node.name", std::string("demo-cnc-line"));
+    config.set("node.name", std::string("demo-line"));
     config.set("node.data_dir", f.data_dir);
     config.set("log.level", f.log_level);
     config.set("api.port", std::int64_t{f.http_port});
@@ -107,33 +133,30 @@ void register_demo(CLI::App& app) {
       set_exit_code(1);
       return;
     }
-    sim::LineOptions line;
-    line.machines = f.machines;
-    line.device.gateway_host = "127.0.0.1";
     line.device.gateway_port = node.mqttsn_port();
-    line.device.seed = f.seed;
-    line.device.sample_hz = f.sample_hz;
-    line.device.time_scale = f.time_scale;
     sim::LineStats line_stats;
     std::jthread simulator([&](std::stop_token stop) {
       if (Status s = sim::run_line(line, stop, &line_stats); !s)
         spdlog::error("demo: simulator stopped: {}", s.to_string());
     });
-    std::printf("\nResonance demo: %d simulated CNC machines -> MQTT-SN udp://127.0.0.1:%u -> historian\n"
+    std::printf("\nResonance demo: %d simulated machines -> MQTT-SN udp://127.0.0.1:%u -> historian\n"
                 "Dashboard: http://127.0.0.1:%u/    (Ctrl-C to stop)\n\n",
-                f.machines, node.mqttsn_port(), node.api_port());
+                sim::machine_count(line), node.mqttsn_port(), node.api_port());
     std::fflush(stdout);
     const int sig = wait_for_stop(f.duration_s);
     spdlog::info("demo: {}; stopping", sig ? fmt::format("signal {} received", sig) : "duration reached");
     simulator.request_stop();
     simulator.join();
+    spdlog::info("demo: simulator published {} samples, {} acknowledged durable, {} congestion answers",
+                 line_stats.totals.published.load(), line_stats.totals.acked.load(),
+                 line_stats.totals.congestion.load());
     node.stop();
     set_exit_code(0);
   });
 }
 
 void register_sim(CLI::App& app) {
-  auto* cmd = app.add_subcommand("sim", "Run simulated CNC machines against an MQTT-SN gateway");
+  auto* cmd = app.add_subcommand("sim", "Run simulated machines (CNC, or a line file) against an MQTT-SN gateway");
   struct Flags {
     std::string gateway = "127.0.0.1:1884";
     int machines = 1;
@@ -142,10 +165,15 @@ void register_sim(CLI::App& app) {
     double sample_hz = 2.0;
     double time_scale = 1.0;
     std::string ack_log;
+    std::string line_file;
   };
   static Flags f;
   cmd->add_option("--gateway", f.gateway, "HOST:PORT of the gateway")->capture_default_str();
-  cmd->add_option("--machines", f.machines, "Number of machines")->capture_default_str()->check(CLI::Range(1, 64));
+  auto* machines_option = cmd->add_option("--machines", f.machines, "Number of CNC machines (without --line)")
+                              ->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--line", f.line_file, "Line file (TOML, docs/simulator.md): the machines to run")
+      ->check(CLI::ExistingFile)
+      ->excludes(machines_option);
   cmd->add_option("--sample-hz", f.sample_hz, "Samples per second per signal")
       ->capture_default_str()->check(CLI::Range(0.1, 1000.0));
   cmd->add_option("--seed", f.seed, "Simulation seed")->capture_default_str();
@@ -171,6 +199,13 @@ void register_sim(CLI::App& app) {
     line.device.seed = f.seed;
     line.device.sample_hz = f.sample_hz;
     line.device.time_scale = f.time_scale;
+    if (!f.line_file.empty()) {
+      if (Status s = sim::load_line_file(f.line_file, line); !s) {
+        std::cerr << "error: " << s.message() << "\n";
+        set_exit_code(2);
+        return;
+      }
+    }
     if (!f.ack_log.empty()) line.device.ack_log = f.ack_log;
     sim::LineStats stats;
     std::jthread runner([&](std::stop_token stop) {
@@ -182,6 +217,9 @@ void register_sim(CLI::App& app) {
     wait_for_stop(f.duration_s);
     runner.request_stop();
     runner.join();
+    spdlog::info("sim: published {} samples, {} acknowledged, {} retries, {} reconnects",
+                 stats.totals.published.load(), stats.totals.acked.load(),
+                 stats.totals.retries.load(), stats.totals.reconnects.load());
   });
 }
 
@@ -221,6 +259,8 @@ void register_commands(CLI::App& app) {
   register_sim(app);
   register_config(app);
   register_version(app);
+  register_infomodel(app);
+  register_conformance(app);
 }
 
 int exit_code() { return g_exit_code; }

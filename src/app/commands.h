@@ -7,6 +7,8 @@
 namespace resonance::app {
 
 void register_commands(CLI::App& app);
+void register_conformance(CLI::App& app);  // conformance_command.cc
+void register_infomodel(CLI::App& app);  // infomodel_command.cc
 int exit_code();
 void set_exit_code(int code);
 

@@ -5,6 +5,8 @@
 #include "connectors/mqttsn/gateway.h"
 #include "resonance/api/api_server.h"
 #include "resonance/historian/historian.h"
+#include "resonance/infomodel/loader.h"
+#include "resonance/infomodel/validation_stage.h"
 #include "resonance/pipeline/ingest_pipeline.h"
 #include "resonance/pipeline/stages.h"
 
@@ -27,13 +29,10 @@ Status Node::start() {
   if (!catalog) return catalog.error();
   catalog_ = std::move(*catalog);
 
-  HistorianOptions hopts;
+  auto historian_opts = historian_options(config_);
+  if (!historian_opts) return historian_opts.error();
+  HistorianOptions hopts = std::move(*historian_opts);
   hopts.dir = config_.data_dir / "historian";
-  hopts.durability = config_.historian_durability == "none" ? Durability::kNone : Durability::kSync;
-  hopts.group_commit_bytes = static_cast<std::size_t>(config_.group_commit_bytes);
-  hopts.group_commit_interval_us = config_.group_commit_interval_us;
-  hopts.max_pending_bytes = static_cast<std::size_t>(config_.max_pending_bytes);
-  hopts.max_head_samples = static_cast<std::size_t>(config_.max_head_samples);
   auto historian = open_historian(hopts);
   if (!historian) return historian.error();
   historian_ = std::move(*historian);
@@ -53,6 +52,10 @@ Status Node::start() {
   if (!quarantine) return quarantine.error();
   pipeline_ = std::make_unique<IngestPipeline>(popts, *historian_, metrics_, std::move(*quarantine));
   pipeline_->add_stage(make_validation_stage({}, *catalog_, pipeline_->quarantine(), metrics_));
+  // The information model checks what the catalog cannot: the signal exists in its equipment
+  // category, its type and range, and that each series' timestamps do not go backwards.
+  pipeline_->add_stage(infomodel::make_model_validation_stage(infomodel::builtin_model(), *catalog_,
+                                                              pipeline_->quarantine(), metrics_));
   pipeline_->add_stage(make_governance_stage(metrics_));
   pipeline_->start();
 
@@ -84,6 +87,7 @@ Status Node::start() {
     gopts.max_queued_per_client = static_cast<std::size_t>(config_.mqttsn_max_queued_per_client);
     if (config_.mqttsn_persist_sessions)
       gopts.state_file = (config_.data_dir / "mqttsn-sessions.state").string();
+    gopts.quarantine = &pipeline_->quarantine();  // refused payloads, with their raw bytes
     gateway_ = std::make_unique<mqttsn::Gateway>(gopts, *pipeline_, *catalog_, metrics_);
     if (Status s = gateway_->start(); !s) return s;  // the gateway logs its own address
   }

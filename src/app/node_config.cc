@@ -1,5 +1,11 @@
 #include "node_config.h"
 
+#include <fmt/core.h>
+
+#include <limits>
+
+#include "resonance/historian/duration.h"
+
 namespace resonance::app {
 
 namespace {
@@ -14,7 +20,7 @@ ConfigSchema build_schema() {
   schema.add({"log", "Logging.",
               {{"level", T::kString, std::string("info"), "Minimum level written to stderr.", {}, {},
                 {"trace", "debug", "info", "warn", "error", "off"}}}});
-  schema.add({"historian", "The embedded time-series store (docs/formats/wal.md).",
+  schema.add({"historian", "The embedded time-series store (docs/formats/wal.md, docs/formats/chunk.md).",
               {{"durability", T::kString, std::string("sync"),
                 "sync: acknowledge after fdatasync (survives power loss); none: after write(2) only "
                 "(survives kill -9, not power loss).", {}, {}, {"sync", "none"}},
@@ -26,7 +32,26 @@ ConfigSchema build_schema() {
                 "Bound on unsynced log bytes; beyond it writers get RetryLater.", 65536, std::int64_t{1} << 34},
                {"max_head_samples", T::kInteger, std::int64_t{50'000'000},
                 "Bound on samples held in memory; beyond it writers get RetryLater.", 1000,
-                std::int64_t{1} << 40}}});
+                std::int64_t{1} << 40},
+               {"wal_segment_bytes", T::kInteger, std::int64_t{64} << 20,
+                "Write-ahead log segments rotate at this size; whole segments are deleted once their samples "
+                "are in chunk files.", 65536, std::int64_t{1} << 32},
+               {"partition", T::kString, std::string("1h"),
+                "Length of a time partition (one chunk file per partition and flush; retention deletes whole "
+                "partitions). A duration: 10m, 1h, 1d (1m to 30d). Fixed for a store's lifetime in practice: "
+                "files written with another length stay readable.", {}, {}, {}},
+               {"chunk_samples", T::kInteger, std::int64_t{1024},
+                "Samples per chunk: a series' head buffer is sealed into a compressed chunk at this size.", 16,
+                65535},
+               {"chunk_flush_interval_ms", T::kInteger, std::int64_t{1000},
+                "How often sealed chunks are written to chunk files and covered log segments deleted.", 10,
+                3'600'000},
+               {"seal_idle", T::kString, std::string("10m"),
+                "A head buffer that has not filled within this time is sealed anyway, so a slow series does not "
+                "keep log segments alive. A duration: 30s, 10m, 1h (1s to 7d).", {}, {}, {}},
+               {"retention", T::kString, std::string("0"),
+                "Delete chunk files of partitions that ended longer ago than this, e.g. 30d or 12h; 0 keeps data "
+                "forever.", {}, {}, {}}}});
   schema.add({"pipeline", "Validation, governance and fan-out between connectors and the historian.",
               {{"max_in_flight_batches", T::kInteger, std::int64_t{4096},
                 "Batches accepted but not yet durable; beyond it connectors get RetryLater.", 1, 1'000'000}}});
@@ -41,7 +66,26 @@ ConfigSchema build_schema() {
                 "Address to listen on. Loopback by default: exposing the node is a deliberate choice."},
                {"port", T::kInteger, std::int64_t{1884}, "UDP port (0 = any free port).", 0, 65535},
                {"max_clients", T::kInteger, std::int64_t{1024}, "Most concurrent device sessions.", 1, 1'000'000},
-               {"gateway_id", T::kInteger, std::int64_t{1}, "GwId sent in GWINFO and ADVERTISE.", 0, 255}}});
+               {"gateway_id", T::kInteger, std::int64_t{1}, "GwId sent in GWINFO and ADVERTISE.", 0, 255},
+               {"predefined_topics", T::kString, std::string(""),
+                "Predefined topic ids (spec 6.7) as id=topic pairs, comma-separated, e.g. 1=site/area/line/cnc1/temp,2=cmd/all."},
+               {"allowed_client_ids", T::kString, std::string(""),
+                "Comma-separated ClientIds allowed to CONNECT; empty = any."},
+               {"allowed_sources", T::kString, std::string(""),
+                "Comma-separated source IP addresses accepted; empty = any."},
+               {"advertise_interval_s", T::kInteger, std::int64_t{0},
+                "Send ADVERTISE every this many seconds (0 = off, the default on plant networks).", 0, 65535},
+               {"advertise_address", T::kString, std::string(""),
+                "Where ADVERTISE goes: address:port or [v6-address]:port (multicast or broadcast)."},
+               {"retry_timeout_ms", T::kInteger, std::int64_t{10000},
+                "T_retry for gateway-to-device REGISTER/PUBLISH/PUBREL.", 10, 600'000},
+               {"max_retries", T::kInteger, std::int64_t{3},
+                "N_retry; then the device is considered lost and its Will published.", 0, 100},
+               {"max_queued_per_client", T::kInteger, std::int64_t{64},
+                "Messages buffered for a (sleeping) device; beyond it the oldest is dropped.", 1, 100'000},
+               {"persist_sessions", T::kBool, true,
+                "Keep sessions, subscriptions, Wills and topic ids across restarts, in mqttsn-sessions.state "
+                "in node.data_dir (docs/formats/mqttsn-sessions.md)."}}});
   return schema;
 }
 
@@ -62,6 +106,12 @@ NodeConfig to_node_config(const Config& c) {
   n.group_commit_interval_us = c.integer("historian.group_commit_interval_us");
   n.max_pending_bytes = c.integer("historian.max_pending_bytes");
   n.max_head_samples = c.integer("historian.max_head_samples");
+  n.wal_segment_bytes = c.integer("historian.wal_segment_bytes");
+  n.historian_partition = c.str("historian.partition");
+  n.chunk_samples = c.integer("historian.chunk_samples");
+  n.chunk_flush_interval_ms = c.integer("historian.chunk_flush_interval_ms");
+  n.historian_seal_idle = c.str("historian.seal_idle");
+  n.historian_retention = c.str("historian.retention");
   n.max_in_flight_batches = c.integer("pipeline.max_in_flight_batches");
   n.api_enabled = c.boolean("api.enabled");
   n.api_bind = c.str("api.bind");
@@ -71,7 +121,54 @@ NodeConfig to_node_config(const Config& c) {
   n.mqttsn_port = static_cast<std::uint16_t>(c.integer("mqttsn.port"));
   n.mqttsn_max_clients = c.integer("mqttsn.max_clients");
   n.mqttsn_gateway_id = c.integer("mqttsn.gateway_id");
+  n.mqttsn_predefined_topics = c.str("mqttsn.predefined_topics");
+  n.mqttsn_allowed_client_ids = c.str("mqttsn.allowed_client_ids");
+  n.mqttsn_allowed_sources = c.str("mqttsn.allowed_sources");
+  n.mqttsn_advertise_interval_s = c.integer("mqttsn.advertise_interval_s");
+  n.mqttsn_advertise_address = c.str("mqttsn.advertise_address");
+  n.mqttsn_retry_timeout_ms = c.integer("mqttsn.retry_timeout_ms");
+  n.mqttsn_max_retries = c.integer("mqttsn.max_retries");
+  n.mqttsn_max_queued_per_client = c.integer("mqttsn.max_queued_per_client");
+  n.mqttsn_persist_sessions = c.boolean("mqttsn.persist_sessions");
   return n;
+}
+
+namespace {
+Result<std::int64_t> duration_key(std::string_view key, const std::string& text, std::int64_t min_ns,
+                                  std::int64_t max_ns, std::string_view range, bool zero_ok) {
+  const auto ns = parse_duration_ns(text);
+  const bool ok = ns && ((*ns == 0 && zero_ok) || (*ns >= min_ns && *ns <= max_ns));
+  if (!ok)
+    return error(StatusCode::kInvalidArgument,
+                 fmt::format("config key historian.{}: expected a duration {} (units ns, us, ms, s, m, h, d), "
+                             "found \"{}\"",
+                             key, range, text));
+  return *ns;
+}
+}  // namespace
+
+Result<HistorianOptions> historian_options(const NodeConfig& c) {
+  constexpr std::int64_t kS = 1'000'000'000;
+  HistorianOptions o;
+  o.durability = c.historian_durability == "none" ? Durability::kNone : Durability::kSync;
+  o.group_commit_bytes = static_cast<std::size_t>(c.group_commit_bytes);
+  o.group_commit_interval_us = c.group_commit_interval_us;
+  o.max_pending_bytes = static_cast<std::size_t>(c.max_pending_bytes);
+  o.max_head_samples = static_cast<std::size_t>(c.max_head_samples);
+  o.wal_segment_bytes = static_cast<std::uint64_t>(c.wal_segment_bytes);
+  o.chunk_samples = static_cast<std::size_t>(c.chunk_samples);
+  o.chunk_flush_interval_ms = c.chunk_flush_interval_ms;
+  auto partition = duration_key("partition", c.historian_partition, 60 * kS, 30 * 86400 * kS, "from 1m to 30d", false);
+  if (!partition) return error(partition.error());
+  o.partition_ns = *partition;
+  auto idle = duration_key("seal_idle", c.historian_seal_idle, kS, 7 * 86400 * kS, "from 1s to 7d", false);
+  if (!idle) return error(idle.error());
+  o.seal_idle_ms = *idle / 1'000'000;
+  auto retention = duration_key("retention", c.historian_retention, 60 * kS,
+                                std::numeric_limits<std::int64_t>::max(), "of at least 1m, or 0 (keep forever)", true);
+  if (!retention) return error(retention.error());
+  o.retention_ns = *retention;
+  return o;
 }
 
 }  // namespace resonance::app

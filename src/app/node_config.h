@@ -8,6 +8,7 @@
 #include <string>
 
 #include "resonance/core/config.h"
+#include "resonance/historian/historian.h"
 
 namespace resonance::app {
 
@@ -23,6 +24,12 @@ struct NodeConfig {
   std::int64_t group_commit_interval_us = 0;
   std::int64_t max_pending_bytes = 0;
   std::int64_t max_head_samples = 0;
+  std::int64_t wal_segment_bytes = 64 << 20;
+  std::string historian_partition = "1h";  // durations, checked by historian_options()
+  std::int64_t chunk_samples = 1024;
+  std::int64_t chunk_flush_interval_ms = 1000;
+  std::string historian_seal_idle = "10m";
+  std::string historian_retention = "0";
 
   std::int64_t max_in_flight_batches = 0;
 
@@ -35,8 +42,21 @@ struct NodeConfig {
   std::uint16_t mqttsn_port = 0;
   std::int64_t mqttsn_max_clients = 0;
   std::int64_t mqttsn_gateway_id = 0;
+  std::string mqttsn_predefined_topics;
+  std::string mqttsn_allowed_client_ids;
+  std::string mqttsn_allowed_sources;
+  std::int64_t mqttsn_advertise_interval_s = 0;
+  std::string mqttsn_advertise_address;
+  std::int64_t mqttsn_retry_timeout_ms = 10'000;
+  std::int64_t mqttsn_max_retries = 3;
+  std::int64_t mqttsn_max_queued_per_client = 64;
+  bool mqttsn_persist_sessions = true;
 };
 
 NodeConfig to_node_config(const Config& config);
+
+// The [historian] section as HistorianOptions (dir left empty); an error names the key, the
+// expected form and what was found (the duration keys are strings the schema cannot bound).
+Result<HistorianOptions> historian_options(const NodeConfig& config);
 
 }  // namespace resonance::app

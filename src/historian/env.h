@@ -28,6 +28,14 @@ class WritableFile {
   virtual std::uint64_t size() const = 0;  // bytes in the file, including unsynced appends
 };
 
+// A read-only view of a whole file (mmap in the POSIX Env). The bytes stay valid for the object's
+// lifetime; thread-safe to read from any thread.
+class MappedFile {
+ public:
+  virtual ~MappedFile() = default;
+  virtual std::span<const std::uint8_t> bytes() const = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -43,6 +51,11 @@ class Env {
   virtual Status create_dirs(const std::filesystem::path& dir) = 0;
   // fsyncs a directory so that files created or removed in it stay created or removed.
   virtual Status sync_dir(const std::filesystem::path& dir) = 0;
+  // Atomically replaces `to` with `from` (rename(2)); callers sync the directory afterwards.
+  // Defaults delegate to posix_env() so Envs written before chunk files keep compiling.
+  virtual Status rename(const std::filesystem::path& from, const std::filesystem::path& to);
+  // Maps `path` read-only. The default reads it into memory.
+  virtual Result<std::shared_ptr<const MappedFile>> map_file(const std::filesystem::path& path);
 };
 
 // The process-wide POSIX implementation; lives for the whole program.

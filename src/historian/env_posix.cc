@@ -2,6 +2,7 @@
 // chunks and syncs them explicitly, which the page cache handles well.
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,9 +145,59 @@ class PosixEnv final : public Env {
     if (::fsync(fd.get()) != 0) return io_error("fsync", dir, errno);
     return Status::ok();
   }
+
+  Status rename(const std::filesystem::path& from, const std::filesystem::path& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return io_error("rename", from, errno);
+    return Status::ok();
+  }
+
+  Result<std::shared_ptr<const MappedFile>> map_file(const std::filesystem::path& path) override {
+    FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return error(io_error("open", path, errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return error(io_error("fstat", path, errno));
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (size == 0) return std::shared_ptr<const MappedFile>(std::make_shared<Mapping>(nullptr, 0));
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (p == MAP_FAILED) return error(io_error("mmap", path, errno));
+    return std::shared_ptr<const MappedFile>(std::make_shared<Mapping>(static_cast<const std::uint8_t*>(p), size));
+  }
+
+ private:
+  class Mapping final : public MappedFile {
+   public:
+    Mapping(const std::uint8_t* p, std::size_t n) : p_(p), n_(n) {}
+    ~Mapping() override {
+      if (p_ != nullptr) ::munmap(const_cast<std::uint8_t*>(p_), n_);
+    }
+    std::span<const std::uint8_t> bytes() const override { return {p_, n_}; }
+
+   private:
+    const std::uint8_t* p_;
+    std::size_t n_;
+  };
+};
+
+class VectorMapping final : public MappedFile {
+ public:
+  explicit VectorMapping(std::vector<std::uint8_t> b) : b_(std::move(b)) {}
+  std::span<const std::uint8_t> bytes() const override { return b_; }
+
+ private:
+  std::vector<std::uint8_t> b_;
 };
 
 }  // namespace
+
+Status Env::rename(const std::filesystem::path& from, const std::filesystem::path& to) {
+  return posix_env().rename(from, to);
+}
+
+Result<std::shared_ptr<const MappedFile>> Env::map_file(const std::filesystem::path& path) {
+  auto bytes = read_file(path);
+  if (!bytes) return error(bytes.error());
+  return std::shared_ptr<const MappedFile>(std::make_shared<VectorMapping>(std::move(*bytes)));
+}
 
 Env& posix_env() {
   static PosixEnv env;

@@ -3,45 +3,87 @@
 #include <algorithm>
 #include <mutex>
 
+#include <spdlog/spdlog.h>
+
 namespace resonance::historian {
 
-void Head::insert_one(SeriesColumns& cols, const Sample& s, std::size_t& added) {
-  auto& ts = cols.ts_ns;
-  // Fast path: in-order data appends.
-  if (ts.empty() || s.ts_ns > ts.back()) {
-    ts.push_back(s.ts_ns);
-    cols.values.push_back(s.value);
-    cols.quality.push_back(s.quality.code);
-    ++added;
-    return;
-  }
-  const auto it = std::lower_bound(ts.begin(), ts.end(), s.ts_ns);
-  const auto i = static_cast<std::size_t>(it - ts.begin());
-  if (it != ts.end() && *it == s.ts_ns) {
-    cols.values[i] = s.value;
-    cols.quality[i] = s.quality.code;
-    return;
-  }
-  // Out of order: an O(n) shift. Acceptable while OOO data is rare and the head is per series;
-  // the OOO window of design 9.5 replaces this when chunks are sealed.
-  ts.insert(it, s.ts_ns);
-  cols.values.insert(cols.values.begin() + static_cast<std::ptrdiff_t>(i), s.value);
-  cols.quality.insert(cols.quality.begin() + static_cast<std::ptrdiff_t>(i), s.quality.code);
-  ++added;
+std::int64_t Head::partition_of(TimestampNs ts) const {
+  // Floor division, so negative timestamps land in the partition that starts at or before them.
+  std::int64_t q = ts / partition_ns_;
+  if (ts % partition_ns_ != 0 && ts < 0) --q;
+  return q * partition_ns_;
 }
 
-std::size_t Head::insert(std::span<const Sample> samples) {
+void Head::seal(SeriesId id, SeriesState& st) {
+  if (st.ts_ns.empty()) return;
+  auto c = std::make_shared<SealedChunk>();
+  c->series = id;
+  c->partition_start = st.partition;
+  encode_chunk(id, st.ts_ns, st.values, st.quality, c->bytes);
+  auto view = parse_chunk(c->bytes);
+  if (!view) {  // cannot happen: we just encoded it; keep the samples open rather than lose them
+    spdlog::error("historian: sealing series {} failed: {}", id, view.error().to_string());
+    return;
+  }
+  c->view = *view;
+  c->min_sequence = st.min_sequence;
+  c->rank = next_rank_++;
+  sealed_bytes_.fetch_add(c->bytes.size(), std::memory_order_relaxed);
+  st.sealed.push_back(std::move(c));
+  st.ts_ns.clear();
+  st.values.clear();
+  st.quality.clear();
+}
+
+void Head::insert_one(SeriesId id, SeriesState& st, const Sample& s, std::uint64_t sequence, std::size_t& added) {
+  const std::int64_t p = partition_of(s.ts_ns);
+  if (!st.ts_ns.empty() && p != st.partition) seal(id, st);
+  auto& ts = st.ts_ns;
+  if (ts.empty()) {
+    st.partition = p;
+    st.min_sequence = sequence;
+    st.opened = mono_now();
+  }
+  if (!st.last || s.ts_ns >= st.last->ts_ns) st.last = s;
+  ++added;
+  if (ts.empty() || s.ts_ns > ts.back()) {
+    ts.push_back(s.ts_ns);
+    st.values.push_back(s.value);
+    st.quality.push_back(s.quality.code);
+  } else {
+    const auto it = std::lower_bound(ts.begin(), ts.end(), s.ts_ns);
+    const auto i = static_cast<std::ptrdiff_t>(it - ts.begin());
+    if (it != ts.end() && *it == s.ts_ns) {
+      st.values[static_cast<std::size_t>(i)] = s.value;
+      st.quality[static_cast<std::size_t>(i)] = s.quality.code;
+      --added;
+      return;
+    }
+    // Out of order within the open buffer: an O(n) shift over at most chunk_samples entries.
+    ts.insert(it, s.ts_ns);
+    st.values.insert(st.values.begin() + i, s.value);
+    st.quality.insert(st.quality.begin() + i, s.quality.code);
+  }
+  if (ts.size() >= chunk_samples_) seal(id, st);
+}
+
+std::size_t Head::insert(std::span<const Sample> samples, std::uint64_t sequence) {
   std::unique_lock lock(mu_);
   std::size_t added = 0;
   SeriesId last_id = 0;
-  SeriesColumns* last = nullptr;  // batches are usually runs of one series: skip the hash lookup
+  SeriesState* last = nullptr;  // batches are usually runs of one series: skip the hash lookup
   for (const Sample& s : samples) {
+    if (!deleted_below_.empty()) {
+      const auto d = deleted_below_.find(s.series);
+      if (d != deleted_below_.end() && sequence < d->second) continue;
+    }
     if (last == nullptr || s.series != last_id) {
       last = &series_[s.series];
       last_id = s.series;
     }
-    insert_one(*last, s, added);
+    insert_one(s.series, *last, s, sequence, added);
   }
+  applied_sequence_ = std::max(applied_sequence_, sequence);
   sample_count_.store(sample_count_.load(std::memory_order_relaxed) + added, std::memory_order_relaxed);
   series_count_.store(series_.size(), std::memory_order_relaxed);
   return added;
@@ -50,27 +92,133 @@ std::size_t Head::insert(std::span<const Sample> samples) {
 std::optional<Sample> Head::latest(SeriesId series) const {
   std::shared_lock lock(mu_);
   const auto it = series_.find(series);
-  if (it == series_.end() || it->second.ts_ns.empty()) return std::nullopt;
-  const SeriesColumns& c = it->second;
-  return Sample{series, c.ts_ns.back(), c.values.back(), Quality{c.quality.back()}};
+  if (it == series_.end()) return std::nullopt;
+  return it->second.last;
 }
 
-std::vector<Sample> Head::range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
-                                std::size_t limit) const {
-  std::vector<Sample> out;
-  if (from_ns >= to_ns || limit == 0) return out;
+void Head::collect(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
+                   std::vector<std::shared_ptr<const SealedChunk>>& sealed, SampleRun& open) const {
+  open.rank = kOpenRank;
   std::shared_lock lock(mu_);
   const auto it = series_.find(series);
-  if (it == series_.end()) return out;
-  const SeriesColumns& c = it->second;
-  const auto first = std::lower_bound(c.ts_ns.begin(), c.ts_ns.end(), from_ns);
-  const auto last = std::lower_bound(first, c.ts_ns.end(), to_ns);
-  const auto begin = static_cast<std::size_t>(first - c.ts_ns.begin());
-  const auto n = std::min(limit, static_cast<std::size_t>(last - first));
-  out.reserve(n);
-  for (std::size_t i = begin; i < begin + n; ++i)
-    out.push_back(Sample{series, c.ts_ns[i], c.values[i], Quality{c.quality[i]}});
+  if (it == series_.end()) return;
+  const SeriesState& st = it->second;
+  for (const auto& c : st.sealed)
+    if (c->view.header.t_max >= from_ns && c->view.header.t_min < to_ns) sealed.push_back(c);
+  const auto first = std::lower_bound(st.ts_ns.begin(), st.ts_ns.end(), from_ns);
+  const auto last = std::lower_bound(first, st.ts_ns.end(), to_ns);
+  for (auto i = static_cast<std::size_t>(first - st.ts_ns.begin()); i < static_cast<std::size_t>(last - st.ts_ns.begin()); ++i)
+    open.samples.push_back(Sample{series, st.ts_ns[i], st.values[i], Quality{st.quality[i]}});
+}
+
+Status decode_chunk_samples(const ChunkView& chunk, TimestampNs from, TimestampNs to, std::vector<Sample>& out) {
+  ChunkColumns cols;
+  if (Status s = decode_chunk(chunk, cols); !s) return s;
+  const auto first = std::lower_bound(cols.ts.begin(), cols.ts.end(), from);
+  const auto last = std::lower_bound(first, cols.ts.end(), to);
+  for (auto i = static_cast<std::size_t>(first - cols.ts.begin()); i < static_cast<std::size_t>(last - cols.ts.begin()); ++i)
+    out.push_back(Sample{chunk.header.series, cols.ts[i], cols.values[i], Quality{cols.quality[i]}});
+  return Status::ok();
+}
+
+std::vector<Sample> Head::range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns, std::size_t limit) const {
+  if (from_ns >= to_ns || limit == 0) return {};
+  std::vector<std::shared_ptr<const SealedChunk>> sealed;
+  std::vector<SampleRun> runs(1);
+  collect(series, from_ns, to_ns, sealed, runs[0]);
+  for (const auto& c : sealed) {
+    SampleRun r{c->rank, {}};
+    if (Status s = decode_chunk_samples(c->view, from_ns, to_ns, r.samples); !s)
+      spdlog::error("historian: head chunk of series {}: {}", series, s.to_string());
+    runs.push_back(std::move(r));
+  }
+  return merge_runs(runs, limit);
+}
+
+std::vector<Sample> merge_runs(std::vector<SampleRun>& runs, std::size_t limit) {
+  std::erase_if(runs, [](const SampleRun& r) { return r.samples.empty(); });
+  std::sort(runs.begin(), runs.end(),
+            [](const SampleRun& a, const SampleRun& b) { return a.samples.front().ts_ns < b.samples.front().ts_ns; });
+  bool disjoint = true;
+  for (std::size_t i = 1; i < runs.size(); ++i)
+    disjoint = disjoint && runs[i].samples.front().ts_ns > runs[i - 1].samples.back().ts_ns;
+  std::vector<Sample> out;
+  if (disjoint) {  // the common case: sources follow each other in time
+    for (auto& r : runs)
+      for (const Sample& s : r.samples) {
+        if (out.size() >= limit) return out;
+        out.push_back(s);
+      }
+    return out;
+  }
+  std::vector<std::pair<std::uint64_t, Sample>> all;
+  for (auto& r : runs)
+    for (const Sample& s : r.samples) all.emplace_back(r.rank, s);
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.second.ts_ns != b.second.ts_ns ? a.second.ts_ns < b.second.ts_ns : a.first > b.first;
+  });
+  for (const auto& [rank, s] : all) {
+    if (!out.empty() && out.back().ts_ns == s.ts_ns) continue;
+    if (out.size() >= limit) break;
+    out.push_back(s);
+  }
   return out;
+}
+
+void Head::delete_series(SeriesId series, std::uint64_t wal_sequence) {
+  std::unique_lock lock(mu_);
+  auto& below = deleted_below_[series];
+  below = std::max(below, wal_sequence);
+  const auto it = series_.find(series);
+  if (it == series_.end()) return;
+  std::size_t samples = it->second.ts_ns.size(), bytes = 0;
+  for (const auto& c : it->second.sealed) {
+    samples += c->view.header.count;
+    bytes += c->bytes.size();
+  }
+  series_.erase(it);
+  sample_count_.store(sample_count_.load(std::memory_order_relaxed) - samples, std::memory_order_relaxed);
+  sealed_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  series_count_.store(series_.size(), std::memory_order_relaxed);
+}
+
+void Head::expire_latest(TimestampNs cutoff_ns) {
+  std::unique_lock lock(mu_);
+  for (auto& [id, st] : series_) {
+    if (!st.last || !st.ts_ns.empty() || !st.sealed.empty()) continue;
+    const std::int64_t start = partition_of(st.last->ts_ns);
+    if (start <= cutoff_ns - partition_ns_) st.last.reset();  // start + partition_ns <= cutoff, without overflow
+  }
+}
+
+Head::FlushSet Head::take_for_flush(bool seal_open, MonoTime seal_opened_before) {
+  std::unique_lock lock(mu_);
+  FlushSet set;
+  set.watermark_after = applied_sequence_ + 1;
+  for (auto& [id, st] : series_) {
+    if (seal_open || (!st.ts_ns.empty() && st.opened < seal_opened_before)) seal(id, st);
+    for (const auto& c : st.sealed) set.chunks.push_back(c);
+    if (!st.ts_ns.empty()) set.watermark_after = std::min(set.watermark_after, st.min_sequence);
+  }
+  std::sort(set.chunks.begin(), set.chunks.end(), [](const auto& a, const auto& b) { return a->rank < b->rank; });
+  return set;
+}
+
+void Head::drop_flushed(const std::vector<std::shared_ptr<const SealedChunk>>& chunks) {
+  std::unique_lock lock(mu_);
+  std::size_t samples = 0, bytes = 0;
+  for (const auto& c : chunks) {
+    auto it = series_.find(c->series);
+    if (it == series_.end()) continue;
+    auto& list = it->second.sealed;
+    const auto pos = std::find(list.begin(), list.end(), c);
+    if (pos == list.end()) continue;
+    list.erase(pos);
+    samples += c->view.header.count;
+    bytes += c->bytes.size();
+  }
+  sample_count_.store(sample_count_.load(std::memory_order_relaxed) - samples, std::memory_order_relaxed);
+  sealed_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 }  // namespace resonance::historian

@@ -1,53 +1,120 @@
 #pragma once
-// The head: every durable sample, per series, ordered by timestamp, in memory. Later issues seal
-// it into compressed chunks; for now it is the whole queryable store.
+// The head: durable samples not yet in chunk files, per series. Each series has an open buffer
+// (sorted columns) that is sealed into an encoded chunk at `chunk_samples` samples or when a sample
+// falls in another partition; sealed chunks stay here, queryable, until the chunk flusher has
+// written them to a chunk file and calls drop_flushed().
+//
+// Checkpointing: every buffer and sealed chunk remembers the smallest WAL sequence that
+// contributed to it, so watermark() tells which WAL records are wholly outside the head.
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <span>
 #include <unordered_map>
 #include <vector>
 
+#include "historian/chunk_format.h"
 #include "resonance/core/sample.h"
+#include "resonance/core/time.h"
 
 namespace resonance::historian {
 
-// Thread-safe: one writer (the flusher, or recovery before the flusher starts) and any number of
-// concurrent readers.
+struct SealedChunk {
+  SeriesId series = 0;
+  std::int64_t partition_start = 0;
+  std::vector<std::uint8_t> bytes;  // one encoded chunk (encode_chunk)
+  ChunkView view;                   // parsed from `bytes`
+  std::uint64_t min_sequence = 0;
+  std::uint64_t rank = 0;           // newer seals rank higher
+};
+
+// Samples of one source for a query, with the source's precedence (higher wins on equal ts).
+struct SampleRun {
+  std::uint64_t rank = 0;
+  std::vector<Sample> samples;  // ascending
+};
+
+// Thread-safe: one writer (the WAL flusher, or recovery before it starts), the chunk flusher
+// (take_for_flush / drop_flushed) and any number of readers.
 class Head {
  public:
-  // Inserts in timestamp order. A sample whose (series, ts_ns) is already present replaces it
-  // (last write wins), so a retransmitted batch is stored exactly once. Returns how many samples
-  // were new (the rest replaced existing ones).
-  std::size_t insert(std::span<const Sample> samples);
+  static constexpr std::uint64_t kOpenRank = ~std::uint64_t{0};
+
+  explicit Head(std::size_t chunk_samples = 1024, std::int64_t partition_ns = 3'600'000'000'000)
+      : chunk_samples_(chunk_samples), partition_ns_(partition_ns) {}
+
+  // Inserts in timestamp order into the open buffers. A sample whose (series, ts_ns) is already in
+  // the open buffer replaces it (last write wins); one that repeats a sealed sample is kept and
+  // wins at query time. `sequence` is the WAL record the samples came from. Returns how many
+  // samples were added.
+  std::size_t insert(std::span<const Sample> samples, std::uint64_t sequence = 0);
 
   std::optional<Sample> latest(SeriesId series) const;  // the sample with the largest ts_ns
-  // from_ns <= ts < to_ns, ascending, at most `limit`.
-  std::vector<Sample> range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
-                            std::size_t limit) const;
+  // from_ns <= ts < to_ns, ascending, at most `limit`, deduplicated (newest source wins).
+  std::vector<Sample> range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns, std::size_t limit) const;
+  // The sources overlapping [from, to): sealed chunks (as chunk views, to use their statistics)
+  // and the open buffer's samples in range.
+  void collect(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
+               std::vector<std::shared_ptr<const SealedChunk>>& sealed, SampleRun& open) const;
+
+  struct FlushSet {
+    std::vector<std::shared_ptr<const SealedChunk>> chunks;  // in seal order
+    std::uint64_t watermark_after = 0;  // every record below it is outside the head once `chunks` go
+  };
+  // Optionally seals every open buffer first (shutdown, tests, measurements), and in any case the
+  // open buffers that were opened before `seal_opened_before`: a slow series that never reaches
+  // chunk_samples would otherwise pin its WAL records (and every later segment) forever.
+  FlushSet take_for_flush(bool seal_open, MonoTime seal_opened_before = MonoTime::min());
+  void drop_flushed(const std::vector<std::shared_ptr<const SealedChunk>>& chunks);
+
+  // Forgets everything held for `series` and ignores its samples from WAL records below
+  // `wal_sequence` (batches that were in flight when the series was deleted, or replayed records).
+  void delete_series(SeriesId series, std::uint64_t wal_sequence);
+
+  // Retention: forgets the remembered latest sample of series that hold nothing in the head and
+  // whose latest sample lies in a partition ending at or before `cutoff_ns` (its chunk file is gone).
+  void expire_latest(TimestampNs cutoff_ns);
 
   std::size_t sample_count() const { return sample_count_.load(std::memory_order_relaxed); }
   std::size_t series_count() const { return series_count_.load(std::memory_order_relaxed); }
+  std::size_t sealed_bytes() const { return sealed_bytes_.load(std::memory_order_relaxed); }
+  std::int64_t partition_of(TimestampNs ts) const;
 
  private:
-  // Columns rather than an array of Sample: 20 bytes per point instead of 32, and the layout
-  // the chunk encoder will want.
-  struct SeriesColumns {
-    std::vector<TimestampNs> ts_ns;  // strictly ascending
+  struct SeriesState {
+    std::vector<TimestampNs> ts_ns;  // strictly ascending, all in `partition`
     std::vector<double> values;
     std::vector<std::uint32_t> quality;
+    std::int64_t partition = 0;
+    std::uint64_t min_sequence = 0;  // of the open buffer; meaningful while it is non-empty
+    MonoTime opened{};               // when the open buffer got its first sample
+    std::vector<std::shared_ptr<const SealedChunk>> sealed;
+    std::optional<Sample> last;
   };
-  void insert_one(SeriesColumns& cols, const Sample& s, std::size_t& added);
+  void insert_one(SeriesId id, SeriesState& st, const Sample& s, std::uint64_t sequence, std::size_t& added);
+  void seal(SeriesId id, SeriesState& st);  // mu_ held exclusively
 
+  const std::size_t chunk_samples_;
+  const std::int64_t partition_ns_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<SeriesId, SeriesColumns> series_;  // guarded by mu_
-  // Mirrors of the sizes, written under mu_ (exclusive) and read without it, so stats() and
-  // the admission check in submit() never wait for a long insert.
+  std::unordered_map<SeriesId, SeriesState> series_;  // guarded by mu_
+  std::uint64_t next_rank_ = std::uint64_t{1} << 62;  // guarded by mu_; above every chunk-file rank
+  std::uint64_t applied_sequence_ = 0;                // guarded by mu_
+  std::unordered_map<SeriesId, std::uint64_t> deleted_below_;  // guarded by mu_: series -> WAL sequence
   std::atomic<std::size_t> sample_count_{0};
   std::atomic<std::size_t> series_count_{0};
+  std::atomic<std::size_t> sealed_bytes_{0};
 };
+
+// Merges runs (each ascending) into one ascending, deduplicated sequence: on equal timestamps the
+// run with the higher rank wins. Keeps the samples with from <= ts < to, at most `limit`.
+std::vector<Sample> merge_runs(std::vector<SampleRun>& runs, std::size_t limit);
+
+// Decodes a chunk into samples of `series` within [from, to).
+Status decode_chunk_samples(const ChunkView& chunk, TimestampNs from, TimestampNs to, std::vector<Sample>& out);
 
 }  // namespace resonance::historian

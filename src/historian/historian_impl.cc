@@ -6,6 +6,10 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include <limits>
+#include <map>
+
+#include "historian/reads.h"
 #include "historian/wal_format.h"
 #include "historian/wal_reader.h"
 
@@ -21,6 +25,15 @@ Status validate(const HistorianOptions& o) {
                   fmt::format("historian: group_commit_interval_us {} is negative", o.group_commit_interval_us));
   if (o.max_pending_bytes == 0 || o.max_head_samples == 0)
     return Status(StatusCode::kInvalidArgument, "historian: max_pending_bytes and max_head_samples must be > 0");
+  if (o.partition_ns <= 0 || o.chunk_samples == 0 || o.chunk_samples > 65535 || o.chunk_flush_interval_ms <= 0)
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("historian: partition_ns {} must be > 0, chunk_samples {} in 1..65535, "
+                              "chunk_flush_interval_ms {} > 0",
+                              o.partition_ns, o.chunk_samples, o.chunk_flush_interval_ms));
+  if (o.seal_idle_ms <= 0 || o.retention_ns < 0)
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("historian: seal_idle_ms {} must be > 0 and retention_ns {} >= 0", o.seal_idle_ms,
+                              o.retention_ns));
   if (o.wal_segment_bytes < kMinSegmentBytes)
     return Status(StatusCode::kInvalidArgument,
                   fmt::format("historian: wal_segment_bytes {} is below the minimum {}", o.wal_segment_bytes,
@@ -36,7 +49,8 @@ void HistorianImpl::CommitBuffer::clear() {
   samples = 0;
 }
 
-HistorianImpl::HistorianImpl(const HistorianOptions& options) : options_(options) {}
+HistorianImpl::HistorianImpl(const HistorianOptions& options)
+    : options_(options), head_(options.chunk_samples, options.partition_ns) {}
 
 Result<std::unique_ptr<HistorianImpl>> HistorianImpl::open(const HistorianOptions& options, Env& env) {
   if (Status s = validate(options); !s) return error(std::move(s));
@@ -44,13 +58,25 @@ Result<std::unique_ptr<HistorianImpl>> HistorianImpl::open(const HistorianOption
   if (Status s = env.create_dirs(wal_dir); !s) return error(std::move(s));
 
   std::unique_ptr<HistorianImpl> h(new HistorianImpl(options));
+  auto store = ChunkStore::open(env, options.dir / "chunks");
+  if (!store) return error(store.error());
+  h->store_ = std::move(*store);
+  const std::uint64_t covered = h->store_->checkpoint();
+  for (const auto& t : h->store_->tombstones()) h->head_.delete_series(t.series, t.wal_sequence_below);
   const auto started = mono_now();
-  auto recovery = recover_wal(env, wal_dir, [&h](WalRecord&& rec) { h->head_.insert(rec.batch.samples); });
+  // Records below the checkpoint are in chunk files already (a crash came between the checkpoint
+  // and the WAL deletion); replaying them would only duplicate data.
+  auto recovery = recover_wal(env, wal_dir, [&h, covered](WalRecord&& rec) {
+    if (rec.sequence >= covered) h->head_.insert(rec.batch.samples, rec.sequence);
+  });
   if (!recovery) return error(recovery.error());
   auto wal = WalWriter::open(env, wal_dir, recovery->last_segment, options.wal_segment_bytes, options.durability);
   if (!wal) return error(wal.error());
   h->wal_ = std::move(*wal);
-  h->next_sequence_ = recovery->last_sequence.value_or(0) + 1;
+  h->wal_->set_segment_first_sequence(recovery->segment_first_sequence);
+  // After a checkpoint deleted every old segment the WAL may be empty: sequences continue above
+  // the checkpoint so that new records are never mistaken for covered ones.
+  h->next_sequence_ = std::max(recovery->last_sequence.value_or(0) + 1, std::max<std::uint64_t>(covered, 1));
   h->counters_.recovered_records = recovery->records;
   h->counters_.recovered_samples = recovery->samples;
   h->counters_.recovery_truncated_bytes = recovery->truncated_bytes;
@@ -60,12 +86,96 @@ Result<std::unique_ptr<HistorianImpl>> HistorianImpl::open(const HistorianOption
                options.dir.string(), ms, recovery->records, recovery->samples, recovery->truncated_bytes,
                h->head_.series_count(), h->next_sequence_);
   h->flusher_ = std::thread([p = h.get()] { p->flusher_loop(); });
+  h->chunk_flusher_ = std::thread([p = h.get()] { p->chunk_flusher_loop(); });
   return h;
 }
 
 HistorianImpl::~HistorianImpl() {
   close();
   if (flusher_.joinable()) flusher_.join();  // only when close() was first called from a callback
+  {
+    std::lock_guard lock(chunk_mu_);
+    chunk_closing_ = true;
+  }
+  chunk_cv_.notify_all();
+  if (chunk_flusher_.joinable()) chunk_flusher_.join();
+}
+
+void HistorianImpl::chunk_flusher_loop() {
+  std::unique_lock lock(chunk_mu_);
+  while (!chunk_closing_) {
+    chunk_cv_.wait_for(lock, std::chrono::milliseconds(options_.chunk_flush_interval_ms));
+    if (chunk_closing_) break;
+    lock.unlock();
+    const Status s = flush_chunks(false);
+    lock.lock();
+    if (!s) {
+      if (chunk_error_.empty()) spdlog::error("historian: chunk flush failed (will retry): {}", s.to_string());
+      chunk_error_ = s.to_string();
+    } else {
+      chunk_error_.clear();
+    }
+  }
+}
+
+Status HistorianImpl::flush_chunks(bool seal_open) {
+  std::lock_guard flush_lock(flush_mu_);
+  Head::FlushSet set =
+      head_.take_for_flush(seal_open, mono_now() - std::chrono::milliseconds(options_.seal_idle_ms));
+  if (!set.chunks.empty()) {
+    // One file per partition; within it series ascending, each series' chunks in seal order.
+    std::map<std::int64_t, std::map<SeriesId, std::vector<std::span<const std::uint8_t>>>> parts;
+    for (const auto& c : set.chunks) parts[c->partition_start][c->series].push_back(c->bytes);
+    for (const auto& [start, by_series] : parts) {
+      std::vector<ChunkStore::SeriesChunks> list;
+      for (const auto& [id, chunks] : by_series) list.push_back({id, chunks});
+      if (Status s = store_->write_file(start, options_.partition_ns, list); !s) return s;
+      std::lock_guard lock(chunk_mu_);
+      ++chunk_files_written_;
+    }
+    // Visible in the store first, then gone from the head: a reader may see both (deduplicated),
+    // never neither.
+    head_.drop_flushed(set.chunks);
+  }
+  if (set.watermark_after > store_->checkpoint())
+    if (Status s = store_->write_checkpoint(set.watermark_after); !s) return s;
+  auto deleted = wal_->delete_segments_below(store_->checkpoint());
+  if (!deleted) return deleted.error();
+  {
+    std::lock_guard lock(chunk_mu_);
+    wal_segments_deleted_ += *deleted;
+  }
+  if (options_.retention_ns > 0) {
+    const TimestampNs now = unix_now_ns();
+    const TimestampNs cutoff = now < std::numeric_limits<TimestampNs>::min() + options_.retention_ns
+                                   ? std::numeric_limits<TimestampNs>::min()
+                                   : now - options_.retention_ns;
+    auto expired = store_->drop_partitions_before(cutoff);
+    if (!expired) return expired.error();
+    if (*expired > 0) {
+      head_.expire_latest(cutoff);
+      spdlog::info("historian: retention deleted {} chunk files of partitions ending before {}", *expired, cutoff);
+      std::lock_guard lock(chunk_mu_);
+      chunk_files_expired_ += *expired;
+    }
+  }
+  return Status::ok();
+}
+
+Status HistorianImpl::delete_series(SeriesId series) {
+  std::lock_guard flush_lock(flush_mu_);
+  std::uint64_t below = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!failure_.is_ok()) return Status(StatusCode::kFailedPrecondition, failure_.message());
+    below = next_sequence_;  // every record numbered below was submitted before this call
+  }
+  if (Status s = store_->add_tombstone(series, below); !s)
+    return Status(s.code(), fmt::format("historian: deleting series {}: {}", series, s.message()));
+  head_.delete_series(series, below);
+  std::lock_guard lock(chunk_mu_);
+  ++series_deleted_;
+  return Status::ok();
 }
 
 Admission HistorianImpl::submit(SampleBatch&& batch, DurableCallback on_durable) {
@@ -86,10 +196,11 @@ Admission HistorianImpl::submit(SampleBatch&& batch, DurableCallback on_durable)
   }
   const bool first = filling_.empty();
   const std::size_t before = filling_.bytes.size();
-  encode_record(next_sequence_++, batch, filling_.bytes);
+  const std::uint64_t sequence = next_sequence_++;
+  encode_record(sequence, batch, filling_.bytes);
   filling_.record_sizes.push_back(static_cast<std::uint32_t>(size));
   filling_.samples += n;
-  filling_.batches.push_back(PendingBatch{std::move(batch), std::move(on_durable)});
+  filling_.batches.push_back(PendingBatch{std::move(batch), std::move(on_durable), sequence});
   if (first) filling_.oldest = mono_now();
   // Wake the flusher only on the transitions it acts on, not on every submit.
   if (first || (before < options_.group_commit_bytes && filling_.bytes.size() >= options_.group_commit_bytes))
@@ -124,7 +235,7 @@ void HistorianImpl::flusher_loop() {
     const Status status = prior_failure.is_ok() ? wal_->write(flight.bytes, flight.record_sizes) : prior_failure;
     Status failed = prior_failure;
     if (status.is_ok())
-      for (const auto& b : flight.batches) head_.insert(b.batch.samples);
+      for (const auto& b : flight.batches) head_.insert(b.batch.samples, b.sequence);
 
     lock.lock();
     // All bookkeeping lands before any callback runs, so a caller reacting to its callback sees
@@ -151,11 +262,106 @@ void HistorianImpl::flusher_loop() {
   }
 }
 
-std::optional<Sample> HistorianImpl::latest(SeriesId series) const { return head_.latest(series); }
+std::optional<Sample> HistorianImpl::latest(SeriesId series) const {
+  auto head = head_.latest(series);
+  auto stored = store_->latest(series);
+  if (!stored) return head;
+  if (!head || stored->ts_ns > head->ts_ns) return stored;
+  return head;
+}
+
+namespace {
+// Every source of one series overlapping [from, to): chunk-file chunks and head chunks as views
+// with ranks, plus the head's open samples.
+struct Sources {
+  std::vector<ChunkRef> files;
+  std::vector<std::shared_ptr<const SealedChunk>> sealed;
+  SampleRun open;
+};
+}  // namespace
 
 std::vector<Sample> HistorianImpl::range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
                                          std::size_t limit) const {
-  return head_.range(series, from_ns, to_ns, limit);
+  if (from_ns >= to_ns || limit == 0) return {};
+  Sources src;
+  // Head first, then the store: a chunk moving from head to store in between is then seen twice
+  // (deduplicated) rather than not at all.
+  head_.collect(series, from_ns, to_ns, src.sealed, src.open);
+  src.files = store_->chunks(series, from_ns, to_ns);
+  std::vector<SampleRun> runs;
+  runs.push_back(std::move(src.open));
+  auto add = [&](const ChunkView& v, std::uint64_t rank) {
+    SampleRun r{rank, {}};
+    if (Status s = decode_chunk_samples(v, from_ns, to_ns, r.samples); !s)
+      spdlog::error("historian: series {}: {}", series, s.to_string());
+    runs.push_back(std::move(r));
+  };
+  for (const auto& c : src.files) add(c.view, c.rank);
+  for (const auto& c : src.sealed) add(c->view, c->rank);
+  return merge_runs(runs, limit);
+}
+
+std::vector<AggregateBucket> HistorianImpl::aggregate(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
+                                                      std::int64_t step_ns) const {
+  std::vector<AggregateBucket> out;
+  if (step_ns <= 0 || from_ns >= to_ns) return out;
+  Sources src;
+  head_.collect(series, from_ns, to_ns, src.sealed, src.open);
+  src.files = store_->chunks(series, from_ns, to_ns);
+  struct Item {
+    const ChunkView* view;  // null for the open buffer
+    std::uint64_t rank;
+    TimestampNs lo, hi;
+  };
+  std::vector<Item> items;
+  for (const auto& c : src.files) items.push_back({&c.view, c.rank, c.view.header.t_min, c.view.header.t_max});
+  for (const auto& c : src.sealed) items.push_back({&c->view, c->rank, c->view.header.t_min, c->view.header.t_max});
+  if (!src.open.samples.empty())
+    items.push_back({nullptr, Head::kOpenRank, src.open.samples.front().ts_ns, src.open.samples.back().ts_ns});
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.lo < b.lo; });
+  // A chunk that overlaps no other source and lies inside one bucket is answered from its header;
+  // everything else is decoded and merged (overlaps need last-write-wins deduplication).
+  std::vector<AggregateBucket> partial;
+  std::vector<SampleRun> runs;
+  auto flush_runs = [&] {
+    if (runs.empty()) return;
+    const auto merged = merge_runs(runs, std::numeric_limits<std::size_t>::max());
+    std::vector<AggregateBucket> b;
+    aggregate_samples(merged, from_ns, to_ns, step_ns, b);
+    partial.insert(partial.end(), b.begin(), b.end());
+    runs.clear();
+  };
+  TimestampNs group_hi = std::numeric_limits<TimestampNs>::min();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Item& it = items[i];
+    const bool overlaps_prev = i > 0 && it.lo <= group_hi;
+    const bool overlaps_next = i + 1 < items.size() && items[i + 1].lo <= it.hi;
+    const std::int64_t k = bucket_of(it.lo, from_ns, to_ns, step_ns);
+    const bool whole = it.view != nullptr && !overlaps_prev && !overlaps_next && k >= 0 &&
+                       bucket_of(it.hi, from_ns, to_ns, step_ns) == k;
+    if (!overlaps_prev) flush_runs();
+    group_hi = std::max(group_hi, it.hi);
+    if (whole) {
+      const ChunkHeader& h = it.view->header;
+      partial.push_back(AggregateBucket{.start = from_ns + k * step_ns, .count = h.count, .value_count = h.value_count,
+                                        .min = h.min, .max = h.max, .sum = h.sum, .first = h.first, .last = h.last});
+      continue;
+    }
+    SampleRun r{it.rank, {}};
+    if (it.view == nullptr) {
+      r.samples = src.open.samples;
+    } else if (Status s = decode_chunk_samples(*it.view, from_ns, to_ns, r.samples); !s) {
+      spdlog::error("historian: series {}: {}", series, s.to_string());
+    }
+    runs.push_back(std::move(r));
+  }
+  flush_runs();
+  // Partials are in time order (groups are disjoint and sorted); fold equal buckets.
+  for (const auto& b : partial) {
+    if (out.empty() || out.back().start != b.start) out.push_back(AggregateBucket{.start = b.start});
+    fold_summary(out.back(), b);
+  }
+  return out;
 }
 
 HistorianStats HistorianImpl::stats() const {
@@ -164,6 +370,17 @@ HistorianStats HistorianImpl::stats() const {
   s.head_samples = head_.sample_count();
   s.series = head_.series_count();
   s.read_only = !failure_.is_ok();
+  {
+    std::lock_guard chunk_lock(chunk_mu_);
+    s.chunk_files_written = chunk_files_written_;
+    s.wal_segments_deleted = wal_segments_deleted_;
+    s.chunk_error = chunk_error_;
+    s.chunk_files_expired = chunk_files_expired_;
+    s.series_deleted = series_deleted_;
+  }
+  s.chunk_bytes = store_->bytes();
+  s.chunk_files = store_->files();
+  s.head_sealed_bytes = head_.sealed_bytes();
   s.last_error = failure_.is_ok() ? std::string() : failure_.to_string();
   return s;
 }

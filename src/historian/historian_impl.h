@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "historian/chunk_store.h"
 #include "historian/env.h"
 #include "historian/head.h"
 #include "historian/wal_writer.h"
@@ -38,6 +39,18 @@ class HistorianImpl final : public Historian {
   std::vector<Sample> range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
                             std::size_t limit) const override;
   HistorianStats stats() const override;
+  std::vector<AggregateBucket> aggregate(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
+                                         std::int64_t step_ns) const override;
+  // Tombstone in <dir>/chunks/TOMBSTONES first (durable), then the head and the chunk index forget
+  // the series. Serialised with flush_chunks() so a chunk taken from the head before the call is
+  // not written back after it.
+  Status delete_series(SeriesId series) override;
+
+  // Writes every sealed chunk (and, with seal_open, every open buffer) into chunk files, advances
+  // the checkpoint and deletes the WAL segments it covers. Called by the chunk flusher thread;
+  // tests and measurements call it directly. Serialised by flush_mu_.
+  Status flush_chunks(bool seal_open);
+  std::uint64_t chunk_file_bytes() const { return store_->bytes(); }
   // Must not be called from a DurableCallback (the flusher cannot join itself); if it is, it only
   // marks the store closing and the destructor finishes the job.
   void close() override;
@@ -46,6 +59,7 @@ class HistorianImpl final : public Historian {
   struct PendingBatch {
     SampleBatch batch;  // kept for the head insert after the sync
     DurableCallback on_durable;
+    std::uint64_t sequence = 0;
   };
   // One group commit: the encoded records and what to do once they are durable.
   struct CommitBuffer {
@@ -60,9 +74,11 @@ class HistorianImpl final : public Historian {
 
   explicit HistorianImpl(const HistorianOptions& options);
   void flusher_loop();
+  void chunk_flusher_loop();
 
   const HistorianOptions options_;
   Head head_;                        // has its own lock; written by the flusher only
+  std::unique_ptr<ChunkStore> store_;  // has its own lock
   std::unique_ptr<WalWriter> wal_;   // flusher thread only (recovery runs before it starts)
 
   mutable std::mutex mu_;
@@ -77,6 +93,17 @@ class HistorianImpl final : public Historian {
 
   std::mutex close_mu_;  // serialises close() callers
   std::thread flusher_;
+
+  std::mutex flush_mu_;  // serialises flush_chunks()
+  mutable std::mutex chunk_mu_;  // guards chunk_closing_, chunk_error_, chunk counters
+  std::condition_variable chunk_cv_;
+  bool chunk_closing_ = false;
+  std::string chunk_error_;  // last chunk flush failure (data stays in the head and the WAL)
+  std::uint64_t chunk_files_written_ = 0;
+  std::uint64_t wal_segments_deleted_ = 0;
+  std::uint64_t chunk_files_expired_ = 0;
+  std::uint64_t series_deleted_ = 0;
+  std::thread chunk_flusher_;
 };
 
 }  // namespace resonance::historian

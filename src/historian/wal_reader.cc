@@ -28,7 +28,12 @@ Result<WalRecovery> recover_wal(Env& env, const std::filesystem::path& wal_dir,
     if (!bytes) return error(bytes.error());
     std::optional<std::uint64_t> expected;
     if (out.last_sequence) expected = *out.last_sequence + 1;
-    const SegmentScan scan = scan_segment(*bytes, expected, on_record);
+    std::optional<std::uint64_t> first;
+    const SegmentScan scan = scan_segment(*bytes, expected, [&](WalRecord&& rec) {
+      if (!first) first = rec.sequence;
+      on_record(std::move(rec));
+    });
+    if (first) out.segment_first_sequence.emplace_back(segments[i], *first);
     out.records += scan.records;
     out.samples += scan.samples;
     if (scan.last_sequence) out.last_sequence = scan.last_sequence;

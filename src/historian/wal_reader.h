@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "historian/env.h"
 #include "historian/wal_format.h"
@@ -19,6 +21,9 @@ struct WalRecovery {
   std::uint32_t dropped_segments = 0;
   std::optional<std::uint64_t> last_sequence;
   std::optional<std::uint32_t> last_segment;  // newest segment left on disk
+  // (segment, sequence of its first record) for every surviving segment that holds a record, in
+  // order: the checkpoint deletes a segment once the next one starts at or below the watermark.
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> segment_first_sequence;
 };
 
 // Hands every valid record to `on_record` in log order. Rule: segments in ascending number;

@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include "historian/wal_format.h"
+
 namespace resonance::historian {
 
 std::string segment_file_name(std::uint32_t number) { return fmt::format("{:08}.wal", number); }
@@ -34,7 +36,44 @@ Status WalWriter::open_segment(std::uint32_t number) {
     if (Status s = env_.sync_dir(wal_dir_); !s) return s;
   file_ = std::move(*file);
   segment_number_ = number;
+  segment_has_record_ = file_->size() > 0;
+  current_.store(number);
   return Status::ok();
+}
+
+namespace {
+// The sequence field of a framed record: after the 8-byte frame header, version and type bytes.
+std::uint64_t record_sequence(std::span<const std::uint8_t> record) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(record[kFrameHeaderBytes + 2 + i]) << (8 * i);
+  return v;
+}
+}  // namespace
+
+void WalWriter::set_segment_first_sequence(std::vector<std::pair<std::uint32_t, std::uint64_t>> table) {
+  std::lock_guard lock(table_mu_);
+  first_sequence_ = std::move(table);
+}
+
+Result<std::size_t> WalWriter::delete_segments_below(std::uint64_t watermark) {
+  std::vector<std::uint32_t> doomed;
+  {
+    std::lock_guard lock(table_mu_);
+    const std::uint32_t current = current_.load();
+    // Segment k is done when segment k+1 exists and starts at or below the watermark.
+    std::size_t k = 0;
+    while (k + 1 < first_sequence_.size() && first_sequence_[k].first != current &&
+           first_sequence_[k + 1].second <= watermark) {
+      doomed.push_back(first_sequence_[k].first);
+      ++k;
+    }
+    first_sequence_.erase(first_sequence_.begin(), first_sequence_.begin() + static_cast<std::ptrdiff_t>(k));
+  }
+  for (std::uint32_t n : doomed)
+    if (Status s = env_.remove(wal_dir_ / segment_file_name(n)); !s) return error(std::move(s));
+  if (!doomed.empty())
+    if (Status s = env_.sync_dir(wal_dir_); !s) return error(std::move(s));
+  return doomed.size();
 }
 
 Status WalWriter::write(std::span<const std::uint8_t> bytes, std::span<const std::uint32_t> record_sizes) {
@@ -50,6 +89,11 @@ Status WalWriter::write(std::span<const std::uint8_t> bytes, std::span<const std
         if (Status s = file_->sync(); !s) return s;
       if (Status s = open_segment(segment_number_ + 1); !s) return s;
       begin = end;
+    }
+    if (!segment_has_record_) {
+      segment_has_record_ = true;
+      std::lock_guard lock(table_mu_);
+      first_sequence_.emplace_back(segment_number_, record_sequence(bytes.subspan(end, size)));
     }
     end += size;
   }

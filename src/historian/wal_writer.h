@@ -8,6 +8,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <atomic>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include "historian/env.h"
 #include "resonance/core/status.h"
@@ -37,6 +41,13 @@ class WalWriter {
 
   std::uint32_t current_segment() const { return segment_number_; }
 
+  // Seeds the (segment, first sequence) table from recovery.
+  void set_segment_first_sequence(std::vector<std::pair<std::uint32_t, std::uint64_t>> table);
+  // Deletes every segment other than the current one whose records all carry a sequence below
+  // `watermark` (they are in chunk files). Thread-safe with respect to write(): the table has its
+  // own lock and the current segment is never touched. Returns how many segments were deleted.
+  Result<std::size_t> delete_segments_below(std::uint64_t watermark);
+
  private:
   WalWriter(Env& env, std::filesystem::path wal_dir, std::uint64_t segment_bytes, Durability durability)
       : env_(env), wal_dir_(std::move(wal_dir)), segment_bytes_(segment_bytes), durability_(durability) {}
@@ -48,6 +59,11 @@ class WalWriter {
   const Durability durability_;
   std::uint32_t segment_number_ = 0;
   std::unique_ptr<WritableFile> file_;
+  bool segment_has_record_ = false;  // flusher only
+
+  std::mutex table_mu_;
+  std::atomic<std::uint32_t> current_{0};
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> first_sequence_;  // guarded by table_mu_
 };
 
 }  // namespace resonance::historian

@@ -14,10 +14,10 @@ std::string_view to_string(Admission admission) {
 }
 
 IngestPipeline::IngestPipeline(const PipelineOptions& options, BatchConsumer& store,
-                               MetricsRegistry& metrics)
+                               MetricsRegistry& metrics, std::unique_ptr<Quarantine> quarantine)
     : options_(options),
       store_(store),
-      quarantine_(metrics, 1024),
+      quarantine_(quarantine ? std::move(quarantine) : std::make_unique<Quarantine>(metrics, 1024)),
       fanout_queue_(options.fanout_queue_batches),
       batches_in_(metrics.counter("resonance_pipeline_batches_total", "Batches submitted to the pipeline")),
       samples_in_(metrics.counter("resonance_pipeline_samples_total", "Samples submitted to the pipeline")),

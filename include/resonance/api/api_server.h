@@ -11,6 +11,7 @@
 #include "resonance/core/metrics.h"
 #include "resonance/core/status.h"
 #include "resonance/historian/historian.h"
+#include "resonance/pipeline/quarantine.h"
 
 namespace resonance::api {
 
@@ -23,6 +24,7 @@ struct ApiOptions {
   std::size_t max_connections = 256;    // beyond it new connections are closed at once (counted)
   std::uint32_t max_header_bytes = 8 * 1024;  // request line + headers; beyond it 431
   std::uint64_t max_body_bytes = 4 * 1024;    // the API takes no bodies; beyond it 413
+  const Quarantine* quarantine = nullptr;  // served at /api/v1/quarantine; must outlive the server
   int idle_timeout_s = 30;              // a connection silent this long mid-request or idle is closed
 };
 

@@ -17,6 +17,7 @@
 #include "resonance/core/metrics.h"
 #include "resonance/core/time.h"
 #include "resonance/historian/historian.h"
+#include "resonance/pipeline/quarantine.h"
 
 namespace resonance::api {
 
@@ -45,6 +46,7 @@ struct RouterOptions {
   std::string node_name = "resonance";
   std::span<const StaticAsset> assets = embedded_assets();
   std::function<TimestampNs()> clock = unix_now_ns;  // "now" for query defaults; tests pin it
+  const Quarantine* quarantine = nullptr;  // GET /api/v1/quarantine; must outlive the router
 };
 
 // Counters the API registers in the node's MetricsRegistry; shared with the socket layer so

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -29,6 +30,53 @@ struct HistorianOptions {
   std::size_t max_pending_bytes = 64 << 20;     // bound on unsynced bytes; beyond it RetryLater
   std::size_t max_head_samples = 50'000'000;    // bound on samples held in memory; beyond it RetryLater
   std::uint64_t wal_segment_bytes = 64 << 20;   // WAL segments rotate at this size (docs/formats/wal.md)
+  // Chunk files (docs/formats/chunk.md): the head seals a series' buffer at chunk_samples samples
+  // or when a sample falls in another partition; a background thread writes sealed chunks into
+  // <dir>/chunks/<partition_start>_<n>.chunk every chunk_flush_interval_ms and then deletes WAL
+  // segments whose samples are all in chunk files.
+  std::int64_t partition_ns = 3'600'000'000'000;  // 1 h
+  std::size_t chunk_samples = 1024;               // 1 .. 65,535
+  std::int64_t chunk_flush_interval_ms = 1000;
+  // A series' open buffer that has not filled within this time is sealed anyway, so that a slow
+  // series does not keep its WAL records (and so every later WAL segment) alive. > 0.
+  std::int64_t seal_idle_ms = 600'000;  // 10 min
+  // Retention by whole partitions: chunk files of partitions that end at or before
+  // now - retention_ns are deleted by the chunk flusher. 0 keeps data forever.
+  std::int64_t retention_ns = 0;
+};
+
+// One time bucket of an aggregation: [start, start + step). min, max, sum and mean skip NaN values
+// (value_count says how many were used); first and last are the values of the earliest and latest
+// samples whatever they are; count counts every sample.
+struct AggregateBucket {
+  TimestampNs start = 0;
+  std::uint64_t count = 0;
+  std::uint64_t value_count = 0;
+  double min = 0, max = 0, sum = 0, first = 0, last = 0;
+  double mean() const { return value_count == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / double(value_count); }
+};
+
+enum class FrameFill : std::uint8_t {
+  kLocf,    // last observation carried forward, at most max_staleness_ns old
+  kLinear,  // linear between the observations either side, each at most max_staleness_ns away
+};
+
+// Several series on the grid from_ns, from_ns + step_ns, ... (< to_ns). values is row-major
+// (rows = grid points, columns = series in request order); valid[i] says whether values[i] holds an
+// observation (else it is NaN). Samples with Bad quality or a NaN value are not observations.
+struct Frame {
+  std::vector<TimestampNs> grid;
+  std::size_t columns = 0;
+  std::vector<double> values;
+  std::vector<std::uint8_t> valid;
+};
+
+struct FrameRequest {
+  std::vector<SeriesId> series;
+  TimestampNs from_ns = 0, to_ns = 0;
+  std::int64_t step_ns = 0;  // > 0
+  FrameFill fill = FrameFill::kLocf;
+  std::int64_t max_staleness_ns = 0;  // > 0
 };
 
 struct HistorianStats {
@@ -45,6 +93,14 @@ struct HistorianStats {
   std::uint64_t rejected = 0;  // empty batches, batches larger than a bound can ever admit
   bool read_only = false;      // a WAL write or sync failed; submits answer RetryLater until restart
   std::string last_error;      // why the store went read-only; empty while healthy
+  std::uint64_t chunk_files = 0;          // chunk files on disk
+  std::uint64_t chunk_bytes = 0;          // their total size
+  std::uint64_t chunk_files_written = 0;  // by this process
+  std::uint64_t wal_segments_deleted = 0; // by checkpoints of this process
+  std::uint64_t head_sealed_bytes = 0;    // encoded chunks waiting for the chunk flusher
+  std::string chunk_error;                // last chunk flush failure; empty while healthy
+  std::uint64_t chunk_files_expired = 0;  // deleted by retention in this process
+  std::uint64_t series_deleted = 0;       // delete_series() calls that succeeded in this process
 };
 
 class Historian : public BatchConsumer {
@@ -58,6 +114,18 @@ class Historian : public BatchConsumer {
   virtual std::vector<Sample> range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
                                     std::size_t limit) const = 0;
   virtual HistorianStats stats() const = 0;
+
+  // Buckets [from_ns + k*step_ns, +step_ns) that hold at least one sample, ascending. step_ns > 0.
+  // The default folds range(); the engine answers whole chunks from their statistics.
+  virtual std::vector<AggregateBucket> aggregate(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
+                                                 std::int64_t step_ns) const;
+  // The default builds the frame from range() per series.
+  virtual Frame frame(const FrameRequest& request) const;
+
+  // Deletes every sample of `series` stored or accepted before the call, durably (a tombstone;
+  // docs/formats/chunk.md). Samples submitted after it returns are kept. The default answers
+  // kFailedPrecondition (a store without deletion).
+  virtual Status delete_series(SeriesId series);
 
   // Stops the flusher after syncing what is pending; further submits answer RetryLater.
   virtual void close() = 0;

@@ -24,8 +24,10 @@ struct PipelineOptions {
 
 class IngestPipeline final : public BatchConsumer {
  public:
-  // `store` must outlive the pipeline.
-  IngestPipeline(const PipelineOptions& options, BatchConsumer& store, MetricsRegistry& metrics);
+  // `store` must outlive the pipeline. `quarantine`: where refused samples go (the node passes a
+  // durable one, Quarantine::open); null = an in-memory one of 1024 entries.
+  IngestPipeline(const PipelineOptions& options, BatchConsumer& store, MetricsRegistry& metrics,
+                 std::unique_ptr<Quarantine> quarantine = nullptr);
   ~IngestPipeline() override;
   IngestPipeline(const IngestPipeline&) = delete;
   IngestPipeline& operator=(const IngestPipeline&) = delete;
@@ -42,7 +44,7 @@ class IngestPipeline final : public BatchConsumer {
 
   Admission submit(SampleBatch&& batch, DurableCallback on_durable) override;
 
-  Quarantine& quarantine() { return quarantine_; }
+  Quarantine& quarantine() { return *quarantine_; }
   std::size_t in_flight() const { return in_flight_.load(); }
 
  private:
@@ -50,7 +52,7 @@ class IngestPipeline final : public BatchConsumer {
 
   const PipelineOptions options_;
   BatchConsumer& store_;
-  Quarantine quarantine_;
+  std::unique_ptr<Quarantine> quarantine_;  // never null
   std::vector<std::unique_ptr<Stage>> stages_;  // fixed after start()
   std::vector<DurableListener*> listeners_;     // fixed after start()
   std::atomic<std::size_t> in_flight_{0};

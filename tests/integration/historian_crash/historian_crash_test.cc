@@ -12,6 +12,7 @@
 
 #include <bit>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -79,8 +80,12 @@ TEST(HistorianCrash, AcknowledgedSamplesSurviveKillNine) {
   const std::uint64_t seed = std::random_device{}();
   std::mt19937_64 rng(seed);
   std::set<Key> acked;
-  constexpr int kRounds = 10;
-  for (int round = 0; round < kRounds; ++round) {
+  // A few trials in the default run; the slow suite (ctest -L slow, scripts/test --slow) runs the
+  // same test with RESONANCE_CRASH_TRIALS=100 or more.
+  int rounds = 4;
+  if (const char* env = std::getenv("RESONANCE_CRASH_TRIALS"); env != nullptr && std::atoi(env) > 0)
+    rounds = std::atoi(env);
+  for (int round = 0; round < rounds; ++round) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " round " + std::to_string(round));
     const int run_ms = 100 + static_cast<int>(rng() % 600);
     const auto got = run_and_kill(dir, round, rng(), run_ms);
@@ -109,7 +114,8 @@ TEST(HistorianCrash, AcknowledgedSamplesSurviveKillNine) {
       if ((*h)->range(s, ts, ts + 1, 1).empty()) ++missing;
     ASSERT_EQ(missing, 0u) << "acknowledged samples lost, of " << acked.size();
     EXPECT_GE(total, acked.size());
-    EXPECT_EQ((*h)->stats().head_samples, total);
+    // Samples already moved to chunk files are no longer in the head.
+    EXPECT_LE((*h)->stats().head_samples, total);
   }
   EXPECT_GT(acked.size(), 0u);
   std::filesystem::remove_all(dir);

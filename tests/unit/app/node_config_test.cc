@@ -38,5 +38,39 @@ TEST(NodeConfig, ValuesReachTheTypedView) {
   EXPECT_EQ(n.api_bind, "::1");
 }
 
+TEST(NodeConfig, HistorianSectionBecomesOptionsWithCheckedDurations) {
+  auto c = parse_config(node_schema(),
+                        "[historian]\npartition = \"1d\"\nchunk_samples = 4096\nchunk_flush_interval_ms = 250\n"
+                        "seal_idle = \"30s\"\nretention = \"30d\"\nwal_segment_bytes = 1048576\n",
+                        "h.toml");
+  ASSERT_TRUE(c) << c.error().message();
+  auto o = historian_options(to_node_config(*c));
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->partition_ns, 86'400'000'000'000);
+  EXPECT_EQ(o->chunk_samples, 4096u);
+  EXPECT_EQ(o->chunk_flush_interval_ms, 250);
+  EXPECT_EQ(o->seal_idle_ms, 30'000);
+  EXPECT_EQ(o->retention_ns, 30 * 86'400'000'000'000);
+  EXPECT_EQ(o->wal_segment_bytes, 1u << 20);
+  // Defaults: keep forever, 1 h partitions.
+  auto d = historian_options(to_node_config(default_config(node_schema())));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->retention_ns, 0);
+  EXPECT_EQ(d->partition_ns, 3'600'000'000'000);
+
+  NodeConfig bad = to_node_config(default_config(node_schema()));
+  bad.historian_retention = "30 days";
+  auto e = historian_options(bad);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().message(),
+            "config key historian.retention: expected a duration of at least 1m, or 0 (keep forever) (units ns, "
+            "us, ms, s, m, h, d), found \"30 days\"");
+  bad = to_node_config(default_config(node_schema()));
+  bad.historian_partition = "10s";
+  ASSERT_FALSE(historian_options(bad));
+  // Integer keys are bounded by the schema itself.
+  EXPECT_FALSE(parse_config(node_schema(), "[historian]\nchunk_samples = 70000\n", "b.toml"));
+}
+
 }  // namespace
 }  // namespace resonance::app

@@ -1,169 +1,12 @@
-// The gateway over real UDP loopback, driven by the real Client (and a raw socket where a test
-// needs to send what a well-behaved client never would), against a BatchConsumer double that
-// holds durable callbacks until the test releases them.
+// The gateway's issue-2 behaviour over real UDP loopback (fixture: gateway_fixture.h).
 
-#include "connectors/mqttsn/gateway.h"
-
-#include <arpa/inet.h>
-#include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <future>
-#include <mutex>
-#include <optional>
-#include <random>
-#include <thread>
-
-#include "connectors/mqttsn/client.h"
-#include "connectors/mqttsn/codec.h"
-#include "connectors/mqttsn/payload.h"
+#include "tests/unit/mqttsn/gateway_fixture.h"
 
 namespace resonance::mqttsn {
 namespace {
 
+using namespace testing_support;
 using namespace std::chrono_literals;
-
-// Thread-safe: submit() runs on the gateway thread, the rest on the test thread.
-class FakeConsumer : public BatchConsumer {
- public:
-  Admission submit(SampleBatch&& batch, DurableCallback on_durable) override {
-    std::lock_guard lock(mu_);
-    if (answer_ != Admission::kAccepted) return answer_;
-    batches_.push_back(std::move(batch));
-    if (hold_)
-      held_.push_back(std::move(on_durable));
-    else
-      on_durable(Status::ok());
-    return Admission::kAccepted;
-  }
-  void set_answer(Admission a) {
-    std::lock_guard lock(mu_);
-    answer_ = a;
-  }
-  void set_hold(bool hold) {
-    std::lock_guard lock(mu_);
-    hold_ = hold;
-  }
-  // Fires the held callbacks as the WAL flusher would: on this (non-gateway) thread.
-  void release(const Status& status = Status::ok()) {
-    std::vector<DurableCallback> held;
-    {
-      std::lock_guard lock(mu_);
-      held.swap(held_);
-    }
-    for (auto& cb : held) cb(status);
-  }
-  std::size_t batch_count() const {
-    std::lock_guard lock(mu_);
-    return batches_.size();
-  }
-  std::size_t held_count() const {
-    std::lock_guard lock(mu_);
-    return held_.size();
-  }
-  SampleBatch batch(std::size_t i) const {
-    std::lock_guard lock(mu_);
-    return batches_.at(i);
-  }
-
- private:
-  mutable std::mutex mu_;
-  Admission answer_ = Admission::kAccepted;
-  bool hold_ = false;
-  std::vector<SampleBatch> batches_;
-  std::vector<DurableCallback> held_;
-};
-
-template <typename F>
-bool eventually(F condition, std::chrono::milliseconds timeout = 3000ms) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
-}
-
-// A bare UDP socket speaking through the codec.
-class RawPeer {
- public:
-  explicit RawPeer(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in gw{};
-    gw.sin_family = AF_INET;
-    gw.sin_port = htons(port);
-    gw.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&gw), sizeof gw), 0);
-  }
-  ~RawPeer() { ::close(fd_); }
-  void send_bytes(std::span<const std::uint8_t> bytes) { (void)::send(fd_, bytes.data(), bytes.size(), 0); }
-  void send(const Message& m) { send_bytes(*encode(m)); }
-  std::optional<Message> receive(int timeout_ms = 2000) {
-    pollfd pfd{.fd = fd_, .events = POLLIN, .revents = 0};
-    if (::poll(&pfd, 1, timeout_ms) <= 0) return std::nullopt;
-    std::array<std::uint8_t, 2048> buf{};
-    const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
-    if (n <= 0) return std::nullopt;
-    auto m = decode(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)));
-    if (!m) return std::nullopt;
-    return *m;
-  }
-
- private:
-  int fd_;
-};
-
-constexpr std::string_view kPath = "plant1/press/line2/p7/temperature";
-
-class GatewayTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto catalog = SeriesCatalog::open(":memory:");
-    ASSERT_TRUE(catalog) << catalog.error().message();
-    catalog_ = std::move(*catalog);
-    start_gateway();
-  }
-  void start_gateway() {
-    GatewayOptions options;
-    options.port = 0;
-    options.supervision_interval_ms = 100;
-    gateway_ = std::make_unique<Gateway>(options, consumer_, *catalog_, metrics_);
-    ASSERT_TRUE(gateway_->start().is_ok());
-    ASSERT_NE(gateway_->bound_port(), 0);
-  }
-  ClientOptions client_options(std::string id = "dev-1") const {
-    ClientOptions o;
-    o.port = gateway_->bound_port();
-    o.client_id = std::move(id);
-    o.retry_timeout_ms = 300;
-    o.max_retries = 3;
-    return o;
-  }
-  std::unique_ptr<Client> connect(const ClientOptions& o) {
-    auto c = Client::connect(o);
-    EXPECT_TRUE(c) << c.error().message();
-    return c ? std::move(*c) : nullptr;
-  }
-  std::uint64_t counter(const std::string& name, const std::string& labels = "") const {
-    return metrics_.counter_value(name, labels);
-  }
-  std::uint64_t pubacks(const char* rc) const {
-    return counter("resonance_mqttsn_pubacks_total", fmt::format("rc=\"{}\"", rc));
-  }
-  static std::vector<std::uint8_t> sample_payload(double value = 21.5) {
-    return encode_single_sample({.ts_ns = 1'767'225'600'000'000'000, .value = value, .quality = {}});
-  }
-
-  MetricsRegistry metrics_;
-  FakeConsumer consumer_;
-  std::unique_ptr<SeriesCatalog> catalog_;
-  std::unique_ptr<Gateway> gateway_;
-};
 
 TEST_F(GatewayTest, Qos0PublishBecomesABatchWithProvenance) {
   auto client = connect(client_options("press-7"));
@@ -360,22 +203,14 @@ TEST_F(GatewayTest, UnconnectedEndpointGetsDisconnect) {
   EXPECT_EQ(consumer_.batch_count(), 0u);
 }
 
-TEST_F(GatewayTest, WillIsNotSupportedYet) {
-  RawPeer peer(gateway_->bound_port());
-  peer.send(Connect{.flags = {.will = true, .clean_session = true}, .protocol_id = 1, .duration_s = 30,
-                    .client_id = "with-will"});
-  EXPECT_EQ(peer.receive(), Message(Connack{.return_code = ReturnCode::kNotSupported}));
-  EXPECT_EQ(metrics_.gauge("resonance_mqttsn_sessions", "").value(), 0.0);
-}
-
-TEST_F(GatewayTest, PredefinedTopicIdIsNotSupportedYet) {
+TEST_F(GatewayTest, UnknownPredefinedTopicIdIsRc02) {
   RawPeer peer(gateway_->bound_port());
   peer.send(Connect{.flags = {.clean_session = true}, .protocol_id = 1, .duration_s = 30, .client_id = "p"});
   ASSERT_EQ(peer.receive(), Message(Connack{}));
   peer.send(Publish{.flags = {.qos = 1, .topic_id_type = TopicIdType::kPredefined}, .topic_id = 7,
                     .msg_id = 1, .data = sample_payload()});
   EXPECT_EQ(peer.receive(),
-            Message(Puback{.topic_id = 7, .msg_id = 1, .return_code = ReturnCode::kNotSupported}));
+            Message(Puback{.topic_id = 7, .msg_id = 1, .return_code = ReturnCode::kInvalidTopicId}));
 }
 
 TEST_F(GatewayTest, KeepAliveDropsASilentSession) {

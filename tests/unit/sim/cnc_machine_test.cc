@@ -26,7 +26,7 @@ TEST(CncMachine, SignalListHasUniqueNamesAndStepReportsEveryIndex) {
   std::set<std::string> names;
   for (const SignalInfo& s : CncMachine::signals()) names.emplace(s.name);
   EXPECT_EQ(names.size(), kSignalCount);
-  EXPECT_EQ(CncMachine::signals()[index_of(Signal::kSpindleSpeed)].unit, "rpm");
+  EXPECT_EQ(CncMachine::signals()[index_of(Signal::kSpindleSpeed)].unit, "RPM");
   EXPECT_EQ(CncMachine::signals()[index_of(Signal::kThermalDrift)].name, "thermal_drift");
   CncMachine m(1);
   const StepOutput out = m.step();

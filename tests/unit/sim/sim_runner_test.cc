@@ -3,6 +3,7 @@
 
 #include "connectors/sim/sim_runner.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -134,8 +135,29 @@ class FakeGateway {
     }
     Status ping() override { return Status::ok(); }
     Status disconnect() override { return Status::ok(); }
+    // The simulator uses only REGISTER, QoS 1 PUBLISH, PINGREQ and DISCONNECT; anything else is
+    // an error so a test notices if it starts to.
+    Result<mqttsn::PublishOutcome> publish(std::uint16_t, std::uint8_t, int,
+                                           std::span<const std::uint8_t>) override {
+      return error(unused("publish"));
+    }
+    Result<mqttsn::SubscribeResult> subscribe(std::string_view, int) override {
+      return error(unused("subscribe"));
+    }
+    Result<mqttsn::SubscribeResult> subscribe_id(std::uint8_t, std::uint16_t, int) override {
+      return error(unused("subscribe_id"));
+    }
+    Status unsubscribe(std::string_view) override { return unused("unsubscribe"); }
+    Result<std::optional<mqttsn::Received>> receive(int) override { return error(unused("receive")); }
+    Status update_will_topic(std::string_view, int) override { return unused("update_will_topic"); }
+    Status update_will_message(std::string_view) override { return unused("update_will_message"); }
+    Status sleep(std::uint16_t) override { return unused("sleep"); }
+    Result<std::vector<mqttsn::Received>> wake() override { return error(unused("wake")); }
 
    private:
+    static Status unused(std::string_view what) {
+      return Status(StatusCode::kInternal, fmt::format("fake: the simulator never calls {}", what));
+    }
     FakeGateway& gw_;
     int session_;
   };

@@ -1,0 +1,91 @@
+#pragma once
+// Chunk files (layout in docs/formats/chunk.md): immutable, one per (partition, flush). A chunk is
+// one series' samples in one partition, at most 65,535 (the head seals at 1,024), with a header of
+// statistics that aggregations use without decoding. Pure functions: no I/O, no locks.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "resonance/core/sample.h"
+#include "resonance/core/status.h"
+
+namespace resonance::historian {
+
+inline constexpr std::size_t kChunkHeaderBytes = 88;
+inline constexpr std::size_t kChunkFileHeaderBytes = 32;
+inline constexpr std::size_t kChunkFooterBytes = 40;
+inline constexpr std::size_t kIndexEntryBytes = 16;
+inline constexpr std::uint32_t kChunkFormatVersion = 1;
+
+// Statistics cover the chunk's samples; min, max and sum skip NaN values (value_count says how
+// many were used); first and last are the values at t_min and t_max whatever they are.
+struct ChunkHeader {
+  std::uint32_t total_bytes = 0;  // header + the three blocks
+  std::uint32_t crc = 0;          // CRC-32C of bytes [8, total_bytes)
+  SeriesId series = 0;
+  std::uint16_t count = 0;
+  std::uint16_t value_count = 0;  // non-NaN values
+  std::uint8_t ts_codec = 0, value_codec = 0, quality_codec = 0;
+  std::uint32_t ts_bytes = 0, value_bytes = 0, quality_bytes = 0;
+  TimestampNs t_min = 0, t_max = 0;
+  double min = 0, max = 0, sum = 0, first = 0, last = 0;
+};
+
+// A chunk inside a file: its parsed header and the three blocks (views into the file bytes).
+struct ChunkView {
+  ChunkHeader header;
+  std::span<const std::uint8_t> ts_block, value_block, quality_block;
+  std::span<const std::uint8_t> whole;  // header + blocks
+};
+
+// Columns of one chunk, ascending strictly by timestamp.
+struct ChunkColumns {
+  std::vector<TimestampNs> ts;
+  std::vector<double> values;
+  std::vector<std::uint32_t> quality;
+};
+
+// Encodes one chunk (1..65,535 samples, strictly ascending timestamps) and appends it to `out`.
+void encode_chunk(SeriesId series, std::span<const TimestampNs> ts, std::span<const double> values,
+                  std::span<const std::uint32_t> quality, std::vector<std::uint8_t>& out);
+
+// Parses and checks (lengths, CRC) the chunk at the start of `bytes`.
+Result<ChunkView> parse_chunk(std::span<const std::uint8_t> bytes);
+// Decodes the blocks of a parsed chunk; checks the timestamps are strictly ascending and match
+// t_min/t_max.
+Status decode_chunk(const ChunkView& chunk, ChunkColumns& out);
+
+struct IndexEntry {
+  SeriesId series = 0;
+  std::uint32_t chunk_count = 0;
+  std::uint64_t offset = 0;  // of the series' first chunk; its chunks are contiguous
+};
+
+struct ChunkFileInfo {
+  std::int64_t partition_start = 0;
+  std::int64_t partition_ns = 0;
+  std::vector<IndexEntry> index;  // ascending series
+};
+
+// Builds a chunk file in memory: add the chunks of each series in ascending series order.
+class ChunkFileBuilder {
+ public:
+  ChunkFileBuilder(std::int64_t partition_start, std::int64_t partition_ns);
+  // `chunk` is one encoded chunk (from encode_chunk) of `series`; series must not decrease.
+  void add(SeriesId series, std::span<const std::uint8_t> chunk);
+  std::vector<std::uint8_t> finish();
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+  std::vector<IndexEntry> index_;
+};
+
+// Checks the file header, footer, index and every chunk (CRC, series, bounds); on success the
+// chunks of index entry e are parse_chunk-able in sequence from e.offset.
+Result<ChunkFileInfo> parse_chunk_file(std::span<const std::uint8_t> file);
+// The chunks of one index entry (parse_chunk_file already validated them).
+Result<std::vector<ChunkView>> chunks_of(std::span<const std::uint8_t> file, const IndexEntry& entry);
+
+}  // namespace resonance::historian

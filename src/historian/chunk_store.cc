@@ -1,0 +1,294 @@
+#include "historian/chunk_store.h"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <mutex>
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include "historian/codec.h"
+#include "historian/codec_bits.h"
+#include "historian/crc32c.h"
+
+namespace resonance::historian {
+
+namespace {
+constexpr std::string_view kSuffix = ".chunk";
+constexpr std::string_view kCheckpoint = "CHECKPOINT";
+constexpr std::string_view kTombstones = "TOMBSTONES";
+constexpr std::uint32_t kTombstoneMagic = 0x52544F4D;  // "MOTR" little-endian: RTOM
+
+// "<partition_start>_<file_seq>.chunk" -> file_seq
+std::optional<std::uint64_t> parse_name(std::string_view name) {
+  if (!name.ends_with(kSuffix)) return std::nullopt;
+  name.remove_suffix(kSuffix.size());
+  const auto us = name.rfind('_');
+  if (us == std::string_view::npos) return std::nullopt;
+  std::int64_t start = 0;
+  std::uint64_t seq = 0;
+  auto a = std::from_chars(name.data(), name.data() + us, start);
+  auto b = std::from_chars(name.data() + us + 1, name.data() + name.size(), seq);
+  if (a.ec != std::errc() || a.ptr != name.data() + us || b.ec != std::errc() || b.ptr != name.data() + name.size())
+    return std::nullopt;
+  return seq;
+}
+
+Status write_atomically(Env& env, const std::filesystem::path& dir, const std::string& name,
+                        std::span<const std::uint8_t> bytes) {
+  const auto tmp = dir / (name + ".tmp");
+  (void)env.remove(tmp);  // a leftover from a crash; absence is the normal case
+  auto file = env.open_appendable(tmp);
+  if (!file) return file.error();
+  if (Status s = (*file)->append(bytes); !s) return s;
+  if (Status s = (*file)->sync(); !s) return s;
+  file->reset();
+  if (Status s = env.rename(tmp, dir / name); !s) return s;
+  return env.sync_dir(dir);
+}
+}  // namespace
+
+Result<std::unique_ptr<ChunkStore>> ChunkStore::open(Env& env, std::filesystem::path dir) {
+  if (Status s = env.create_dirs(dir); !s) return error(std::move(s));
+  std::unique_ptr<ChunkStore> store(new ChunkStore(env, dir));
+  auto names = env.list_dir(dir);
+  if (!names) return error(names.error());
+  std::vector<std::pair<std::uint64_t, std::string>> files;
+  for (const auto& name : *names) {
+    if (name.ends_with(".tmp")) {
+      if (Status s = env.remove(dir / name); !s) return error(std::move(s));
+    } else if (auto seq = parse_name(name)) {
+      files.emplace_back(*seq, name);
+    } else if (name == kCheckpoint) {
+      auto bytes = env.read_file(dir / name);
+      if (!bytes) return error(bytes.error());
+      codec::ByteReader r(*bytes, "CHECKPOINT");
+      const std::uint64_t w = r.u64();
+      const std::uint32_t crc = r.u32();
+      if (!r.ok() || r.remaining() != 0 || crc != crc32c(std::span(*bytes).first(8)))
+        spdlog::error("historian: {}: damaged, replaying the whole WAL", (dir / name).string());
+      else
+        store->checkpoint_ = w;
+    } else if (name == kTombstones) {
+      auto bytes = env.read_file(dir / name);
+      if (!bytes) return error(bytes.error());
+      // magic u32, count u32, count x (series u32, file_seq_below u64, wal_sequence_below u64), crc32c u32
+      codec::ByteReader r(*bytes, "TOMBSTONES");
+      const std::uint32_t magic = r.u32();
+      const std::uint32_t count = r.u32();
+      std::vector<Tombstone> list;
+      for (std::uint32_t i = 0; r.ok() && i < count && r.remaining() >= 20; ++i) {
+        Tombstone t;
+        t.series = r.u32();
+        t.file_seq_below = r.u64();
+        t.wal_sequence_below = r.u64();
+        list.push_back(t);
+      }
+      const std::size_t body = bytes->size() >= 4 ? bytes->size() - 4 : 0;
+      const std::uint32_t crc = r.u32();
+      // A damaged tombstone list must not silently resurrect deleted series: refuse to open.
+      if (!r.ok() || r.remaining() != 0 || magic != kTombstoneMagic || list.size() != count ||
+          crc != crc32c(std::span(*bytes).first(body)))
+        return error(StatusCode::kCorruption,
+                     fmt::format("historian: {}: damaged tombstone list ({} bytes); deleted series would "
+                                 "reappear, refusing to open",
+                                 (dir / name).string(), bytes->size()));
+      store->tombstones_ = std::move(list);
+    } else if (!name.ends_with(".corrupt")) {
+      spdlog::warn("historian: ignoring unexpected file {} in {}", name, dir.string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& [seq, name] : files) {
+    auto mapped = env.map_file(dir / name);
+    if (!mapped) return error(mapped.error());
+    if (Status s = store->add(*mapped, seq, name); !s) {
+      spdlog::error("historian: {}: {}; renamed to .corrupt", (dir / name).string(), s.to_string());
+      if (Status r = env.rename(dir / name, dir / (name + ".corrupt")); !r) return error(std::move(r));
+      continue;
+    }
+    store->next_file_seq_ = seq + 1;
+  }
+  return store;
+}
+
+Status ChunkStore::add(std::shared_ptr<const MappedFile> file, std::uint64_t file_seq, std::string name) {
+  const auto bytes = file->bytes();
+  auto info = parse_chunk_file(bytes);
+  if (!info) return info.error();
+  // Validate every index entry before publishing any of them, so a bad file adds nothing.
+  for (const auto& e : info->index)
+    if (auto views = chunks_of(bytes, e); !views) return views.error();
+  std::unique_lock lock(mu_);
+  const std::int64_t end = info->partition_start > std::numeric_limits<std::int64_t>::max() - info->partition_ns
+                               ? std::numeric_limits<std::int64_t>::max()
+                               : info->partition_start + info->partition_ns;
+  files_by_seq_[file_seq] = FileEntry{std::move(name), end, file};
+  std::uint64_t k = 0;
+  for (const auto& e : info->index) {
+    auto views = chunks_of(bytes, e);
+    if (!views) return views.error();
+    if (tombstoned(e.series, file_seq)) continue;
+    auto& list = by_series_[e.series];
+    for (const auto& v : *views) {
+      list.push_back(ChunkRef{file, v, (file_seq << 24) | k++});
+      auto it = latest_.find(e.series);
+      if (it == latest_.end() || v.header.t_max >= it->second.ts_ns) {
+        // The last sample's quality is not in the header; decode the (small) quality block.
+        std::vector<std::uint32_t> q(v.header.count);
+        (void)codec::decode_quality(v.quality_block, q);
+        latest_[e.series] = Sample{e.series, v.header.t_max, v.header.last, Quality{q.back()}};
+      }
+    }
+  }
+  bytes_ += bytes.size();
+  ++files_;
+  return Status::ok();
+}
+
+Status ChunkStore::write_file(std::int64_t partition_start, std::int64_t partition_ns,
+                              std::span<const SeriesChunks> series) {
+  ChunkFileBuilder builder(partition_start, partition_ns);
+  for (const auto& s : series)
+    for (const auto& c : s.chunks) builder.add(s.series, c);
+  const auto bytes = builder.finish();
+  const std::uint64_t seq = next_file_seq_++;
+  const std::string name = fmt::format("{}_{:08}{}", partition_start, seq, kSuffix);
+  if (Status s = write_atomically(env_, dir_, name, bytes); !s) return s;
+  auto mapped = env_.map_file(dir_ / name);
+  if (!mapped) return mapped.error();
+  return add(*mapped, seq, name);
+}
+
+Status ChunkStore::write_checkpoint(std::uint64_t covered_below) {
+  std::vector<std::uint8_t> bytes;
+  codec::ByteWriter w(bytes);
+  w.u64(covered_below);
+  w.u32(crc32c(std::span(bytes).first(8)));
+  if (Status s = write_atomically(env_, dir_, std::string(kCheckpoint), bytes); !s) return s;
+  checkpoint_ = covered_below;
+  return Status::ok();
+}
+
+std::vector<ChunkRef> ChunkStore::chunks(SeriesId series, TimestampNs from, TimestampNs to) const {
+  std::vector<ChunkRef> out;
+  std::shared_lock lock(mu_);
+  const auto it = by_series_.find(series);
+  if (it == by_series_.end()) return out;
+  for (const auto& c : it->second)
+    if (c.view.header.t_max >= from && c.view.header.t_min < to) out.push_back(c);
+  return out;
+}
+
+std::optional<Sample> ChunkStore::latest(SeriesId series) const {
+  std::shared_lock lock(mu_);
+  const auto it = latest_.find(series);
+  if (it == latest_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool ChunkStore::tombstoned(SeriesId series, std::uint64_t file_seq) const {
+  for (const auto& t : tombstones_)
+    if (t.series == series && file_seq < t.file_seq_below) return true;
+  return false;
+}
+
+void ChunkStore::recompute_latest(SeriesId series) {
+  latest_.erase(series);
+  const auto it = by_series_.find(series);
+  if (it == by_series_.end()) return;
+  if (it->second.empty()) {
+    by_series_.erase(it);
+    return;
+  }
+  const ChunkRef* best = nullptr;
+  for (const auto& c : it->second)
+    if (best == nullptr || c.view.header.t_max >= best->view.header.t_max) best = &c;
+  std::vector<std::uint32_t> q(best->view.header.count);
+  (void)codec::decode_quality(best->view.quality_block, q);
+  latest_[series] = Sample{series, best->view.header.t_max, best->view.header.last, Quality{q.back()}};
+}
+
+Result<std::size_t> ChunkStore::drop_partitions_before(TimestampNs cutoff_ns) {
+  std::vector<FileEntry> doomed;
+  {
+    std::unique_lock lock(mu_);
+    for (auto it = files_by_seq_.begin(); it != files_by_seq_.end();) {
+      if (it->second.partition_end > cutoff_ns) {
+        ++it;
+        continue;
+      }
+      doomed.push_back(it->second);
+      bytes_ -= it->second.file->bytes().size();
+      --files_;
+      it = files_by_seq_.erase(it);
+    }
+    if (doomed.empty()) return std::size_t{0};
+    std::vector<SeriesId> touched;
+    for (auto& [series, list] : by_series_) {
+      const std::size_t before = list.size();
+      std::erase_if(list, [&](const ChunkRef& c) {
+        for (const auto& d : doomed)
+          if (c.file == d.file) return true;
+        return false;
+      });
+      if (list.size() != before) touched.push_back(series);
+    }
+    for (SeriesId s : touched) recompute_latest(s);
+  }
+  // Readers that still hold a ChunkRef keep the mapping alive; unlinking does not disturb it.
+  for (const auto& d : doomed)
+    if (Status s = env_.remove(dir_ / d.name); !s) return error(std::move(s));
+  if (Status s = env_.sync_dir(dir_); !s) return error(std::move(s));
+  return doomed.size();
+}
+
+Status ChunkStore::write_tombstones(const std::vector<Tombstone>& list) {
+  std::vector<std::uint8_t> bytes;
+  codec::ByteWriter w(bytes);
+  w.u32(kTombstoneMagic);
+  w.u32(static_cast<std::uint32_t>(list.size()));
+  for (const auto& t : list) {
+    w.u32(t.series);
+    w.u64(t.file_seq_below);
+    w.u64(t.wal_sequence_below);
+  }
+  w.u32(crc32c(bytes));
+  return write_atomically(env_, dir_, std::string(kTombstones), bytes);
+}
+
+Status ChunkStore::add_tombstone(SeriesId series, std::uint64_t wal_sequence) {
+  std::vector<Tombstone> list = tombstones();
+  bool merged = false;
+  for (auto& t : list)
+    if (t.series == series) {  // a later delete supersedes an earlier one
+      t.file_seq_below = next_file_seq_;
+      t.wal_sequence_below = std::max(t.wal_sequence_below, wal_sequence);
+      merged = true;
+    }
+  if (!merged) list.push_back(Tombstone{series, next_file_seq_, wal_sequence});
+  if (Status s = write_tombstones(list); !s) return s;
+  std::unique_lock lock(mu_);
+  tombstones_ = std::move(list);
+  by_series_.erase(series);
+  latest_.erase(series);
+  return Status::ok();
+}
+
+std::vector<ChunkStore::Tombstone> ChunkStore::tombstones() const {
+  std::shared_lock lock(mu_);
+  return tombstones_;
+}
+
+std::uint64_t ChunkStore::bytes() const {
+  std::shared_lock lock(mu_);
+  return bytes_;
+}
+
+std::size_t ChunkStore::files() const {
+  std::shared_lock lock(mu_);
+  return files_;
+}
+
+}  // namespace resonance::historian

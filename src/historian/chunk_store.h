@@ -1,0 +1,103 @@
+#pragma once
+// The chunk files of one store: <dir>/chunks/<partition_start>_<n>.chunk, immutable and mmapped,
+// plus <dir>/chunks/CHECKPOINT, the WAL sequence below which every record is in chunk files.
+//
+// Thread-safety: any number of readers and one writer (the chunk flusher). Readers hold
+// shared_ptrs to the mapped files, so a file stays mapped while a query uses it.
+// Durability: a file is written to a .tmp name, fdatasynced, renamed and the directory fsynced
+// before add() makes it visible; CHECKPOINT is replaced the same way after the files it covers.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <span>
+#include <vector>
+
+#include "historian/chunk_format.h"
+#include "historian/env.h"
+#include "resonance/core/sample.h"
+
+namespace resonance::historian {
+
+// A chunk visible to queries; `rank` orders sources for last-write-wins (higher = newer).
+struct ChunkRef {
+  std::shared_ptr<const MappedFile> file;  // keeps `view` valid
+  ChunkView view;
+  std::uint64_t rank = 0;
+};
+
+class ChunkStore {
+ public:
+  // Opens (creating) `dir`, removes leftover .tmp files, maps and verifies every chunk file. A
+  // file that fails verification is renamed to .corrupt and reported, never fatal.
+  static Result<std::unique_ptr<ChunkStore>> open(Env& env, std::filesystem::path dir);
+
+  // One series' chunks for a new file: the encoded chunks in the order they were sealed.
+  struct SeriesChunks {
+    SeriesId series = 0;
+    std::vector<std::span<const std::uint8_t>> chunks;
+  };
+  // Writes one partition's file (series ascending) durably and makes it visible.
+  Status write_file(std::int64_t partition_start, std::int64_t partition_ns, std::span<const SeriesChunks> series);
+
+  std::uint64_t checkpoint() const { return checkpoint_; }
+  Status write_checkpoint(std::uint64_t covered_below);
+
+  // Chunks of `series` overlapping [from, to), in rank order.
+  std::vector<ChunkRef> chunks(SeriesId series, TimestampNs from, TimestampNs to) const;
+  std::optional<Sample> latest(SeriesId series) const;
+  std::uint64_t bytes() const;
+  std::size_t files() const;
+
+  // Retention: deletes every chunk file whose partition ends at or before `cutoff_ns` (the
+  // partition's time range is in the file header). Queries stop seeing the files first, then they
+  // are unlinked and the directory synced; a crash in between leaves files the next call deletes.
+  // Returns how many files were deleted. Writer only.
+  Result<std::size_t> drop_partitions_before(TimestampNs cutoff_ns);
+
+  // Deleting a series: a tombstone (series, every chunk file numbered below the current one) is
+  // written durably to <dir>/TOMBSTONES, then the series' chunks disappear from queries. Chunk
+  // files are not rewritten; tombstones are applied every time the files are opened (there is no
+  // compaction to fold them in yet). `wal_sequence` is stored with it: WAL records below it must
+  // not bring the series back on replay. Writer only.
+  Status add_tombstone(SeriesId series, std::uint64_t wal_sequence);
+  struct Tombstone {
+    SeriesId series = 0;
+    std::uint64_t file_seq_below = 0;  // chunk files numbered below this lose the series
+    std::uint64_t wal_sequence_below = 0;
+  };
+  std::vector<Tombstone> tombstones() const;
+
+ private:
+  ChunkStore(Env& env, std::filesystem::path dir) : env_(env), dir_(std::move(dir)) {}
+  Status add(std::shared_ptr<const MappedFile> file, std::uint64_t file_seq,
+             std::string name);
+  bool tombstoned(SeriesId series, std::uint64_t file_seq) const;  // mu_ held
+  void recompute_latest(SeriesId series);                           // mu_ held exclusively
+  Status write_tombstones(const std::vector<Tombstone>& list);
+
+  struct FileEntry {
+    std::string name;
+    std::int64_t partition_end = 0;  // partition_start + partition_ns (saturated)
+    std::shared_ptr<const MappedFile> file;
+  };
+
+  Env& env_;
+  const std::filesystem::path dir_;
+  std::uint64_t checkpoint_ = 0;  // writer only (and open)
+  std::uint64_t next_file_seq_ = 1;  // writer only
+
+  mutable std::shared_mutex mu_;
+  std::map<SeriesId, std::vector<ChunkRef>> by_series_;  // guarded by mu_
+  std::map<SeriesId, Sample> latest_;                    // guarded by mu_
+  std::uint64_t bytes_ = 0;                              // guarded by mu_
+  std::size_t files_ = 0;                                // guarded by mu_
+  std::map<std::uint64_t, FileEntry> files_by_seq_;      // guarded by mu_
+  std::vector<Tombstone> tombstones_;                    // guarded by mu_
+};
+
+}  // namespace resonance::historian

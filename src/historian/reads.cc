@@ -1,0 +1,135 @@
+#include "historian/reads.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/core.h>
+
+namespace resonance {
+namespace historian {
+
+void fold_sample(AggregateBucket& b, TimestampNs /*ts*/, double v) {
+  if (b.count == 0) b.first = v;
+  b.last = v;
+  ++b.count;
+  if (std::isnan(v)) return;
+  if (b.value_count == 0) {
+    b.min = b.max = v;
+  } else {
+    b.min = std::min(b.min, v);
+    b.max = std::max(b.max, v);
+  }
+  b.sum += v;
+  ++b.value_count;
+}
+
+void fold_summary(AggregateBucket& b, const AggregateBucket& later) {
+  if (later.count == 0) return;
+  if (b.count == 0) b.first = later.first;
+  b.last = later.last;
+  b.count += later.count;
+  if (later.value_count == 0) return;
+  if (b.value_count == 0) {
+    b.min = later.min;
+    b.max = later.max;
+  } else {
+    b.min = std::min(b.min, later.min);
+    b.max = std::max(b.max, later.max);
+  }
+  b.sum += later.sum;
+  b.value_count += later.value_count;
+}
+
+void aggregate_samples(std::span<const Sample> samples, TimestampNs from, TimestampNs to, std::int64_t step,
+                       std::vector<AggregateBucket>& out) {
+  for (const Sample& s : samples) {
+    const std::int64_t k = bucket_of(s.ts_ns, from, to, step);
+    if (k < 0) continue;
+    const TimestampNs start = from + k * step;
+    if (out.empty() || out.back().start != start) out.push_back(AggregateBucket{.start = start});
+    fold_sample(out.back(), s.ts_ns, s.value);
+  }
+}
+
+namespace {
+bool observation(const Sample& s) { return !std::isnan(s.value) && s.quality.severity() != Severity::kBad; }
+}  // namespace
+
+void fill_frame_column(Frame& f, std::size_t col, std::span<const Sample> samples, const FrameRequest& req) {
+  std::vector<const Sample*> obs;
+  obs.reserve(samples.size());
+  for (const Sample& s : samples)
+    if (observation(s)) obs.push_back(&s);
+  std::size_t next = 0;  // first observation with ts > grid point
+  for (std::size_t row = 0; row < f.grid.size(); ++row) {
+    const TimestampNs t = f.grid[row];
+    while (next < obs.size() && obs[next]->ts_ns <= t) ++next;
+    const Sample* prev = next > 0 ? obs[next - 1] : nullptr;
+    const Sample* after = next < obs.size() ? obs[next] : nullptr;
+    double v = std::numeric_limits<double>::quiet_NaN();
+    bool ok = false;
+    if (prev != nullptr && prev->ts_ns == t) {
+      v = prev->value;
+      ok = true;
+    } else if (req.fill == FrameFill::kLocf) {
+      if (prev != nullptr && t - prev->ts_ns <= req.max_staleness_ns) {
+        v = prev->value;
+        ok = true;
+      }
+    } else if (prev != nullptr && after != nullptr && t - prev->ts_ns <= req.max_staleness_ns &&
+               after->ts_ns - t <= req.max_staleness_ns) {
+      const double w = static_cast<double>(t - prev->ts_ns) / static_cast<double>(after->ts_ns - prev->ts_ns);
+      v = prev->value + (after->value - prev->value) * w;
+      ok = true;
+    }
+    f.values[row * f.columns + col] = v;
+    f.valid[row * f.columns + col] = ok ? 1 : 0;
+  }
+}
+
+}  // namespace historian
+
+namespace {
+TimestampNs sat_sub(TimestampNs a, std::int64_t b) {
+  return a < std::numeric_limits<TimestampNs>::min() + b ? std::numeric_limits<TimestampNs>::min() : a - b;
+}
+TimestampNs sat_add(TimestampNs a, std::int64_t b) {
+  return a > std::numeric_limits<TimestampNs>::max() - b ? std::numeric_limits<TimestampNs>::max() : a + b;
+}
+}  // namespace
+
+std::vector<AggregateBucket> Historian::aggregate(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
+                                                  std::int64_t step_ns) const {
+  std::vector<AggregateBucket> out;
+  if (step_ns <= 0 || from_ns >= to_ns) return out;
+  const auto samples = range(series, from_ns, to_ns, std::numeric_limits<std::size_t>::max());
+  historian::aggregate_samples(samples, from_ns, to_ns, step_ns, out);
+  return out;
+}
+
+Status Historian::delete_series(SeriesId series) {
+  return Status(StatusCode::kFailedPrecondition,
+                fmt::format("historian: this store cannot delete series ({} not deleted)", series));
+}
+
+Frame Historian::frame(const FrameRequest& req) const {
+  Frame f;
+  if (req.step_ns <= 0 || req.from_ns >= req.to_ns || req.max_staleness_ns <= 0) return f;
+  for (TimestampNs t = req.from_ns; t < req.to_ns; t = sat_add(t, req.step_ns)) {
+    f.grid.push_back(t);
+    if (t == std::numeric_limits<TimestampNs>::max()) break;
+  }
+  f.columns = req.series.size();
+  f.values.assign(f.grid.size() * f.columns, std::numeric_limits<double>::quiet_NaN());
+  f.valid.assign(f.grid.size() * f.columns, 0);
+  const TimestampNs lo = sat_sub(req.from_ns, req.max_staleness_ns);
+  const TimestampNs hi = sat_add(f.grid.empty() ? req.to_ns : f.grid.back(), req.max_staleness_ns);
+  for (std::size_t c = 0; c < req.series.size(); ++c) {
+    const auto samples = range(req.series[c], lo, sat_add(hi, 1), std::numeric_limits<std::size_t>::max());
+    historian::fill_frame_column(f, c, samples, req);
+  }
+  return f;
+}
+
+}  // namespace resonance

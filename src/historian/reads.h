@@ -1,0 +1,31 @@
+#pragma once
+// Query helpers shared by the engine and the Historian contract's default implementations: folding
+// samples into buckets and aligning series on a grid. Pure; thread-safe.
+
+#include <span>
+#include <vector>
+
+#include "resonance/historian/historian.h"
+
+namespace resonance::historian {
+
+// Bucket index of ts, or -1 when ts is outside [from, to).
+inline std::int64_t bucket_of(TimestampNs ts, TimestampNs from, TimestampNs to, std::int64_t step) {
+  if (ts < from || ts >= to) return -1;
+  return (ts - from) / step;
+}
+
+// Folds one sample into a bucket (samples must arrive in ascending time per bucket).
+void fold_sample(AggregateBucket& b, TimestampNs ts, double value);
+// Folds a bucket-sized summary that lies after everything already in `b`.
+void fold_summary(AggregateBucket& b, const AggregateBucket& later);
+
+// Aggregates samples sorted by time.
+void aggregate_samples(std::span<const Sample> samples, TimestampNs from, TimestampNs to, std::int64_t step,
+                       std::vector<AggregateBucket>& out);
+
+// Fills column `col` of `frame` (grid already set) from the samples of one series, sorted by
+// time, which must include the observations up to max_staleness before and after the grid.
+void fill_frame_column(Frame& frame, std::size_t col, std::span<const Sample> samples, const FrameRequest& req);
+
+}  // namespace resonance::historian

@@ -1,0 +1,285 @@
+// Block codecs: bit-exact round trips on realistic and adversarial data, the codec the chooser
+// picks for each kind of signal, and precise errors on damaged blocks.
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "historian/chunk_format.h"
+#include "historian/codec.h"
+
+namespace resonance::historian::codec {
+namespace {
+
+std::vector<std::uint64_t> bits(const std::vector<double>& v) {
+  std::vector<std::uint64_t> out;
+  for (double d : v) out.push_back(std::bit_cast<std::uint64_t>(d));
+  return out;
+}
+
+std::vector<std::uint8_t> roundtrip_values(const std::vector<double>& v) {
+  std::vector<std::uint8_t> block;
+  encode_values(v, block);
+  std::vector<double> back(v.size());
+  const Status s = decode_values(block, back);
+  EXPECT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(bits(back), bits(v));
+  return block;
+}
+
+std::vector<std::uint8_t> roundtrip_ts(const std::vector<std::int64_t>& t) {
+  std::vector<std::uint8_t> block;
+  encode_timestamps(t, block);
+  std::vector<std::int64_t> back(t.size());
+  const Status s = decode_timestamps(block, back);
+  EXPECT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(back, t);
+  return block;
+}
+
+ValueCodec codec_of(const std::vector<std::uint8_t>& block) { return static_cast<ValueCodec>(block[0]); }
+
+TEST(Codec, DriftWithNoiseQuantisedToHundredthsUsesDecimalAndIsSmall) {
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> noise(0, 0.005);
+  std::vector<double> v;
+  double level = 5.0;
+  for (int i = 0; i < 1024; ++i) {
+    level += noise(rng);
+    v.push_back(std::round(level * 100) / 100);
+  }
+  const auto block = roundtrip_values(v);
+  EXPECT_EQ(codec_of(block), ValueCodec::kDecimal);
+  EXPECT_LT(block.size(), 1024u * 8 / 10) << "expected well under 8 bits per value";
+}
+
+TEST(Codec, StepStatesUseRunLengthOrConstant) {
+  std::vector<double> v(1024, 0.0);
+  for (int i = 300; i < 700; ++i) v[i] = 1.0;
+  auto block = roundtrip_values(v);
+  EXPECT_LE(block.size(), 40u);
+  std::vector<double> c(1024, 42.5);
+  block = roundtrip_values(c);
+  EXPECT_EQ(codec_of(block), ValueCodec::kConstant);
+  EXPECT_EQ(block.size(), 9u);
+}
+
+TEST(Codec, RandomDoublesRoundTripAndNeverExceedRaw) {
+  std::mt19937_64 rng(2);
+  std::vector<double> v;
+  for (int i = 0; i < 1024; ++i) v.push_back(std::bit_cast<double>(rng()));
+  const auto block = roundtrip_values(v);
+  EXPECT_LE(block.size(), 1 + 1024u * 8);
+  std::uniform_real_distribution<double> u(-1e3, 1e3);
+  std::vector<double> w;
+  for (int i = 0; i < 1024; ++i) w.push_back(u(rng));
+  roundtrip_values(w);
+}
+
+TEST(Codec, Float32OriginValuesUseTheFloat32Path) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0, 0.01);
+  std::vector<double> v;
+  double level = 20.0;
+  for (int i = 0; i < 1024; ++i) {
+    level += noise(rng);
+    v.push_back(static_cast<double>(static_cast<float>(std::round(level * 10) / 10)));
+  }
+  const auto block = roundtrip_values(v);
+  EXPECT_EQ(codec_of(block), ValueCodec::kFloat32Decimal);
+  EXPECT_LT(block.size(), 1024u);
+}
+
+TEST(Codec, SpecialValuesRoundTripBitExactly) {
+  const double qnan_payload = std::bit_cast<double>(0x7ff8'0000'dead'beefULL);
+  const double snan = std::bit_cast<double>(0x7ff0'0000'0000'0001ULL);
+  const double neg_nan = std::bit_cast<double>(0xfff8'0000'0000'0000ULL);
+  std::vector<double> v;
+  for (int i = 0; i < 1024; ++i) v.push_back(i * 0.25);
+  v[3] = -0.0;
+  v[10] = qnan_payload;
+  v[11] = snan;
+  v[12] = neg_nan;
+  v[100] = std::numeric_limits<double>::infinity();
+  v[101] = -std::numeric_limits<double>::infinity();
+  v[200] = std::numeric_limits<double>::denorm_min();
+  v[201] = std::numeric_limits<double>::max();
+  roundtrip_values(v);
+  for (ValueCodec c : {ValueCodec::kRle, ValueCodec::kDecimal, ValueCodec::kFloat32Decimal, ValueCodec::kXor,
+                       ValueCodec::kRaw}) {
+    std::vector<std::uint8_t> block;
+    if (!encode_values_with(c, v, block)) continue;
+    std::vector<double> back(v.size());
+    ASSERT_TRUE(decode_values(block, back).is_ok()) << static_cast<int>(c);
+    EXPECT_EQ(bits(back), bits(v)) << static_cast<int>(c);
+  }
+  roundtrip_values(std::vector<double>(5, -0.0));
+  roundtrip_values(std::vector<double>(5, qnan_payload));
+}
+
+TEST(Codec, EmptyAndSingleSampleBlocks) {
+  roundtrip_values({});
+  roundtrip_values({3.25});
+  roundtrip_values({-0.0});
+  roundtrip_ts({});
+  roundtrip_ts({1'704'067'200'000'000'000});
+  std::vector<std::uint8_t> q;
+  encode_quality({}, q);
+  std::vector<std::uint32_t> none;
+  EXPECT_TRUE(decode_quality(q, none).is_ok());
+}
+
+TEST(Codec, RegularTimestampsCostAFewBytesJitteredStayCompact) {
+  std::vector<std::int64_t> t;
+  for (int i = 0; i < 1024; ++i) t.push_back(1'704'067'200'000'000'000 + i * 10'000'000LL);
+  auto block = roundtrip_ts(t);
+  EXPECT_EQ(block[0], static_cast<std::uint8_t>(TsCodec::kGrid));
+  EXPECT_LT(block.size(), 20u);
+  t[500] += 3;  // one late sample: an exception, still on the grid path
+  block = roundtrip_ts(t);
+  EXPECT_EQ(block[0], static_cast<std::uint8_t>(TsCodec::kGrid));
+  EXPECT_LT(block.size(), 30u);
+  std::mt19937_64 rng(4);
+  std::uniform_int_distribution<int> jitter(-500, 500);
+  for (int i = 0; i < 1024; ++i) t[i] = 1'704'067'200'000'000'000 + i * 10'000'000LL + jitter(rng) * 1000LL;
+  block = roundtrip_ts(t);
+  EXPECT_EQ(block[0], static_cast<std::uint8_t>(TsCodec::kDeltaFor));
+  EXPECT_LT(block.size(), 1024u * 12 / 8 + 32);
+  roundtrip_ts({std::numeric_limits<std::int64_t>::min(), -1, 0, std::numeric_limits<std::int64_t>::max()});
+}
+
+TEST(Codec, QualityRunLength) {
+  std::vector<std::uint32_t> q(1024, 0);
+  for (int i = 10; i < 20; ++i) q[i] = 0x80310000u;
+  std::vector<std::uint8_t> block;
+  encode_quality(q, block);
+  EXPECT_LT(block.size(), 16u);
+  std::vector<std::uint32_t> back(q.size());
+  ASSERT_TRUE(decode_quality(block, back).is_ok());
+  EXPECT_EQ(back, q);
+}
+
+TEST(Codec, DamagedBlocksGivePreciseErrors) {
+  std::vector<double> v;
+  for (int i = 0; i < 100; ++i) v.push_back(i * 0.1);
+  std::vector<std::uint8_t> block;
+  encode_values(v, block);
+  std::vector<double> back(v.size());
+  auto truncated = block;
+  truncated.resize(block.size() - 1);
+  Status s = decode_values(truncated, back);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("value block"), std::string::npos) << s.message();
+  block.push_back(0);
+  s = decode_values(block, back);
+  EXPECT_NE(s.message().find("trailing"), std::string::npos) << s.message();
+  const std::vector<std::uint8_t> unknown = {0x7f};
+  s = decode_values(unknown, back);
+  EXPECT_NE(s.message().find("unknown value codec 127"), std::string::npos) << s.message();
+  std::vector<double> more(v.size() + 1);  // wrong expected count
+  block.pop_back();
+  EXPECT_FALSE(decode_values(block, more).is_ok());
+}
+
+TEST(ChunkFormat, FileRoundTripAndCorruptionIsDetected) {
+  std::vector<TimestampNs> ts;
+  std::vector<double> vals;
+  std::vector<std::uint32_t> q;
+  for (int i = 0; i < 1024; ++i) {
+    ts.push_back(1000 + i * 10);
+    vals.push_back(i % 7 == 0 ? NAN : i * 0.5);
+    q.push_back(0);
+  }
+  std::vector<std::uint8_t> c1, c2;
+  encode_chunk(7, ts, vals, q, c1);
+  encode_chunk(9, std::span(ts).first(3), std::span(vals).subspan(1, 3), std::span(q).first(3), c2);
+  ChunkFileBuilder b(0, 3'600'000'000'000);
+  b.add(7, c1);
+  b.add(9, c2);
+  const auto file = b.finish();
+  auto info = parse_chunk_file(file);
+  ASSERT_TRUE(info) << info.error().to_string();
+  ASSERT_EQ(info->index.size(), 2u);
+  auto chunks = chunks_of(file, info->index[0]);
+  ASSERT_TRUE(chunks);
+  const ChunkHeader& h = (*chunks)[0].header;
+  EXPECT_EQ(h.count, 1024);
+  EXPECT_EQ(h.value_count, 1024 - 147);
+  EXPECT_EQ(h.t_min, 1000);
+  EXPECT_EQ(h.t_max, 1000 + 1023 * 10);
+  EXPECT_EQ(h.min, 0.5);
+  EXPECT_EQ(h.max, 1023 * 0.5);
+  EXPECT_TRUE(std::isnan(h.first));
+  ChunkColumns cols;
+  ASSERT_TRUE(decode_chunk((*chunks)[0], cols).is_ok());
+  EXPECT_EQ(cols.ts, ts);
+  EXPECT_EQ(bits(cols.values), bits(vals));
+  for (std::size_t at : {std::size_t{40}, std::size_t{200}, file.size() - 60, file.size() - 5}) {
+    auto bad = file;
+    bad[at] ^= 0x10;
+    EXPECT_FALSE(parse_chunk_file(bad)) << "flip at " << at;
+  }
+}
+
+}  // namespace
+}  // namespace resonance::historian::codec
+
+// Writes the fuzz seed corpus (tests/fuzz/historian_chunk/corpus) when RESONANCE_WRITE_FUZZ_SEEDS
+// names a directory; otherwise does nothing. Run once after a format change.
+#include <cstdlib>
+#include <fstream>
+namespace resonance::historian::codec {
+namespace {
+TEST(Codec, WriteFuzzSeedsWhenAsked) {
+  const char* dir = std::getenv("RESONANCE_WRITE_FUZZ_SEEDS");
+  if (dir == nullptr) GTEST_SKIP() << "set RESONANCE_WRITE_FUZZ_SEEDS=<dir> to write seeds";
+  int k = 0;
+  auto emit = [&](std::uint8_t target, std::size_t n, const std::vector<std::uint8_t>& body) {
+    std::vector<std::uint8_t> f = {target, static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(n >> 8)};
+    if (target == 3) f = {3};
+    f.insert(f.end(), body.begin(), body.end());
+    std::ofstream(std::string(dir) + "/seed_" + std::to_string(k++), std::ios::binary)
+        .write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
+  };
+  std::mt19937_64 rng(9);
+  std::vector<double> dec, f32, rnd, states(300, 0.0);
+  std::vector<std::int64_t> grid, jit;
+  for (int i = 0; i < 300; ++i) {
+    dec.push_back(std::round((5 + std::sin(i * 0.01)) * 100) / 100);
+    f32.push_back(static_cast<float>(20 + i * 0.1));
+    rnd.push_back(std::bit_cast<double>(rng()) * 0 + static_cast<double>(rng()) / 3.0);
+    grid.push_back(1'000'000'000 + i * 10'000'000LL);
+    jit.push_back(1'000'000'000 + i * 10'000'000LL + static_cast<std::int64_t>(rng() % 1000) * 1000);
+    if (i > 100) states[i] = 1;
+  }
+  dec[7] = NAN;
+  dec[8] = -0.0;
+  for (ValueCodec c : {ValueCodec::kConstant, ValueCodec::kRle, ValueCodec::kDecimal, ValueCodec::kFloat32Decimal,
+                       ValueCodec::kXor, ValueCodec::kRaw})
+    for (const auto* v : {&dec, &f32, &rnd, &states}) {
+      std::vector<std::uint8_t> b;
+      if (encode_values_with(c, *v, b)) emit(1, v->size(), b);
+    }
+  for (const auto* t : {&grid, &jit}) {
+    std::vector<std::uint8_t> b;
+    encode_timestamps(*t, b);
+    emit(0, t->size(), b);
+  }
+  std::vector<std::uint32_t> q(300, 0);
+  q[5] = 0x80000000u;
+  std::vector<std::uint8_t> qb;
+  encode_quality(q, qb);
+  emit(2, q.size(), qb);
+  ChunkFileBuilder fb(0, 3'600'000'000'000);
+  std::vector<std::uint8_t> c1, c2;
+  encode_chunk(1, grid, dec, q, c1);
+  encode_chunk(2, jit, states, q, c2);
+  fb.add(1, c1);
+  fb.add(2, c2);
+  emit(3, 0, fb.finish());
+}
+}  // namespace
+}  // namespace resonance::historian::codec
