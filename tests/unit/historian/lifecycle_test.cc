@@ -58,19 +58,27 @@ std::size_t count(const Historian& h, SeriesId s) {
 
 TEST(IdleSeal, SlowSeriesNoLongerPinsWalSegments) {
   ScratchDir dir;
-  const TimestampNs t0 = unix_now_ns() - 1000 * 1'000'000'000LL;
+  // All 300 samples inside one 1 h partition: a partition boundary also seals a buffer, and with
+  // "now - 1000 s" the test failed whenever the wall clock was just past a full hour.
+  constexpr TimestampNs kHour = 3'600'000'000'000LL;
+  const TimestampNs t0 = (unix_now_ns() - 2 * kHour) / kHour * kHour + 60'000'000'000LL;
   HistorianOptions o = options(dir.path());
-  o.seal_idle_ms = 300;
+  // Wide enough that the buffer is still young right after writing even on a loaded CI machine
+  // (regression: 300 ms was not, and the "young" checks failed there).
+  o.seal_idle_ms = 3000;
   {
     auto h = open_impl(o);
+    const auto started = std::chrono::steady_clock::now();
     write_slow(*h, 7, t0, 300);  // far below chunk_samples (1,024), several WAL segments
     const std::size_t before = wal_segments(dir.path());
     ASSERT_GT(before, 2u);
     // Young open buffer: nothing sealed, nothing checkpointed, nothing deleted.
+    ASSERT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2500))
+        << "writing 300 samples took most of seal_idle_ms; the young-buffer check would be void";
     ASSERT_TRUE(h->flush_chunks(false).is_ok());
     EXPECT_EQ(h->stats().wal_segments_deleted, 0u);
     EXPECT_EQ(h->stats().chunk_files, 0u);
-    std::this_thread::sleep_for(std::chrono::milliseconds(350));
+    std::this_thread::sleep_until(started + std::chrono::milliseconds(3100));
     ASSERT_TRUE(h->flush_chunks(false).is_ok());
     const auto st = h->stats();
     EXPECT_EQ(st.chunk_files, 1u);
