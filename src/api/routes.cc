@@ -205,6 +205,17 @@ Result<std::int64_t> parse_duration_param(std::string_view name, std::string_vie
   return *ns;
 }
 
+// The `step` parameter that /aggregate and /frame both require.
+Result<std::int64_t> required_step(const ParsedTarget& target) {
+  const auto text = target.param("step");
+  if (!text)
+    return error(StatusCode::kInvalidArgument,
+                 "query parameter 'step': required; expected a positive duration such as 10s, "
+                 "500ms or 250000 (ns), found nothing");
+  return parse_duration_param("step", *text);
+}
+
+
 // Grid points from, from + step, ... below to (the bucket count of an aggregation).
 std::uint64_t grid_points(TimestampNs from_ns, TimestampNs to_ns, std::int64_t step_ns) {
   const std::uint64_t span = static_cast<std::uint64_t>(to_ns) - static_cast<std::uint64_t>(from_ns);
@@ -396,12 +407,7 @@ Response handle_aggregate(const RouteContext& ctx, const ParsedTarget& target) {
   auto window = parse_window(ctx, target);
   if (!window) return error_response(window.error());
   const auto [from_ns, to_ns] = *window;
-  const auto step_text = target.param("step");
-  if (!step_text)
-    return error_response(400, "invalid_argument",
-                          "query parameter 'step': required; expected a positive duration such as 10s, "
-                          "500ms or 250000 (ns), found nothing");
-  auto step = parse_duration_param("step", *step_text);
+  auto step = required_step(target);
   if (!step) return error_response(step.error());
   auto fns = parse_fns(target.param("fn").value_or("min,max,mean,sum,count,first,last"));
   if (!fns) return error_response(fns.error());
@@ -467,12 +473,7 @@ Response handle_frame(const RouteContext& ctx, const ParsedTarget& target) {
   auto window = parse_window(ctx, target);
   if (!window) return error_response(window.error());
   const auto [from_ns, to_ns] = *window;
-  const auto step_text = target.param("step");
-  if (!step_text)
-    return error_response(400, "invalid_argument",
-                          "query parameter 'step': required; expected a positive duration such as 10s, "
-                          "500ms or 250000 (ns), found nothing");
-  auto step = parse_duration_param("step", *step_text);
+  auto step = required_step(target);
   if (!step) return error_response(step.error());
   FrameFill fill = FrameFill::kLocf;
   if (const auto text = target.param("fill")) {

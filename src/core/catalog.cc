@@ -161,6 +161,11 @@ std::optional<SeriesInfo> SeriesCatalog::find(SeriesId id) const {
   return by_id_[id - 1];
 }
 
+bool SeriesCatalog::contains(SeriesId id) const {
+  std::lock_guard lock(mu_);
+  return id != 0 && id <= by_id_.size();
+}
+
 std::optional<SeriesInfo> SeriesCatalog::find(std::string_view path) const {
   std::lock_guard lock(mu_);
   auto it = by_path_.find(std::string(path));

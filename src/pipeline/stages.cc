@@ -28,7 +28,7 @@ class ValidationStage final : public Stage {
                        batch.provenance.client_id, batch.provenance.receive_ts_ns});
     };
     std::erase_if(batch.samples, [&](const Sample& s) {
-      if (!catalog_.find(s.series)) {
+      if (!catalog_.contains(s.series)) {
         refuse(s, fmt::format("series id {} is not in the catalog", s.series));
         return true;
       }

@@ -42,6 +42,8 @@ class SeriesCatalog {
   // The id of `path`, creating the series if it is new (the insert is committed before return).
   Result<SeriesId> resolve(std::string_view path, std::string_view unit = "");
   std::optional<SeriesInfo> find(SeriesId id) const;
+  // Cheap membership test for the per-sample path: no copy of the path or unit strings.
+  bool contains(SeriesId id) const;
   std::optional<SeriesInfo> find(std::string_view path) const;
   std::vector<SeriesInfo> list() const;  // ordered by id
 

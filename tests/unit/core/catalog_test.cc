@@ -33,6 +33,9 @@ TEST(SeriesCatalog, AssignsDenseStableIds) {
   EXPECT_EQ(catalog->find("p/a/l/m/s1")->id, 1u);
   EXPECT_FALSE(catalog->find(3));
   EXPECT_FALSE(catalog->find(0));
+  EXPECT_TRUE(catalog->contains(2));
+  EXPECT_FALSE(catalog->contains(3));
+  EXPECT_FALSE(catalog->contains(0));
   EXPECT_EQ(catalog->list().size(), 2u);
   EXPECT_FALSE(catalog->resolve("not/a/path"));
 }
