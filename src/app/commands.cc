@@ -261,6 +261,9 @@ void register_commands(CLI::App& app) {
   register_version(app);
   register_infomodel(app);
   register_conformance(app);
+  register_audit(app);
+  register_policy(app);
+  register_models(app);
 }
 
 int exit_code() { return g_exit_code; }

@@ -9,6 +9,9 @@ namespace resonance::app {
 void register_commands(CLI::App& app);
 void register_conformance(CLI::App& app);  // conformance_command.cc
 void register_infomodel(CLI::App& app);  // infomodel_command.cc
+void register_audit(CLI::App& app);  // audit_command.cc: resonance audit verify|prove|consistency
+void register_policy(CLI::App& app);  // policy_command.cc: resonance policy explain|show|check
+void register_models(CLI::App& app);  // model_command.cc: resonance dataset …, resonance model …
 int exit_code();
 void set_exit_code(int code);
 
