@@ -7,6 +7,8 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <functional>
+#include <memory>
 #include <iostream>
 #include <thread>
 
@@ -27,8 +29,11 @@ bool set_log_level(const std::string& level) {
   return true;
 }
 
-// Runs a node until a stop signal (or the duration), then stops it cleanly.
-int run_node(NodeConfig config, double duration_s) {
+// Runs a node until a stop signal (or the duration), then stops it cleanly. `attach`, if given,
+// runs once the node is up (the demo starts its simulator there) and returns what must happen
+// before the node stops (the demo stops the simulator, so no PUBLISH meets a closed gateway).
+using Detach = std::function<void()>;
+int run_node(NodeConfig config, double duration_s, const std::function<Detach(Node&)>& attach = {}) {
   set_log_level(config.log_level);
   Node node(std::move(config));
   if (Status s = node.start(); !s) {
@@ -36,8 +41,10 @@ int run_node(NodeConfig config, double duration_s) {
     node.stop();
     return 1;
   }
+  Detach detach = attach ? attach(node) : Detach{};
   const int sig = wait_for_stop(duration_s);
   spdlog::info("{}; stopping", sig ? fmt::format("signal {} received", sig) : "duration reached");
+  if (detach) detach();
   node.stop();
   return 0;
 }
@@ -124,34 +131,26 @@ void register_demo(CLI::App& app) {
     config.set("log.level", f.log_level);
     config.set("api.port", std::int64_t{f.http_port});
     config.set("mqttsn.port", std::int64_t{f.mqttsn_port});
-    NodeConfig node_config = to_node_config(config);
-    set_log_level(node_config.log_level);
-    Node node(node_config);
-    if (Status s = node.start(); !s) {
-      spdlog::error("demo: start failed: {}", s.to_string());
-      node.stop();
-      set_exit_code(1);
-      return;
-    }
-    line.device.gateway_port = node.mqttsn_port();
-    sim::LineStats line_stats;
-    std::jthread simulator([&](std::stop_token stop) {
-      if (Status s = sim::run_line(line, stop, &line_stats); !s)
-        spdlog::error("demo: simulator stopped: {}", s.to_string());
-    });
-    std::printf("\nResonance demo: %d simulated machines -> MQTT-SN udp://127.0.0.1:%u -> historian\n"
-                "Dashboard: http://127.0.0.1:%u/    (Ctrl-C to stop)\n\n",
-                sim::machine_count(line), node.mqttsn_port(), node.api_port());
-    std::fflush(stdout);
-    const int sig = wait_for_stop(f.duration_s);
-    spdlog::info("demo: {}; stopping", sig ? fmt::format("signal {} received", sig) : "duration reached");
-    simulator.request_stop();
-    simulator.join();
-    spdlog::info("demo: simulator published {} samples, {} acknowledged durable, {} congestion answers",
-                 line_stats.totals.published.load(), line_stats.totals.acked.load(),
-                 line_stats.totals.congestion.load());
-    node.stop();
-    set_exit_code(0);
+    auto line_stats = std::make_shared<sim::LineStats>();
+    auto simulator = std::make_shared<std::jthread>();
+    set_exit_code(run_node(to_node_config(config), f.duration_s, [&](Node& node) -> Detach {
+      line.device.gateway_port = node.mqttsn_port();
+      *simulator = std::jthread([line, line_stats](std::stop_token stop) {
+        if (Status s = sim::run_line(line, stop, line_stats.get()); !s)
+          spdlog::error("demo: simulator stopped: {}", s.to_string());
+      });
+      std::printf("\nResonance demo: %d simulated machines -> MQTT-SN udp://127.0.0.1:%u -> historian\n"
+                  "Dashboard: http://127.0.0.1:%u/    (Ctrl-C to stop)\n\n",
+                  sim::machine_count(line), node.mqttsn_port(), node.api_port());
+      std::fflush(stdout);
+      return [simulator, line_stats] {
+        simulator->request_stop();
+        if (simulator->joinable()) simulator->join();
+        spdlog::info("demo: simulator published {} samples, {} acknowledged durable, {} congestion answers",
+                     line_stats->totals.published.load(), line_stats->totals.acked.load(),
+                     line_stats->totals.congestion.load());
+      };
+    }));
   });
 }
 
