@@ -159,14 +159,24 @@ std::vector<std::uint8_t> ChunkFileBuilder::finish() {
   return std::move(bytes_);
 }
 
-Result<ChunkFileInfo> parse_chunk_file(std::span<const std::uint8_t> file) {
+namespace {
+// The CRC-checked frame of a chunk file: header, footer and index. Index entries are checked to be
+// in ascending series order with ascending offsets inside the chunk area; the chunks themselves are
+// not looked at.
+struct FileFrame {
+  ChunkFileInfo info;
+  std::uint64_t index_offset = 0;
+};
+
+Result<FileFrame> parse_frame(std::span<const std::uint8_t> file) {
   if (file.size() < kChunkFileHeaderBytes + kChunkFooterBytes)
     return error(corrupt(fmt::format("chunk file: {} bytes, shorter than header + footer", file.size())));
   if (std::memcmp(file.data(), kFileMagic, 8) != 0) return error(corrupt("chunk file: bad magic at byte 0"));
   codec::ByteReader hr(file.subspan(8, kChunkFileHeaderBytes - 8), "chunk file header");
   const std::uint32_t version = hr.u32();
   hr.u32();
-  ChunkFileInfo info;
+  FileFrame frame;
+  ChunkFileInfo& info = frame.info;
   info.partition_start = static_cast<std::int64_t>(hr.u64());
   info.partition_ns = static_cast<std::int64_t>(hr.u64());
   if (version != kChunkFormatVersion)
@@ -188,12 +198,30 @@ Result<ChunkFileInfo> parse_chunk_file(std::span<const std::uint8_t> file) {
     return error(corrupt(fmt::format("chunk file: index at {} with {} entries does not end at the footer ({})",
                                      index_offset, entries, footer_at)));
   const auto index_bytes = file.subspan(index_offset, footer_at - index_offset);
-  if (crc32c(index_bytes) != index_crc) return error(corrupt("chunk file: index CRC mismatch"));
+  if (crc32c(index_bytes) != index_crc)
+    return error(corrupt(fmt::format("chunk file: index CRC mismatch (index at byte {})", index_offset)));
   codec::ByteReader ir(index_bytes, "chunk file index");
-  std::uint64_t expect = kChunkFileHeaderBytes;  // chunks tile the space between header and index
   for (std::uint32_t i = 0; i < entries; ++i) {
     IndexEntry e{ir.u32(), ir.u32(), ir.u64()};
-    if (e.chunk_count == 0 || e.offset != expect || (i > 0 && e.series <= info.index.back().series))
+    const bool after_prev = i == 0 || (e.series > info.index.back().series && e.offset > info.index.back().offset);
+    if (e.chunk_count == 0 || e.offset < kChunkFileHeaderBytes || e.offset >= index_offset || !after_prev)
+      return error(corrupt(fmt::format("chunk file: index entry {} (series {}, offset {}) out of order", i,
+                                       e.series, e.offset)));
+    info.index.push_back(e);
+  }
+  frame.index_offset = index_offset;
+  return frame;
+}
+}  // namespace
+
+Result<ChunkFileInfo> parse_chunk_file(std::span<const std::uint8_t> file) {
+  auto frame = parse_frame(file);
+  if (!frame) return error(frame.error());
+  const std::uint64_t index_offset = frame->index_offset;
+  std::uint64_t expect = kChunkFileHeaderBytes;  // chunks tile the space between header and index
+  for (std::size_t i = 0; i < frame->info.index.size(); ++i) {
+    const IndexEntry& e = frame->info.index[i];
+    if (e.offset != expect)
       return error(corrupt(fmt::format("chunk file: index entry {} (series {}, offset {}) out of order", i,
                                        e.series, e.offset)));
     for (std::uint32_t c = 0; c < e.chunk_count; ++c) {
@@ -204,11 +232,41 @@ Result<ChunkFileInfo> parse_chunk_file(std::span<const std::uint8_t> file) {
                                          chunk->header.series, e.series)));
       expect += chunk->header.total_bytes;
     }
-    info.index.push_back(e);
   }
   if (expect != index_offset)
     return error(corrupt(fmt::format("chunk file: {} unindexed bytes before the index", index_offset - expect)));
-  return info;
+  return std::move(frame->info);
+}
+
+Result<SalvagedChunkFile> salvage_chunk_file(std::span<const std::uint8_t> file) {
+  auto frame = parse_frame(file);
+  if (!frame) return error(frame.error());
+  SalvagedChunkFile out;
+  out.info.partition_start = frame->info.partition_start;
+  out.info.partition_ns = frame->info.partition_ns;
+  const auto& index = frame->info.index;
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    IndexEntry e = index[i];
+    // Each series' chunks must stay inside its own region: up to the next entry or the index.
+    const std::uint64_t region_end = i + 1 < index.size() ? index[i + 1].offset : frame->index_offset;
+    std::uint64_t at = e.offset;
+    std::uint32_t good = 0;
+    for (; good < e.chunk_count; ++good) {
+      auto chunk = parse_chunk(file.subspan(at, region_end - at));
+      std::string reason;
+      if (!chunk) reason = chunk.error().message();
+      else if (chunk->header.series != e.series)
+        reason = fmt::format("chunk is of series {}, index says {}", chunk->header.series, e.series);
+      if (!reason.empty()) {
+        out.damage.push_back(ChunkDamage{e.series, at, e.chunk_count - good, std::move(reason)});
+        break;
+      }
+      at += chunk->header.total_bytes;
+    }
+    e.chunk_count = good;
+    if (good > 0) out.info.index.push_back(e);
+  }
+  return out;
 }
 
 Result<std::vector<ChunkView>> chunks_of(std::span<const std::uint8_t> file, const IndexEntry& entry) {

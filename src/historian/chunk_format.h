@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "resonance/core/sample.h"
@@ -85,6 +86,25 @@ class ChunkFileBuilder {
 // Checks the file header, footer, index and every chunk (CRC, series, bounds); on success the
 // chunks of index entry e are parse_chunk-able in sequence from e.offset.
 Result<ChunkFileInfo> parse_chunk_file(std::span<const std::uint8_t> file);
+// A damaged chunk found by salvage_chunk_file: the chunks of `series` from byte `offset` of the file
+// on were skipped (a chunk's length locates the next one, so nothing after a bad chunk of the same
+// series can be trusted).
+struct ChunkDamage {
+  SeriesId series = 0;
+  std::uint64_t offset = 0;
+  std::uint32_t chunks_lost = 0;
+  std::string reason;
+};
+struct SalvagedChunkFile {
+  ChunkFileInfo info;  // entries cut to their readable chunks; series left with none are dropped
+  std::vector<ChunkDamage> damage;
+};
+// Like parse_chunk_file, but damage inside the chunk area costs only the damaged series' chunks
+// from the bad one on, not the whole file: the file header, footer and index (each CRC-checked)
+// must be intact, since without them nothing can be located. On success, chunks_of works for every
+// entry of `info`.
+Result<SalvagedChunkFile> salvage_chunk_file(std::span<const std::uint8_t> file);
+
 // The chunks of one index entry (parse_chunk_file already validated them).
 Result<std::vector<ChunkView>> chunks_of(std::span<const std::uint8_t> file, const IndexEntry& entry);
 

@@ -18,7 +18,6 @@ namespace {
 constexpr std::string_view kSuffix = ".chunk";
 constexpr std::string_view kCheckpoint = "CHECKPOINT";
 constexpr std::string_view kTombstones = "TOMBSTONES";
-constexpr std::uint32_t kTombstoneMagic = 0x52544F4D;  // "MOTR" little-endian: RTOM
 
 // "<partition_start>_<file_seq>.chunk" -> file_seq
 std::optional<std::uint64_t> parse_name(std::string_view name) {
@@ -41,9 +40,14 @@ Status write_atomically(Env& env, const std::filesystem::path& dir, const std::s
   (void)env.remove(tmp);  // a leftover from a crash; absence is the normal case
   auto file = env.open_appendable(tmp);
   if (!file) return file.error();
-  if (Status s = (*file)->append(bytes); !s) return s;
-  if (Status s = (*file)->sync(); !s) return s;
+  Status written = (*file)->append(bytes);
+  if (written) written = (*file)->sync();
   file->reset();
+  if (!written) {
+    // Best effort: a full disk should get its space back now, not at the next open.
+    (void)env.remove(tmp);
+    return written;
+  }
   if (Status s = env.rename(tmp, dir / name); !s) return s;
   return env.sync_dir(dir);
 }
@@ -73,28 +77,13 @@ Result<std::unique_ptr<ChunkStore>> ChunkStore::open(Env& env, std::filesystem::
     } else if (name == kTombstones) {
       auto bytes = env.read_file(dir / name);
       if (!bytes) return error(bytes.error());
-      // magic u32, count u32, count x (series u32, file_seq_below u64, wal_sequence_below u64), crc32c u32
-      codec::ByteReader r(*bytes, "TOMBSTONES");
-      const std::uint32_t magic = r.u32();
-      const std::uint32_t count = r.u32();
-      std::vector<Tombstone> list;
-      for (std::uint32_t i = 0; r.ok() && i < count && r.remaining() >= 20; ++i) {
-        Tombstone t;
-        t.series = r.u32();
-        t.file_seq_below = r.u64();
-        t.wal_sequence_below = r.u64();
-        list.push_back(t);
-      }
-      const std::size_t body = bytes->size() >= 4 ? bytes->size() - 4 : 0;
-      const std::uint32_t crc = r.u32();
       // A damaged tombstone list must not silently resurrect deleted series: refuse to open.
-      if (!r.ok() || r.remaining() != 0 || magic != kTombstoneMagic || list.size() != count ||
-          crc != crc32c(std::span(*bytes).first(body)))
+      auto list = parse_tombstones(*bytes, (dir / name).string());
+      if (!list)
         return error(StatusCode::kCorruption,
-                     fmt::format("historian: {}: damaged tombstone list ({} bytes); deleted series would "
-                                 "reappear, refusing to open",
-                                 (dir / name).string(), bytes->size()));
-      store->tombstones_ = std::move(list);
+                     fmt::format("historian: {}; deleted series would reappear, refusing to open",
+                                 list.error().message()));
+      store->tombstones_ = std::move(*list);
     } else if (!name.ends_with(".corrupt")) {
       spdlog::warn("historian: ignoring unexpected file {} in {}", name, dir.string());
     }
@@ -104,8 +93,11 @@ Result<std::unique_ptr<ChunkStore>> ChunkStore::open(Env& env, std::filesystem::
     auto mapped = env.map_file(dir / name);
     if (!mapped) return error(mapped.error());
     if (Status s = store->add(*mapped, seq, name); !s) {
-      spdlog::error("historian: {}: {}; renamed to .corrupt", (dir / name).string(), s.to_string());
+      const std::string report = fmt::format("{}: {}; renamed to .corrupt", (dir / name).string(), s.message());
+      spdlog::error("historian: {}", report);
       if (Status r = env.rename(dir / name, dir / (name + ".corrupt")); !r) return error(std::move(r));
+      ++store->damage_.files_quarantined;
+      store->damage_.last = report;
       continue;
     }
     store->next_file_seq_ = seq + 1;
@@ -115,12 +107,21 @@ Result<std::unique_ptr<ChunkStore>> ChunkStore::open(Env& env, std::filesystem::
 
 Status ChunkStore::add(std::shared_ptr<const MappedFile> file, std::uint64_t file_seq, std::string name) {
   const auto bytes = file->bytes();
-  auto info = parse_chunk_file(bytes);
-  if (!info) return info.error();
+  auto salvaged = salvage_chunk_file(bytes);
+  if (!salvaged) return salvaged.error();
+  const ChunkFileInfo* info = &salvaged->info;
   // Validate every index entry before publishing any of them, so a bad file adds nothing.
   for (const auto& e : info->index)
     if (auto views = chunks_of(bytes, e); !views) return views.error();
   std::unique_lock lock(mu_);
+  for (const auto& d : salvaged->damage) {
+    // The rest of the file stays readable; the WAL that held these samples may be gone, so they
+    // are lost unless a copy exists elsewhere: say exactly what and where.
+    damage_.last = fmt::format("{}: chunk at byte {} of series {}: {} ({} chunk(s) of the series skipped)",
+                               (dir_ / name).string(), d.offset, d.series, d.reason, d.chunks_lost);
+    damage_.chunks_skipped += d.chunks_lost;
+    spdlog::error("historian: {}", damage_.last);
+  }
   const std::int64_t end = info->partition_start > std::numeric_limits<std::int64_t>::max() - info->partition_ns
                                ? std::numeric_limits<std::int64_t>::max()
                                : info->partition_start + info->partition_ns;
@@ -245,17 +246,7 @@ Result<std::size_t> ChunkStore::drop_partitions_before(TimestampNs cutoff_ns) {
 }
 
 Status ChunkStore::write_tombstones(const std::vector<Tombstone>& list) {
-  std::vector<std::uint8_t> bytes;
-  codec::ByteWriter w(bytes);
-  w.u32(kTombstoneMagic);
-  w.u32(static_cast<std::uint32_t>(list.size()));
-  for (const auto& t : list) {
-    w.u32(t.series);
-    w.u64(t.file_seq_below);
-    w.u64(t.wal_sequence_below);
-  }
-  w.u32(crc32c(bytes));
-  return write_atomically(env_, dir_, std::string(kTombstones), bytes);
+  return write_atomically(env_, dir_, std::string(kTombstones), encode_tombstones(list));
 }
 
 Status ChunkStore::add_tombstone(SeriesId series, std::uint64_t wal_sequence) {
@@ -279,6 +270,11 @@ Status ChunkStore::add_tombstone(SeriesId series, std::uint64_t wal_sequence) {
 std::vector<ChunkStore::Tombstone> ChunkStore::tombstones() const {
   std::shared_lock lock(mu_);
   return tombstones_;
+}
+
+ChunkStore::Damage ChunkStore::damage() const {
+  std::shared_lock lock(mu_);
+  return damage_;
 }
 
 std::uint64_t ChunkStore::bytes() const {

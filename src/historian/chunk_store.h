@@ -19,6 +19,7 @@
 
 #include "historian/chunk_format.h"
 #include "historian/env.h"
+#include "historian/tombstones.h"
 #include "resonance/core/sample.h"
 
 namespace resonance::historian {
@@ -32,8 +33,10 @@ struct ChunkRef {
 
 class ChunkStore {
  public:
-  // Opens (creating) `dir`, removes leftover .tmp files, maps and verifies every chunk file. A
-  // file that fails verification is renamed to .corrupt and reported, never fatal.
+  // Opens (creating) `dir`, removes leftover .tmp files, maps and verifies every chunk file. A chunk
+  // that fails its CRC or structure checks costs only its series' chunks from it on in that file
+  // (logged and counted, with file and byte offset); a file whose header, footer or index is
+  // damaged is renamed to .corrupt. Neither is fatal.
   static Result<std::unique_ptr<ChunkStore>> open(Env& env, std::filesystem::path dir);
 
   // One series' chunks for a new file: the encoded chunks in the order they were sealed.
@@ -65,12 +68,17 @@ class ChunkStore {
   // compaction to fold them in yet). `wal_sequence` is stored with it: WAL records below it must
   // not bring the series back on replay. Writer only.
   Status add_tombstone(SeriesId series, std::uint64_t wal_sequence);
-  struct Tombstone {
-    SeriesId series = 0;
-    std::uint64_t file_seq_below = 0;  // chunk files numbered below this lose the series
-    std::uint64_t wal_sequence_below = 0;
-  };
+  using Tombstone = historian::Tombstone;
   std::vector<Tombstone> tombstones() const;
+
+  // Damage found when files were opened: chunks skipped, files renamed to .corrupt, and the last
+  // report ("<path>: chunk at byte N of series S: <reason>"); empty while none.
+  struct Damage {
+    std::uint64_t chunks_skipped = 0;
+    std::uint64_t files_quarantined = 0;
+    std::string last;
+  };
+  Damage damage() const;
 
  private:
   ChunkStore(Env& env, std::filesystem::path dir) : env_(env), dir_(std::move(dir)) {}
@@ -98,6 +106,7 @@ class ChunkStore {
   std::size_t files_ = 0;                                // guarded by mu_
   std::map<std::uint64_t, FileEntry> files_by_seq_;      // guarded by mu_
   std::vector<Tombstone> tombstones_;                    // guarded by mu_
+  Damage damage_;                                        // guarded by mu_
 };
 
 }  // namespace resonance::historian

@@ -14,57 +14,67 @@ std::int64_t Head::partition_of(TimestampNs ts) const {
   return q * partition_ns_;
 }
 
-void Head::seal(SeriesId id, SeriesState& st) {
-  if (st.ts_ns.empty()) return;
+void Head::seal(SeriesId id, SeriesState& st, Buffer& b) {
+  if (b.empty()) return;
   auto c = std::make_shared<SealedChunk>();
   c->series = id;
-  c->partition_start = st.partition;
-  encode_chunk(id, st.ts_ns, st.values, st.quality, c->bytes);
+  c->partition_start = b.partition;
+  encode_chunk(id, b.ts_ns, b.values, b.quality, c->bytes);
   auto view = parse_chunk(c->bytes);
   if (!view) {  // cannot happen: we just encoded it; keep the samples open rather than lose them
     spdlog::error("historian: sealing series {} failed: {}", id, view.error().to_string());
     return;
   }
   c->view = *view;
-  c->min_sequence = st.min_sequence;
+  c->min_sequence = b.min_sequence;
   c->rank = next_rank_++;
   sealed_bytes_.fetch_add(c->bytes.size(), std::memory_order_relaxed);
   st.sealed.push_back(std::move(c));
-  st.ts_ns.clear();
-  st.values.clear();
-  st.quality.clear();
+  b.ts_ns.clear();
+  b.values.clear();
+  b.quality.clear();
+}
+
+void Head::add_to(Buffer& b, const Sample& s, std::uint64_t sequence, std::size_t& added) {
+  auto& ts = b.ts_ns;
+  if (ts.empty()) {
+    b.min_sequence = sequence;
+    b.opened = mono_now();
+  }
+  ++added;
+  if (ts.empty() || s.ts_ns > ts.back()) {
+    ts.push_back(s.ts_ns);
+    b.values.push_back(s.value);
+    b.quality.push_back(s.quality.code);
+    return;
+  }
+  const auto it = std::lower_bound(ts.begin(), ts.end(), s.ts_ns);
+  const auto i = static_cast<std::ptrdiff_t>(it - ts.begin());
+  if (it != ts.end() && *it == s.ts_ns) {
+    b.values[static_cast<std::size_t>(i)] = s.value;
+    b.quality[static_cast<std::size_t>(i)] = s.quality.code;
+    --added;
+    return;
+  }
+  // Out of order within the buffer: an O(n) shift over at most chunk_samples entries.
+  ts.insert(it, s.ts_ns);
+  b.values.insert(b.values.begin() + i, s.value);
+  b.quality.insert(b.quality.begin() + i, s.quality.code);
 }
 
 void Head::insert_one(SeriesId id, SeriesState& st, const Sample& s, std::uint64_t sequence, std::size_t& added) {
   const std::int64_t p = partition_of(s.ts_ns);
-  if (!st.ts_ns.empty() && p != st.partition) seal(id, st);
-  auto& ts = st.ts_ns;
-  if (ts.empty()) {
-    st.partition = p;
-    st.min_sequence = sequence;
-    st.opened = mono_now();
-  }
   if (!st.last || s.ts_ns >= st.last->ts_ns) st.last = s;
-  ++added;
-  if (ts.empty() || s.ts_ns > ts.back()) {
-    ts.push_back(s.ts_ns);
-    st.values.push_back(s.value);
-    st.quality.push_back(s.quality.code);
+  Buffer* b = &st.open;
+  if (st.live_partition && p < *st.live_partition) {
+    b = &st.late;
   } else {
-    const auto it = std::lower_bound(ts.begin(), ts.end(), s.ts_ns);
-    const auto i = static_cast<std::ptrdiff_t>(it - ts.begin());
-    if (it != ts.end() && *it == s.ts_ns) {
-      st.values[static_cast<std::size_t>(i)] = s.value;
-      st.quality[static_cast<std::size_t>(i)] = s.quality.code;
-      --added;
-      return;
-    }
-    // Out of order within the open buffer: an O(n) shift over at most chunk_samples entries.
-    ts.insert(it, s.ts_ns);
-    st.values.insert(st.values.begin() + i, s.value);
-    st.quality.insert(st.quality.begin() + i, s.quality.code);
+    st.live_partition = p;
   }
-  if (ts.size() >= chunk_samples_) seal(id, st);
+  if (!b->empty() && p != b->partition) seal(id, st, *b);
+  if (b->empty()) b->partition = p;
+  add_to(*b, s, sequence, added);
+  if (b->ts_ns.size() >= chunk_samples_) seal(id, st, *b);
 }
 
 std::size_t Head::insert(std::span<const Sample> samples, std::uint64_t sequence) {
@@ -105,10 +115,12 @@ void Head::collect(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
   const SeriesState& st = it->second;
   for (const auto& c : st.sealed)
     if (c->view.header.t_max >= from_ns && c->view.header.t_min < to_ns) sealed.push_back(c);
-  const auto first = std::lower_bound(st.ts_ns.begin(), st.ts_ns.end(), from_ns);
-  const auto last = std::lower_bound(first, st.ts_ns.end(), to_ns);
-  for (auto i = static_cast<std::size_t>(first - st.ts_ns.begin()); i < static_cast<std::size_t>(last - st.ts_ns.begin()); ++i)
-    open.samples.push_back(Sample{series, st.ts_ns[i], st.values[i], Quality{st.quality[i]}});
+  for (const Buffer* b : {&st.late, &st.open}) {
+    const auto first = std::lower_bound(b->ts_ns.begin(), b->ts_ns.end(), from_ns);
+    const auto last = std::lower_bound(first, b->ts_ns.end(), to_ns);
+    for (auto i = static_cast<std::size_t>(first - b->ts_ns.begin()); i < static_cast<std::size_t>(last - b->ts_ns.begin()); ++i)
+      open.samples.push_back(Sample{series, b->ts_ns[i], b->values[i], Quality{b->quality[i]}});
+  }
 }
 
 Status decode_chunk_samples(const ChunkView& chunk, TimestampNs from, TimestampNs to, std::vector<Sample>& out) {
@@ -171,7 +183,7 @@ void Head::delete_series(SeriesId series, std::uint64_t wal_sequence) {
   below = std::max(below, wal_sequence);
   const auto it = series_.find(series);
   if (it == series_.end()) return;
-  std::size_t samples = it->second.ts_ns.size(), bytes = 0;
+  std::size_t samples = it->second.open.ts_ns.size() + it->second.late.ts_ns.size(), bytes = 0;
   for (const auto& c : it->second.sealed) {
     samples += c->view.header.count;
     bytes += c->bytes.size();
@@ -185,7 +197,7 @@ void Head::delete_series(SeriesId series, std::uint64_t wal_sequence) {
 void Head::expire_latest(TimestampNs cutoff_ns) {
   std::unique_lock lock(mu_);
   for (auto& [id, st] : series_) {
-    if (!st.last || !st.ts_ns.empty() || !st.sealed.empty()) continue;
+    if (!st.last || !st.open.empty() || !st.late.empty() || !st.sealed.empty()) continue;
     const std::int64_t start = partition_of(st.last->ts_ns);
     if (start <= cutoff_ns - partition_ns_) st.last.reset();  // start + partition_ns <= cutoff, without overflow
   }
@@ -196,9 +208,11 @@ Head::FlushSet Head::take_for_flush(bool seal_open, MonoTime seal_opened_before)
   FlushSet set;
   set.watermark_after = applied_sequence_ + 1;
   for (auto& [id, st] : series_) {
-    if (seal_open || (!st.ts_ns.empty() && st.opened < seal_opened_before)) seal(id, st);
+    for (Buffer* b : {&st.late, &st.open}) {
+      if (seal_open || (!b->empty() && b->opened < seal_opened_before)) seal(id, st, *b);
+      if (!b->empty()) set.watermark_after = std::min(set.watermark_after, b->min_sequence);
+    }
     for (const auto& c : st.sealed) set.chunks.push_back(c);
-    if (!st.ts_ns.empty()) set.watermark_after = std::min(set.watermark_after, st.min_sequence);
   }
   std::sort(set.chunks.begin(), set.chunks.end(), [](const auto& a, const auto& b) { return a->rank < b->rank; });
   return set;

@@ -1,7 +1,8 @@
 #pragma once
 // The head: durable samples not yet in chunk files, per series. Each series has an open buffer
 // (sorted columns) that is sealed into an encoded chunk at `chunk_samples` samples or when a sample
-// falls in another partition; sealed chunks stay here, queryable, until the chunk flusher has
+// falls in a newer partition, and a late buffer for samples of an older partition (see
+// SeriesState); sealed chunks stay here, queryable, until the chunk flusher has
 // written them to a chunk file and calls drop_flushed().
 //
 // Checkpointing: every buffer and sealed chunk remembers the smallest WAL sequence that
@@ -57,7 +58,8 @@ class Head {
   // from_ns <= ts < to_ns, ascending, at most `limit`, deduplicated (newest source wins).
   std::vector<Sample> range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns, std::size_t limit) const;
   // The sources overlapping [from, to): sealed chunks (as chunk views, to use their statistics)
-  // and the open buffer's samples in range.
+  // and the unsealed samples in range (late buffer, then open buffer: they are in different
+  // partitions, the late one older, so the run is ascending).
   void collect(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
                std::vector<std::shared_ptr<const SealedChunk>>& sealed, SampleRun& open) const;
 
@@ -85,18 +87,33 @@ class Head {
   std::int64_t partition_of(TimestampNs ts) const;
 
  private:
-  struct SeriesState {
-    std::vector<TimestampNs> ts_ns;  // strictly ascending, all in `partition`
+  // Sorted columns not sealed yet, all in one partition.
+  struct Buffer {
+    std::vector<TimestampNs> ts_ns;  // strictly ascending
     std::vector<double> values;
     std::vector<std::uint32_t> quality;
     std::int64_t partition = 0;
-    std::uint64_t min_sequence = 0;  // of the open buffer; meaningful while it is non-empty
-    MonoTime opened{};               // when the open buffer got its first sample
+    std::uint64_t min_sequence = 0;  // meaningful while non-empty
+    MonoTime opened{};               // when the buffer got its first sample
+    bool empty() const { return ts_ns.empty(); }
+  };
+  struct SeriesState {
+    // The live partition (the newest one the series has reached). Out of order within it is
+    // merged here in order.
+    Buffer open;
+    // Late data: samples of a partition older than the live one (backfill, a connector replaying
+    // its buffer after an outage). Kept apart so they neither seal `open` early nor are sealed one
+    // by one when they interleave with live samples; sealed when full, when a sample of yet another
+    // old partition arrives, when idle, or at a flush, and then written to that partition's file
+    // like any chunk (reads merge overlapping chunks, newest wins).
+    Buffer late;
+    std::optional<std::int64_t> live_partition;
     std::vector<std::shared_ptr<const SealedChunk>> sealed;
     std::optional<Sample> last;
   };
   void insert_one(SeriesId id, SeriesState& st, const Sample& s, std::uint64_t sequence, std::size_t& added);
-  void seal(SeriesId id, SeriesState& st);  // mu_ held exclusively
+  void add_to(Buffer& b, const Sample& s, std::uint64_t sequence, std::size_t& added);
+  void seal(SeriesId id, SeriesState& st, Buffer& b);  // mu_ held exclusively
 
   const std::size_t chunk_samples_;
   const std::int64_t partition_ns_;

@@ -80,6 +80,7 @@ Result<std::unique_ptr<HistorianImpl>> HistorianImpl::open(const HistorianOption
   h->counters_.recovered_records = recovery->records;
   h->counters_.recovered_samples = recovery->samples;
   h->counters_.recovery_truncated_bytes = recovery->truncated_bytes;
+  h->counters_.recovery_damage = recovery->damage;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(mono_now() - started).count();
   spdlog::info("historian: opened {} in {} ms: {} records / {} samples recovered, {} bytes truncated, "
                "{} series, next sequence {}",
@@ -378,6 +379,10 @@ HistorianStats HistorianImpl::stats() const {
     s.chunk_files_expired = chunk_files_expired_;
     s.series_deleted = series_deleted_;
   }
+  const ChunkStore::Damage damage = store_->damage();
+  s.damaged_chunks_skipped = damage.chunks_skipped;
+  s.chunk_files_quarantined = damage.files_quarantined;
+  s.chunk_damage = damage.last;
   s.chunk_bytes = store_->bytes();
   s.chunk_files = store_->files();
   s.head_sealed_bytes = head_.sealed_bytes();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
 #include "historian/wal_writer.h"
@@ -44,9 +45,12 @@ Result<WalRecovery> recover_wal(Env& env, const std::filesystem::path& wal_dir,
     out.truncated_bytes += cut;
     if (scan.stop == ScanStop::kTornTail && i + 1 == segments.size())
       spdlog::info("historian: {}: dropping a torn tail of {} bytes ({})", path.string(), cut, scan.reason);
-    else
-      spdlog::error("historian: {}: {} record(s) kept, dropping {} bytes from a bad record: {}",
-                    path.string(), scan.records, cut, scan.reason);
+    else {
+      // scan.reason starts with "segment offset N: ".
+      out.damage = fmt::format("{}: {}; {} record(s) before it kept, {} bytes dropped", path.string(), scan.reason,
+                               scan.records, cut);
+      spdlog::error("historian: {}", out.damage);
+    }
     if (Status s = env.truncate(path, scan.valid_bytes); !s) return error(std::move(s));
     break;
   }
@@ -61,6 +65,8 @@ Result<WalRecovery> recover_wal(Env& env, const std::filesystem::path& wal_dir,
     ++out.dropped_segments;
     if (Status s = env.remove(path); !s) return error(std::move(s));
   }
+  if (out.dropped_segments > 0 && !out.damage.empty())
+    out.damage += fmt::format(", and {} later segment(s) deleted", out.dropped_segments);
   if (out.dropped_segments > 0)
     if (Status s = env.sync_dir(wal_dir); !s) return error(std::move(s));
   return out;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct WalRecovery {
   // (segment, sequence of its first record) for every surviving segment that holds a record, in
   // order: the checkpoint deletes a segment once the next one starts at or below the watermark.
   std::vector<std::pair<std::uint32_t, std::uint64_t>> segment_first_sequence;
+  // Set when recovery cut the log at a damaged record (not for a torn tail, which is normal after a
+  // crash): "<segment path>: segment offset N: <reason>; K record(s) before it kept, M bytes dropped".
+  std::string damage;
 };
 
 // Hands every valid record to `on_record` in log order. Rule: segments in ascending number;

@@ -31,7 +31,9 @@ struct HistorianOptions {
   std::size_t max_head_samples = 50'000'000;    // bound on samples held in memory; beyond it RetryLater
   std::uint64_t wal_segment_bytes = 64 << 20;   // WAL segments rotate at this size (docs/formats/wal.md)
   // Chunk files (docs/formats/chunk.md): the head seals a series' buffer at chunk_samples samples
-  // or when a sample falls in another partition; a background thread writes sealed chunks into
+  // or when a sample falls in a newer partition (samples of an older partition than the series'
+  // newest go to a separate late buffer, merged by reads; docs/historian.md "Late data"); a
+  // background thread writes sealed chunks into
   // <dir>/chunks/<partition_start>_<n>.chunk every chunk_flush_interval_ms and then deletes WAL
   // segments whose samples are all in chunk files.
   std::int64_t partition_ns = 3'600'000'000'000;  // 1 h
@@ -101,6 +103,11 @@ struct HistorianStats {
   std::string chunk_error;                // last chunk flush failure; empty while healthy
   std::uint64_t chunk_files_expired = 0;  // deleted by retention in this process
   std::uint64_t series_deleted = 0;       // delete_series() calls that succeeded in this process
+  // Damage found on open (bit rot, a bad disk): the store opens anyway and says what it lost.
+  std::string recovery_damage;            // WAL cut at a bad record: segment, byte offset, reason
+  std::uint64_t damaged_chunks_skipped = 0;   // chunks that failed their CRC or structure checks
+  std::uint64_t chunk_files_quarantined = 0;  // files renamed to .corrupt (header/index unreadable)
+  std::string chunk_damage;               // the last chunk damage: file, byte offset, series, reason
 };
 
 class Historian : public BatchConsumer {

@@ -1,5 +1,5 @@
 // Fuzzes every chunk decoder: the block codecs (timestamps, values, quality) and the chunk file
-// parser. Input byte 0 selects the target; for blocks, bytes 1-2 are the expected sample count
+// parsers (strict, and the salvaging one used on open). Input byte 0 selects the target; for blocks, bytes 1-2 are the expected sample count
 // (little-endian) and the rest is the block. Beyond "no crash, no sanitizer report, no read outside
 // the input" it checks that a decoded value block re-encodes to something that decodes to the same
 // bits (the encoder and decoder agree on whatever the decoder accepts). Seeds in corpus/ are real
@@ -44,8 +44,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 3: {
       const std::span<const std::uint8_t> file(data + 1, size - 1);
+      // The salvaging parser used on open: whatever it keeps must be locatable, and a file the
+      // strict parser accepts must come through it whole.
+      auto salvaged = h::salvage_chunk_file(file);
+      if (salvaged)
+        for (const auto& e : salvaged->info.index)
+          if (!h::chunks_of(file, e)) std::abort();
       auto info = h::parse_chunk_file(file);
       if (!info) break;
+      if (!salvaged || !salvaged->damage.empty() || salvaged->info.index.size() != info->index.size()) std::abort();
       for (const auto& e : info->index) {
         auto chunks = h::chunks_of(file, e);
         if (!chunks) std::abort();  // parse_chunk_file validated them
