@@ -151,6 +151,13 @@ const timeLabel = new Intl.DateTimeFormat(undefined, {
   hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
 });
 
+// What a person reads as the unit: the symbol (°C, mm/min) the API gives from the information
+// model or the connector, else the raw unit text. A plain count (symbol "1") shows none.
+function unitLabel(info) {
+  const label = info.unit_symbol ?? info.unit ?? '';
+  return label === '1' ? '' : label;
+}
+
 function makePlot(container, unit) {
   const width = Math.max(200, container.clientWidth);
   const opts = {
@@ -200,7 +207,12 @@ function addSeries(info) {
   const head = el('div', 'card-head');
   const title = el('div', 'card-title', signal);
   title.title = info.path;
-  if (info.unit) title.append(el('span', 'unit', `(${info.unit})`));
+  const unit = unitLabel(info);
+  if (unit) {
+    const span = el('span', 'unit', `(${unit})`);
+    if (info.unit && info.unit !== unit) span.title = `UNECE ${info.unit}`;
+    title.append(span);
+  }
   const value = el('div', 'card-value', '—');
   head.append(title, value);
   const meta = el('div', 'card-meta');
@@ -214,7 +226,7 @@ function addSeries(info) {
   grid.insertBefore(card, after ?? null);
 
   const view = { info, xs: [], ys: [], cursor: null, lastTsMs: null, value, quality, updated };
-  view.plot = makePlot(chart, info.unit);
+  view.plot = makePlot(chart, unit);
   state.series.set(info.id, view);
   state.charts.set(info.id, view.plot);
 }
@@ -265,7 +277,8 @@ function render(view) {
     view.plot.setScale('y', { min: lo - pad, max: hi + pad });
   }
   if (view.lastTsMs != null) {
-    const unit = view.info.unit ? `<span class="unit">${escapeHtml(view.info.unit)}</span>` : '';
+    const unitText = unitLabel(view.info);
+    const unit = unitText ? `<span class="unit">${escapeHtml(unitText)}</span>` : '';
     view.value.innerHTML = `${formatValue(view.lastValue)}${unit}`;
     const [cls, label] = qualityOf(view.lastQuality ?? 0);
     view.quality.textContent = label;

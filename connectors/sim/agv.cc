@@ -13,7 +13,7 @@
 namespace resonance::sim {
 namespace {
 
-constexpr std::array<SignalInfo, 9> kTable{{
+constexpr std::array<SignalInfo, 11> kTable{{
     {"battery_charge", "P1"},
     {"battery_voltage", "VLT"},
     {"position_x", "MTR"},
@@ -23,8 +23,11 @@ constexpr std::array<SignalInfo, 9> kTable{{
     {"driving", ""},
     {"operating_mode", ""},
     {"error_count", "C62"},
+    {"load_handling", ""},
+    {"load_weight", "KGM"},
 }};
-enum : std::size_t { kCharge, kVoltage, kX, kY, kHeading, kSpeed, kDriving, kMode, kErrors };
+enum : std::size_t { kCharge, kVoltage, kX, kY, kHeading, kSpeed, kDriving, kMode, kErrors, kHandling, kWeight };
+enum Handling { kIdle = 0, kPicking = 1, kCarrying = 2, kDropping = 3 };
 enum Mode { kAutomatic = 0, kManual = 2 };
 
 struct Point { double x, y; };
@@ -47,14 +50,14 @@ class Agv final : public kit::MachineBase {
   enum class Task { kDrive, kDwell, kCharge, kHalt };
 
   void next_mission() {
-    if (soc_ < 30) {  // the fleet controller sends it to charge before the next transport
+    // A load on board is delivered first; only an empty vehicle goes to charge.
+    if (load_kg_ == 0 && soc_ < 30) {  // the fleet controller sends it to charge first
       goto_station(0, false);
       after_arrival_ = Task::kCharge;
       return;
     }
     std::size_t to = static_cast<std::size_t>(rng_.uniform_int(1, 6));
-    loaded_ = !loaded_;  // alternate: fetch a load, deliver it
-    goto_station(to, loaded_);
+    goto_station(to, load_kg_ > 0);  // alternate: fetch a load, deliver it
     after_arrival_ = Task::kDwell;
   }
   void goto_station(std::size_t station, bool loaded) {
@@ -85,6 +88,8 @@ class Agv final : public kit::MachineBase {
           speed_ = 0;
           task_ = after_arrival_;
           left_s_ = task_ == Task::kDwell ? rng_.uniform(10, 25) : 0;
+          // VDA 5050 pick or drop action at the station, by the lift or roller top.
+          if (task_ == Task::kDwell) handling_ = loaded_ ? kDropping : kPicking;
           break;
         }
         if (happens(0.6, dt)) {  // a person in the protective field: stop, error, reset
@@ -121,14 +126,19 @@ class Agv final : public kit::MachineBase {
             if (leg_ == 0) pos_.x = target_.x; else pos_.y = target_.y;
             ++leg_;
           }
-          power_kw += 0.4 + 0.35 * speed_ * (loaded_ ? 1.6 : 1.0);
+          power_kw += 0.4 + 0.35 * speed_ * (1.0 + load_kg_ / 1000);
         }
         break;
       }
       case Task::kDwell:  // load transfer by the lift or roller top
         power_kw += 0.3;
         left_s_ -= dt;
-        if (left_s_ <= 0) next_mission();
+        if (left_s_ <= 0) {
+          // Euro pallets of parts: 80 to 600 kg.
+          load_kg_ = handling_ == kPicking ? rng_.uniform(80, 600) : 0;
+          handling_ = load_kg_ > 0 ? kCarrying : kIdle;
+          next_mission();
+        }
         break;
       case Task::kCharge:
         // Constant current to 80 %, then tapering (constant voltage).
@@ -165,13 +175,18 @@ class Agv final : public kit::MachineBase {
     put(kDriving, speed_ > 0 ? 1.0 : 0.0);
     put(kMode, mode_);
     put(kErrors, std::min(errors_, 1000));
+    put(kHandling, handling_);
+    // Load cells under the lift read to 0.5 kg.
+    put(kWeight, load_kg_ > 0 ? sense(load_kg_, 0.5, 0.5, 0, 5000) : 0.0);
   }
 
   Point pos_{};
   Point target_{};
   int leg_ = 0;
   double heading_ = 0, speed_ = 0, soc_ = 80, left_s_ = 0, charge_kw_ = 0, drain_kw_ = 0;
-  bool loaded_ = false;
+  bool loaded_ = false;  // driving with a load (slower)
+  double load_kg_ = 0;
+  Handling handling_ = kIdle;
   Task task_ = Task::kDrive, after_arrival_ = Task::kDwell;
   Mode mode_ = kAutomatic;
   int errors_ = 0;

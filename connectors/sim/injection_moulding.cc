@@ -11,23 +11,29 @@
 namespace resonance::sim {
 namespace {
 
-constexpr std::array<SignalInfo, 10> kTable{{
+constexpr std::array<SignalInfo, 13> kTable{{
     {"cycle_time", "SEC"},
     {"cushion_volume", "CMQ"},
     {"injection_pressure_max", "BAR"},
     {"injection_time", "SEC"},
     {"dosing_time", "SEC"},
-    {"barrel_temperature", "CEL"},
+    {"barrel_temperature_zone1", "CEL"},
+    {"barrel_temperature_zone2", "CEL"},
+    {"barrel_temperature_zone3", "CEL"},
+    {"barrel_temperature_zone4", "CEL"},
     {"mould_temperature", "CEL"},
     {"job_cycle_counter", "C62"},
     {"good_parts", "C62"},
     {"machine_mode", ""},
 }};
-enum : std::size_t { kCycle, kCushion, kPressure, kInjTime, kDoseTime, kBarrel, kMould, kCounter, kGood, kMode };
+enum : std::size_t { kCycle, kCushion, kPressure, kInjTime, kDoseTime, kBarrel1, kMould = kBarrel1 + 4, kCounter, kGood, kMode };
 enum Mode { kAutomatic = 1, kManual = 3, kSetup = 4 };
 enum class Phase { kClose, kInject, kHold, kCool, kEject };
 
-constexpr double kBarrelSetC = 230, kMouldSetC = 45, kAmbientC = 25;
+// The barrel profile rises from the feed zone (1, cool so the granules do not stick) to the front
+// zone (4) at melt temperature; the melt's viscosity follows the front zone.
+constexpr std::array<double, 4> kZoneSetC{200, 215, 225, 230};
+constexpr double kBarrelSetC = kZoneSetC[3], kMouldSetC = 45, kAmbientC = 25;
 constexpr double kCloseS = 1.5, kHoldS = 4.0, kCoolS = 12.0, kEjectS = 2.0;
 constexpr double kNominalCushionCm3 = 6.0, kMinCushionCm3 = 1.5;
 
@@ -49,7 +55,7 @@ class InjectionMoulding final : public kit::MachineBase {
   }
   void start_shot() {
     // Colder melt is more viscous: higher pressure, slower filling.
-    const double viscosity = 1.0 + 0.012 * (kBarrelSetC - barrel_.value());
+    const double viscosity = 1.0 + 0.012 * (kBarrelSetC - barrel_[3].value());
     shot_pressure_ = 1100 * viscosity * (1 + 0.015 * rng_.normal());
     shot_inj_s_ = 1.2 * (1 + 0.5 * (viscosity - 1)) * (1 + 0.02 * rng_.normal());
     shot_dose_s_ = 6.5 * (1 + 0.02 * rng_.normal());
@@ -73,12 +79,16 @@ class InjectionMoulding final : public kit::MachineBase {
   }
 
   void advance(double dt) override {
-    barrel_.step(kBarrelSetC, dt);  // the heaters stay on in every mode modelled here
+    // The heaters stay on in every mode modelled here. In production the melt flowing through
+    // takes heat from the feed zone and shear heats the front zone a little.
+    const double flow = mode_ == kAutomatic ? 1 : 0;
+    for (std::size_t z = 0; z < barrel_.size(); ++z)
+      barrel_[z].step(kZoneSetC[z] + flow * (z == 0 ? -2.0 : z == 3 ? 1.0 : 0.0), dt);
     // Each shot brings heat into the mould; the temperature unit pulls it back to the set point.
     mould_.step(mode_ == kAutomatic ? kMouldSetC + 8 : kMouldSetC, dt);
     if (mode_ != kAutomatic) {
       mode_left_s_ -= dt;
-      if (mode_left_s_ <= 0 && barrel_.value() > kBarrelSetC - 3) {
+      if (mode_left_s_ <= 0 && barrel_[3].value() > kBarrelSetC - 3) {
         mode_ = kAutomatic;
         phase_ = Phase::kClose;
         phase_left_s_ = kCloseS;
@@ -119,7 +129,8 @@ class InjectionMoulding final : public kit::MachineBase {
     put(kPressure, kit::quantize(kit::clamp(last_pressure_, 0, 4000), 0.1));
     put(kInjTime, kit::quantize(last_inj_s_, 0.01));
     put(kDoseTime, kit::quantize(last_dose_s_, 0.01));
-    put(kBarrel, sense(barrel_.value(), 0.3, 0.1, 0, 450));
+    for (std::size_t z = 0; z < barrel_.size(); ++z)
+      put(kBarrel1 + z, sense(barrel_[z].value(), 0.3, 0.1, 0, 450));
     put(kMould, sense(mould_.value(), 0.2, 0.1, 0, 250));
     put(kCounter, counter_);
     put(kGood, good_);
@@ -131,7 +142,9 @@ class InjectionMoulding final : public kit::MachineBase {
   Phase phase_ = Phase::kClose;
   double phase_left_s_ = 0;
   double cycle_s_ = 0;
-  kit::FirstOrderLag barrel_{kAmbientC + 150, 600};  // heaters were switched on before the job
+  // The heaters were switched on before the job; the bigger front zones heat up more slowly.
+  std::array<kit::FirstOrderLag, 4> barrel_{{{kAmbientC + 150, 500}, {kAmbientC + 150, 550},
+                                            {kAmbientC + 150, 600}, {kAmbientC + 150, 650}}};
   kit::FirstOrderLag mould_{kAmbientC, 300};
   int job_cycles_ = 0, counter_ = 0, good_ = 0;
   double ring_wear_cm3_ = 0, cushion_ = 0;

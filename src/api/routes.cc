@@ -277,6 +277,31 @@ double bucket_value(const AggregateBucket& b, AggFn fn) {
   return nan;
 }
 
+// The unit of a series: the catalog's when the connector sent one (OPC UA EUInformation), else
+// the information model's for the signal the path names (MQTT-SN REGISTER carries no unit).
+// Adds "unit" (UNECE code or the catalog's text, null if neither knows one), "unit_symbol" (what a
+// person reads: "°C", "mm") and "unit_source" ("catalog" | "infomodel" | null).
+void add_unit(json& body, const SeriesInfo& info) {
+  const infomodel::Model& model = infomodel::builtin_model();
+  std::string code = info.unit;
+  const char* source = code.empty() ? nullptr : "catalog";
+  if (code.empty())
+    if (auto ref = infomodel::lookup_path(model, info.path); ref && !ref->signal->unit.empty()) {
+      code = ref->signal->unit;
+      source = "infomodel";
+    }
+  if (source == nullptr) {
+    body["unit"] = nullptr;
+    body["unit_symbol"] = nullptr;
+    body["unit_source"] = nullptr;
+    return;
+  }
+  const infomodel::Unit* unit = model.find_unit(code);
+  body["unit"] = code;
+  body["unit_symbol"] = unit != nullptr ? unit->symbol : code;
+  body["unit_source"] = source;
+}
+
 }  // namespace
 
 Response handle_health(const RouteContext& ctx) {
@@ -297,10 +322,10 @@ Response handle_series_list(const RouteContext& ctx) {
   json list = json::array();
   for (const SeriesInfo& info : ctx.catalog.list()) {
     const auto latest = ctx.historian.latest(info.id);
-    list.push_back({{"id", info.id},
-                    {"path", info.path},
-                    {"unit", info.unit},
-                    {"latest", latest ? sample_json(*latest) : json(nullptr)}});
+    json entry = {{"id", info.id}, {"path", info.path}};
+    add_unit(entry, info);
+    entry["latest"] = latest ? sample_json(*latest) : json(nullptr);
+    list.push_back(std::move(entry));
   }
   return json_response(json{{"series", std::move(list)}});
 }
@@ -325,7 +350,7 @@ Response handle_series_latest(const RouteContext& ctx, std::string_view id_segme
   json body = sample_json(*latest);
   body["series"] = info->id;
   body["path"] = info->path;
-  body["unit"] = info->unit;
+  add_unit(body, *info);
   return json_response(body);
 }
 
@@ -537,8 +562,22 @@ Response handle_frame(const RouteContext& ctx, const ParsedTarget& target) {
   return json_response(std::string(buf.data(), buf.size()));
 }
 
-Response handle_infomodel() {
-  static const std::string body = infomodel::to_json(infomodel::builtin_model(), -1);
+Response handle_infomodel(const ParsedTarget& target) {
+  static constexpr std::string_view kParams[] = {"category"};
+  if (Status s = check_params(target, kParams, "category"); !s.is_ok()) return error_response(s);
+  const infomodel::Model& model = infomodel::builtin_model();
+  if (const auto id = target.param("category")) {
+    const infomodel::Category* category = model.find_category(*id);
+    if (category == nullptr) {
+      std::string ids;
+      for (const auto& c : model.categories) ids += (ids.empty() ? "" : ", ") + c.id;
+      return error_response(404, "not_found",
+                            fmt::format("query parameter 'category': no category {}; the model has {}",
+                                        quote_input(*id), ids));
+    }
+    return json_response(infomodel::category_to_json(model, *category, -1));
+  }
+  static const std::string body = infomodel::to_json(model, -1);  // the model never changes
   return json_response(body);
 }
 

@@ -28,7 +28,8 @@ Response handle_aggregate(const RouteContext& ctx, const ParsedTarget& target);
 // GET /api/v1/frame: several series aligned on a grid (Historian::frame); at most
 // options.max_points rows and 10 x max_points cells.
 Response handle_frame(const RouteContext& ctx, const ParsedTarget& target);
-// GET /api/v1/infomodel: the built-in information model (resonance infomodel export --json).
-Response handle_infomodel();
+// GET /api/v1/infomodel: the built-in information model (resonance infomodel export --json);
+// ?category=ID gives that one category (an element of "categories").
+Response handle_infomodel(const ParsedTarget& target);
 
 }  // namespace resonance::api

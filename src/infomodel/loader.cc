@@ -236,7 +236,8 @@ void read_typed(FileReader& r, const toml::table& t, const std::string& context,
   out.min = r.number(t, "min", context, ranged);
   out.max = r.number(t, "max", context, ranged);
   if (!ranged && (t.get("min") || t.get("max")))
-    r.fail(t, context, fmt::format("fields 'min'/'max' do not apply to type {}", to_string(out.type)));
+    r.fail(t.get("min") ? *t.get("min") : *t.get("max"), context,
+           fmt::format("fields 'min'/'max' do not apply to type {}", to_string(out.type)));
   if (out.min && out.max && *out.min > *out.max)
     r.fail(*t.get("min"), context, fmt::format("field 'min' ({}) is greater than 'max' ({})", *out.min, *out.max));
   if (ranged && is_integer(out.type)) {
@@ -399,11 +400,13 @@ void read_category_file(FileReader& r, const toml::table& root, const std::set<s
     if (auto id = r.str(*t, "id", "category")) {
       check_identifier(r, *t, "id", "category", *id);
       cat.id = *id;
+      cat.id_where = r.where(*t->get("id"));
     }
     const std::string ctx = fmt::format("category '{}'", cat.id);
     if (auto v = r.str(*t, "name", ctx)) cat.name = *v;
     if (auto v = r.str(*t, "description", ctx)) cat.description = *v;
     cat.equipment_prefixes = r.strings(*t, "equipment_prefixes", ctx);
+    if (const auto* node = t->get("equipment_prefixes")) cat.prefixes_where = r.where(*node);
     for (const auto& p : cat.equipment_prefixes)
       if (!is_identifier(p) || std::isdigit(static_cast<unsigned char>(p.back())))
         r.fail(*t->get("equipment_prefixes"), ctx,
@@ -622,13 +625,19 @@ Result<Model> load_model(std::span<const SourceFile> files) {
         const auto& added = model.categories.back();
         for (std::size_t i = 0; i + 1 < model.categories.size(); ++i) {
           const auto& other = model.categories[i];
+          // Found across files, so reported here with the location the reader kept.
           if (!added.id.empty() && other.id == added.id)
-            errors.push_back(fmt::format("{}: category '{}' is also defined in {}", added.file, added.id, other.file));
+            errors.push_back(fmt::format("{}:{}:{}: category '{}': field 'id': category '{}' is also defined in {}",
+                                         added.file, added.id_where.line, added.id_where.column,
+                                         added.id, added.id, other.file));
           for (const auto& p1 : added.equipment_prefixes)
             for (const auto& p2 : other.equipment_prefixes)
               if (p1 == p2)
-                errors.push_back(fmt::format("{}: equipment prefix '{}' is also used by category '{}' ({})",
-                                             added.file, p1, other.id, other.file));
+                errors.push_back(fmt::format(
+                    "{}:{}:{}: category '{}': field 'equipment_prefixes': equipment prefix '{}' is "
+                    "also used by category '{}' ({})",
+                    added.file, added.prefixes_where.line, added.prefixes_where.column, added.id, p1,
+                    other.id, other.file));
         }
       } else read_ai_file(r, p.root, unit_codes, model, model.ai_interfaces);
     }

@@ -42,7 +42,7 @@ class ModelValidationStage final : public Stage {
       : model_(model), catalog_(catalog), quarantine_(quarantine), options_(std::move(options)) {
     const std::string help = "Samples the information-model validation stage sent to the quarantine";
     for (auto reason : {kReasonUnknownSignal, kReasonWrongType, kReasonOutOfRange,
-                        kReasonNonMonotonic, kReasonFutureTimestamp})
+                        kReasonNonMonotonic, kReasonFutureTimestamp, kReasonPastTimestamp})
       counters_.emplace(std::string(reason),
                         &metrics.counter("resonance_infomodel_refused_total", help,
                                          fmt::format("reason=\"{}\"", reason)));
@@ -77,6 +77,11 @@ class ModelValidationStage final : public Stage {
                       fmt::format("series '{}': timestamp {} is more than {} s ahead of the clock",
                                   state.path, format_rfc3339(s.ts_ns),
                                   options_.max_future_ns / kNanosPerSecond));
+      if (s.ts_ns < now - options_.max_past_ns)
+        return refuse(kReasonPastTimestamp,
+                      fmt::format("series '{}': timestamp {} is more than {} days behind the clock",
+                                  state.path, format_rfc3339(s.ts_ns),
+                                  options_.max_past_ns / (86400 * kNanosPerSecond)));
       if (state.has_last && s.ts_ns < state.last_ts_ns)
         return refuse(kReasonNonMonotonic,
                       fmt::format("series '{}': timestamp {} is older than the last accepted {}",

@@ -21,7 +21,6 @@ class ValidationStage final : public Stage {
   std::string_view name() const override { return "validation"; }
 
   Status process(SampleBatch& batch) override {
-    const TimestampNs now = unix_now_ns();
     auto refuse = [&](const Sample& s, std::string reason) {
       refused_.inc();
       quarantine_.add({s, std::move(reason), std::string(name()), batch.provenance.connector,
@@ -32,12 +31,6 @@ class ValidationStage final : public Stage {
         refuse(s, fmt::format("series id {} is not in the catalog", s.series));
         return true;
       }
-      if (s.ts_ns < now - options_.max_past_ns || s.ts_ns > now + options_.max_future_ns) {
-        refuse(s, fmt::format("timestamp {} is outside the accepted window [now - {} s, now + {} s]",
-                              format_rfc3339(s.ts_ns), options_.max_past_ns / kNanosPerSecond,
-                              options_.max_future_ns / kNanosPerSecond));
-        return true;
-      }
       return false;
     });
     batch.provenance.transformations.emplace_back("validation");
@@ -45,7 +38,7 @@ class ValidationStage final : public Stage {
   }
 
  private:
-  const ValidationOptions options_;
+  [[maybe_unused]] const ValidationOptions options_;
   const SeriesCatalog& catalog_;
   Quarantine& quarantine_;
   Counter& refused_;

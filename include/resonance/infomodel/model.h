@@ -91,6 +91,8 @@ struct Category {
   std::vector<Signal> signals;
   std::vector<Event> events;
   std::string file;
+  SourceLocation id_where;        // of the `id` field, for errors found across files
+  SourceLocation prefixes_where;  // of the `equipment_prefixes` field
   const Signal* find_signal(std::string_view name) const;
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // A pipeline stage that checks every sample against the information model: the series path must
 // resolve to a signal of a category, the value must fit the signal's type and range, and the
-// timestamp must move forward per series and not lie in the future. A refused sample goes to the
+// timestamp must lie in the accepted window [now - max_past, now + max_future] and must not go
+// backwards per series. This is the only stage that judges timestamps. A refused sample goes to the
 // Quarantine with the reason and is counted per reason in
 // resonance_infomodel_refused_total{reason="..."}; accepted samples are untouched.
 
@@ -22,9 +23,13 @@ inline constexpr std::string_view kReasonWrongType = "wrong_type";
 inline constexpr std::string_view kReasonOutOfRange = "out_of_range";
 inline constexpr std::string_view kReasonNonMonotonic = "non_monotonic";
 inline constexpr std::string_view kReasonFutureTimestamp = "future_timestamp";
+inline constexpr std::string_view kReasonPastTimestamp = "past_timestamp";
 
 struct ModelValidationOptions {
   TimestampNs max_future_ns = 5LL * 60 * kNanosPerSecond;  // clock skew tolerated
+  // Older than this is a device with an unset clock (1970) or a wrong year, which must not
+  // scatter data across the store.
+  TimestampNs max_past_ns = 10LL * 365 * 24 * 3600 * kNanosPerSecond;
   // Equal timestamps are accepted (a retransmitted sample); only going backwards is refused.
   std::function<TimestampNs()> now = unix_now_ns;  // injectable for tests
 };

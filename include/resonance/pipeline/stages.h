@@ -10,15 +10,13 @@
 
 namespace resonance {
 
-struct ValidationOptions {
-  // Timestamps outside [now - max_past, now + max_future] are quarantined: a device with an unset
-  // clock (1970) or a wrong time zone must not scatter data across the store.
-  TimestampNs max_past_ns = 10LL * 365 * 24 * 3600 * kNanosPerSecond;
-  TimestampNs max_future_ns = 5LL * 60 * kNanosPerSecond;
-};
+// No options yet; kept so callers need not change when the catalog check grows one.
+struct ValidationOptions {};
 
-// Checks each sample against the catalog (known series) and the clock. The information model
-// (issue 5) adds type, unit and range checks here.
+// Checks that each sample's series is in the catalog. Everything about the value and the
+// timestamp (type, range, the accepted time window, order per series) is checked once, by the
+// information-model stage that follows (resonance/infomodel/validation_stage.h), so each reason
+// is reported once and in the model's wording.
 std::unique_ptr<Stage> make_validation_stage(const ValidationOptions& options,
                                              const SeriesCatalog& catalog, Quarantine& quarantine,
                                              MetricsRegistry& metrics);

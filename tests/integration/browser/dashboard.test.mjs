@@ -79,11 +79,24 @@ async function run() {
     const version = await page.textContent('#version');
     if (!/^v\d+\.\d+\.\d+/.test(version ?? '')) throw new Error(`header version is '${version}'`);
 
+    // 4. Units: MQTT-SN registers no unit, so the API takes it from the information model and
+    // every temperature card shows °C in its title and beside its value once it has one.
+    const cards = await page.$$eval('.card', (els) => els.map((c) => ({
+      signal: c.dataset.signal,
+      title: c.querySelector('.card-title .unit')?.textContent ?? '',
+      value: c.querySelector('.card-value')?.textContent ?? '',
+      valueUnit: c.querySelector('.card-value .unit')?.textContent ?? '',
+    })));
+    const temps = cards.filter((c) => c.signal.includes('temperature'));
+    if (temps.length === 0) throw new Error('no temperature card on the dashboard');
+    const wrong = temps.filter((c) => c.title !== '(°C)' || (c.value !== '—' && c.valueUnit !== '°C'));
+    if (wrong.length) throw new Error(`temperature cards without °C: ${JSON.stringify(wrong)}`);
+
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
     if (pageErrors.length) throw new Error(`the page reported errors:\n  ${pageErrors.join('\n  ')}`);
 
     console.log(`dashboard test: ${after.charts} charts, ${after.withData} with data, ` +
-      `${moved.length} moved, ${after.inkedCanvases} canvases drawn, status ${status}` +
+      `${moved.length} moved, ${after.inkedCanvases} canvases drawn, ${temps.length} in °C, status ${status}` +
       (screenshot ? `, screenshot ${screenshot}` : ''));
   } finally {
     await context.close();

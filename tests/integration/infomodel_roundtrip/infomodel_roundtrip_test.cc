@@ -52,10 +52,13 @@ TEST(InfomodelRoundtrip, EverySignalOfEveryCategoryArrivesAndNothingIsQuarantine
       {"welding", "weld-01"},  {"laser_cutting", "laser-01"},    {"fixture", "fixture-01"},
       {"additive", "am-01"},   {"vision", "vision-01"},          {"conveyor", "conveyor-01"}};
   std::set<std::string> expected;
+  std::map<std::string, std::string> unit_of;  // path -> UNECE code ("" = unitless)
   for (const auto& category : model->categories) {
     ASSERT_TRUE(equipment_of.contains(category.id)) << "the line lacks category " << category.id;
     for (const auto& signal : category.signals) {
-      expected.insert("plant1/hall2/line7/" + equipment_of.at(category.id) + "/" + signal.name);
+      const std::string path = "plant1/hall2/line7/" + equipment_of.at(category.id) + "/" + signal.name;
+      expected.insert(path);
+      unit_of[path] = signal.unit;
     }
   }
   ASSERT_GE(expected.size(), 12u * 5);
@@ -65,7 +68,17 @@ TEST(InfomodelRoundtrip, EverySignalOfEveryCategoryArrivesAndNothingIsQuarantine
   std::set<std::string> with_data;
   const auto doc = nlohmann::json::parse(listed->body);
   for (const auto& s : doc.at("series")) {
-    if (!s.at("latest").is_null()) with_data.insert(s.at("path").get<std::string>());
+    const auto path = s.at("path").get<std::string>();
+    if (!s.at("latest").is_null()) with_data.insert(path);
+    // MQTT-SN REGISTER carries no unit: the listing takes it from the model.
+    if (!unit_of.contains(path)) continue;
+    if (unit_of.at(path).empty()) {
+      EXPECT_TRUE(s.at("unit").is_null()) << path << ": " << s.dump();
+    } else {
+      EXPECT_EQ(s.at("unit"), unit_of.at(path)) << path;
+      EXPECT_EQ(s.at("unit_source"), "infomodel") << path;
+      EXPECT_TRUE(s.at("unit_symbol").is_string()) << path;
+    }
   }
   for (const auto& path : expected) {
     EXPECT_TRUE(with_data.contains(path)) << path << " is not listed with data";

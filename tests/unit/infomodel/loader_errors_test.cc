@@ -83,11 +83,32 @@ TEST(InfoModelErrors, AddingACategoryIsData) {
   EXPECT_NE(s->mapping("isa95_b2mml")->target.find("EquipmentProperty[ID='zone_temperature']"), std::string::npos);
 }
 
+// Line numbers below are those of kMinimalCategory after the mutation.
 struct Case {
   const char* name;
   std::string from, to;
   std::string expect;
+  int line;  // where the error must point: the offending field, or the table that lacks one
 };
+
+// The 1-based line of byte offset `pos` in `text`.
+int line_of(const std::string& text, std::size_t pos) {
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(pos), '\n'));
+}
+
+// A built-in file with `from` replaced by `to` must be refused with an error at the line of the
+// replacement naming `field`.
+void expect_refused_at(const std::string& name, const std::string& from, const std::string& to,
+                       const std::string& field) {
+  std::string text = builtin_text(name);
+  const auto pos = text.find(from);
+  ASSERT_NE(pos, std::string::npos) << from;
+  text.replace(pos, from.size(), to);
+  const std::string msg = load_error(with_file(name, text));
+  EXPECT_NE(msg.find(fmt::format("{}:{}:", name, line_of(text, pos))), std::string::npos)
+      << "expected line " << line_of(text, pos) << " in: " << msg;
+  EXPECT_NE(msg.find(field), std::string::npos) << msg;
+}
 
 class CategoryMutation : public ::testing::TestWithParam<Case> {};
 
@@ -98,30 +119,35 @@ TEST_P(CategoryMutation, IsRefusedWithAPreciseMessage) {
   ASSERT_NE(pos, std::string::npos) << c.from;
   text.replace(pos, c.from.size(), c.to);
   const std::string msg = load_error(with_file("x/oven.toml", text));
-  EXPECT_NE(msg.find("x/oven.toml:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(fmt::format("x/oven.toml:{}:", c.line)), std::string::npos)
+      << "expected line " << c.line << " in: " << msg;
   EXPECT_NE(msg.find(c.expect), std::string::npos) << msg;
+  // Every message but a TOML syntax error names the field (or the unknown one).
+  if (std::string_view(c.name) != "syntax") {
+    EXPECT_NE(msg.find("field"), std::string::npos) << msg;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Mutations, CategoryMutation,
     ::testing::Values(
-        Case{"typo_field", "unit = ", "uint = ", "unknown field 'uint'"},
-        Case{"bad_type", "type = \"double\"", "type = \"real\"", "field 'type': expected one of bool"},
-        Case{"min_above_max", "min = 0", "min = 500", "field 'min' (500) is greater than 'max' (400)"},
-        Case{"missing_mapping", "vda5050 = \"none\"\n", "", "missing field 'vda5050'"},
-        Case{"empty_mapping", "vda5050 = \"none\"", "vda5050 = \"\"", "write \"none\""},
-        Case{"bad_name", "name = \"zone_temperature\"", "name = \"Zone Temp\"", "lower-case identifier"},
-        Case{"range_on_bool", "type = \"double\"", "type = \"bool\"", "do not apply to type bool"},
-        Case{"enum_without_values", "type = \"double\"", "type = \"enum\"", "missing field 'values'"},
-        Case{"wrong_value_type", "max = 400", "max = \"hot\"", "field 'max': expected a finite number, found the string \"hot\""},
-        Case{"newer_schema", "schema_version = 1", "schema_version = 2", "this build reads schema version 1, found 2"},
-        Case{"bad_kind", "kind = \"category\"", "kind = \"categry\"", "field 'kind': expected one of"},
-        Case{"syntax", "max = 400", "max = = 400", "TOML syntax"},
-        Case{"duplicate_prefix", "[\"oven\"]", "[\"cnc\"]", "equipment prefix 'cnc' is also used by category 'cnc'"},
-        Case{"duplicate_category", "id = \"oven\"", "id = \"cnc\"", "category 'cnc' is also defined in"},
-        Case{"integer_range_not_integral", "type = \"double\"", "type = \"int32\"\nunit2 = 1", "unknown field 'unit2'"},
+        Case{"typo_field", "unit = ", "uint = ", "unknown field 'uint'", 15},
+        Case{"bad_type", "type = \"double\"", "type = \"real\"", "field 'type': expected one of bool", 14},
+        Case{"min_above_max", "min = 0", "min = 500", "field 'min' (500) is greater than 'max' (400)", 16},
+        Case{"missing_mapping", "vda5050 = \"none\"\n", "", "missing field 'vda5050'", 18},
+        Case{"empty_mapping", "vda5050 = \"none\"", "vda5050 = \"\"", "write \"none\"", 21},
+        Case{"bad_name", "name = \"zone_temperature\"", "name = \"Zone Temp\"", "lower-case identifier", 12},
+        Case{"range_on_bool", "type = \"double\"", "type = \"bool\"", "do not apply to type bool", 16},
+        Case{"enum_without_values", "type = \"double\"", "type = \"enum\"", "missing field 'values'", 11},
+        Case{"wrong_value_type", "max = 400", "max = \"hot\"", "field 'max': expected a finite number, found the string \"hot\"", 17},
+        Case{"newer_schema", "schema_version = 1", "schema_version = 2", "this build reads schema version 1, found 2", 1},
+        Case{"bad_kind", "kind = \"category\"", "kind = \"categry\"", "field 'kind': expected one of", 2},
+        Case{"syntax", "max = 400", "max = = 400", "TOML syntax", 17},
+        Case{"duplicate_prefix", "[\"oven\"]", "[\"cnc\"]", "field 'equipment_prefixes': equipment prefix 'cnc' is also used by category 'cnc'", 8},
+        Case{"duplicate_category", "id = \"oven\"", "id = \"cnc\"", "field 'id': category 'cnc' is also defined in", 5},
+        Case{"integer_range_not_integral", "type = \"double\"", "type = \"int32\"\nunit2 = 1", "unknown field 'unit2'", 15},
         Case{"bad_grade", "isa95_equipment_class = \"Oven\"",
-             "isa95_equipment_class = \"Oven\"\ndefault_labels = { grade = \"secret\" }", "expected core, important or general"}),
+             "isa95_equipment_class = \"Oven\"\ndefault_labels = { grade = \"secret\" }", "expected core, important or general", 10}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(InfoModelErrors, AiInputMustNameARealSignal) {
@@ -132,6 +158,32 @@ TEST(InfoModelErrors, AiInputMustNameARealSignal) {
   const std::string msg = load_error(with_file("infomodel/ai_interfaces.toml", text));
   EXPECT_NE(msg.find("interface 'predictive_maintenance': input: field 'signal': category 'cnc' has no signal 'spindle_lod'"),
             std::string::npos) << msg;
+}
+
+// One malformed field per kind of file, each located at its line.
+TEST(InfoModelErrors, ModelFileErrorsNameLineAndField) {
+  expect_refused_at("infomodel/model.toml", "path_segment = 4", "path_segment = \"four\"",
+                    "field 'path_segment'");
+  expect_refused_at("infomodel/model.toml", "model_version = ", "model_versoin = ",
+                    "unknown field 'model_versoin'");
+}
+
+TEST(InfoModelErrors, UnitsFileErrorsNameLineAndField) {
+  expect_refused_at("infomodel/units.toml", "code = \"C62\"", "code = \"c62x\"", "field 'code'");
+  expect_refused_at("infomodel/units.toml", "symbol = \"mm\"", "symbol = 3", "field 'symbol'");
+}
+
+TEST(InfoModelErrors, AiInterfaceFileErrorsNameLineAndField) {
+  expect_refused_at("infomodel/ai_interfaces.toml", "signal = \"spindle_load\"",
+                    "signal = \"spindle_lod\"", "field 'signal'");
+  expect_refused_at("infomodel/ai_interfaces.toml", "window_s = 3600", "window_s = -1",
+                    "field 'window_s'");
+}
+
+TEST(InfoModelErrors, CategoryFileErrorsNameLineAndField) {
+  expect_refused_at("infomodel/categories/robot.toml", "min = -185", "min = \"-185\"", "field 'min'");
+  expect_refused_at("infomodel/categories/agv.toml", "values = { 0 = \"idle\"", "values = { x = \"idle\"",
+                    "field 'values'");
 }
 
 TEST(InfoModelErrors, BadUnitCodeInUnitsFile) {

@@ -100,6 +100,42 @@ TEST_F(StageTest, FutureTimestamp) {
   EXPECT_TRUE(pass("p/a/l/cnc-01/spindle_speed", 1.0, kNow + 5 * 60 * kNanosPerSecond));
 }
 
+TEST_F(StageTest, PastTimestamp) {
+  // A device with an unset clock sends 1970; ten years back is the limit.
+  EXPECT_FALSE(pass("p/a/l/cnc-01/spindle_speed", 1.0, 0));
+  constexpr TimestampNs kTenYears = 10LL * 365 * 24 * 3600 * kNanosPerSecond;
+  EXPECT_FALSE(pass("p/a/l/cnc-01/spindle_speed", 1.0, kNow - kTenYears - 1));
+  EXPECT_TRUE(pass("p/a/l/cnc-01/spindle_speed", 1.0, kNow - kTenYears));
+  EXPECT_EQ(refused(kReasonPastTimestamp), 2u);
+  EXPECT_EQ(refused(kReasonNonMonotonic), 0u);  // reported once, under its own reason
+  EXPECT_NE(last_reason().find("past_timestamp: series 'p/a/l/cnc-01/spindle_speed': timestamp "),
+            std::string::npos) << last_reason();
+  EXPECT_NE(last_reason().find("is more than 3650 days behind the clock"), std::string::npos)
+      << last_reason();
+}
+
+TEST_F(StageTest, EveryReasonIsReportedOnceWithItsCode) {
+  // One sample per reason; each lands in the quarantine once, with its code and the stage name.
+  EXPECT_FALSE(pass("p/a/l/cnc-01/nope", 1.0));
+  EXPECT_FALSE(pass("p/a/l/cnc-01/part_count", 0.5));
+  EXPECT_FALSE(pass("p/a/l/cnc-01/spindle_speed", -3.0));
+  EXPECT_FALSE(pass("p/a/l/cnc-01/spindle_speed", 1.0, kNow + 3600 * kNanosPerSecond));
+  EXPECT_FALSE(pass("p/a/l/cnc-01/spindle_speed", 1.0, 0));
+  EXPECT_TRUE(pass("p/a/l/cnc-01/feed_rate", 1.0, kNow));
+  EXPECT_FALSE(pass("p/a/l/cnc-01/feed_rate", 1.0, kNow - 1));
+  const auto recent = quarantine_.recent();
+  ASSERT_EQ(recent.size(), 6u);
+  const std::vector<std::string_view> want = {kReasonUnknownSignal, kReasonWrongType,
+                                              kReasonOutOfRange, kReasonFutureTimestamp,
+                                              kReasonPastTimestamp, kReasonNonMonotonic};
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(recent[i].reason_code, want[i]) << recent[i].reason;
+    EXPECT_TRUE(recent[i].reason.starts_with(std::string(want[i]) + ": ")) << recent[i].reason;
+    EXPECT_EQ(recent[i].stage, "infomodel");
+    EXPECT_EQ(refused(want[i]), 1u) << want[i];
+  }
+}
+
 TEST_F(StageTest, MixedBatchKeepsOnlyGoodSamplesInOrder) {
   SampleBatch batch;
   batch.provenance.connector = "test";

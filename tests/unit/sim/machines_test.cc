@@ -160,7 +160,12 @@ TEST(Machines, InjectionMouldingCyclesWithCushionAndPressure) {
   EXPECT_GT(last(s["cushion_volume"]), 0.5);
   EXPECT_LT(last(s["cushion_volume"]), 8);
   EXPECT_GT(last(s["injection_pressure_max"]), 800);
-  EXPECT_NEAR(last(s["barrel_temperature"]), 230, 3);
+  // The barrel profile: feed zone coolest, front zone at melt temperature.
+  EXPECT_NEAR(last(s["barrel_temperature_zone1"]), 198, 4);
+  EXPECT_NEAR(last(s["barrel_temperature_zone4"]), 231, 3);
+  EXPECT_LT(last(s["barrel_temperature_zone1"]), last(s["barrel_temperature_zone2"]));
+  EXPECT_LT(last(s["barrel_temperature_zone2"]), last(s["barrel_temperature_zone3"]));
+  EXPECT_LT(last(s["barrel_temperature_zone3"]), last(s["barrel_temperature_zone4"]));
 }
 
 TEST(Machines, AgvDrivesDischargesAndCharges) {
@@ -172,6 +177,41 @@ TEST(Machines, AgvDrivesDischargesAndCharges) {
   const auto& soc = s["battery_charge"];
   for (std::size_t i = 1; i < soc.size(); ++i) charged_after_low |= soc[i] > soc[i - 1] + 0.01;
   EXPECT_TRUE(charged_after_low);  // ...and charged
+}
+
+TEST(Machines, AgvPicksCarriesAndDropsLoads) {
+  auto s = run("agv", 6 * 3600);
+  const auto& handling = s["load_handling"];
+  const auto& weight = s["load_weight"];
+  std::set<double> states(handling.begin(), handling.end());
+  EXPECT_EQ(states, (std::set<double>{0, 1, 2, 3}));  // idle, picking, carrying, dropping
+  for (std::size_t i = 0; i < handling.size(); ++i) {
+    if (handling[i] == 2) {  // carrying: a pallet of 80 to 600 kg
+      EXPECT_GE(weight[i], 79) << i;
+      EXPECT_LE(weight[i], 601) << i;
+    }
+    if (handling[i] == 0 || handling[i] == 1) {
+      EXPECT_EQ(weight[i], 0) << i;
+    }
+  }
+}
+
+TEST(Machines, RobotAxesMoveTogetherAndCarryTheirLoads) {
+  auto s = run("robot", 1800);
+  // The base swings between the pick (-40 degrees) and the place (+50 degrees) station.
+  EXPECT_LT(min_of(s["joint1_position"]), -35);
+  EXPECT_GT(max_of(s["joint1_position"]), 45);
+  // The shoulder always holds the arm against gravity; the base axis has no gravity load and its
+  // torque changes sign with the direction of acceleration.
+  const auto& shoulder = s["joint2_torque"];
+  double sum = 0;
+  for (double v : shoulder) sum += v;
+  EXPECT_GT(sum / static_cast<double>(shoulder.size()), 100);
+  EXPECT_LT(min_of(s["joint1_torque"]), -5);
+  EXPECT_GT(max_of(s["joint1_torque"]), 5);
+  // Copper losses: the loaded shoulder motor runs warmer than the wrist motors.
+  EXPECT_GT(last(s["joint2_temperature"]), last(s["joint6_temperature"]) + 2);
+  EXPECT_GT(last(s["joint2_temperature"]), 26);
 }
 
 TEST(Machines, CountersCount) {
