@@ -51,6 +51,11 @@ struct GatewayOptions {
   std::size_t max_inflight_per_client = 16;   // QoS 1/2 PUBLISHes awaiting durability; beyond: rc 0x01
   std::size_t max_subscriptions_per_client = 64;  // SUBSCRIBE beyond it gets SUBACK rc 0x01
   std::size_t max_queued_per_client = 64;     // downstream buffer (sleeping clients); oldest dropped
+  // Signal series one equipment prefix may have in the catalog (multi-signal payloads create
+  // `prefix/suffix` series on first use). A payload that would create more is refused as a whole
+  // (PUBACK 0x03, quarantined): a device that invents suffixes cannot fill the catalog. Counted
+  // from the catalog, so the cap holds across restarts. 0 = no cap.
+  std::size_t max_signals_per_equipment = 1024;
   int supervision_interval_ms = 500;          // keep-alive, sleep and retransmission check period
   int retry_timeout_ms = 10'000;              // T_retry for gateway->client REGISTER/PUBLISH/PUBREL
   int max_retries = 3;                        // N_retry; then the client is considered lost

@@ -5,7 +5,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "connectors/mqttsn/codec.h"
 #include "connectors/mqttsn/payload.h"
@@ -92,6 +96,26 @@ bool can_exchange(const Session& s) {
 }
 
 }  // namespace
+
+struct GatewayLoop::RecvBatch {
+  static constexpr unsigned kRecvBatch = 16;
+  static constexpr unsigned kMaxPerWakeup = 256;  // then let timers and posted work run
+  std::array<std::array<std::uint8_t, 65536>, kRecvBatch> buffers{};  // larger than any datagram
+  std::array<sockaddr_storage, kRecvBatch> from{};
+  std::array<iovec, kRecvBatch> iov{};
+  std::array<mmsghdr, kRecvBatch> msgs{};
+  // Re-armed before every recvmmsg: the kernel overwrites the lengths.
+  void arm() {
+    for (unsigned i = 0; i < kRecvBatch; ++i) {
+      iov[i] = {buffers[i].data(), buffers[i].size()};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+};
 
 GatewayLoop::GatewayLoop(const GatewayOptions& options, BatchConsumer& pipeline,
                          SeriesCatalog& catalog, MetricsRegistry& metrics)
@@ -243,18 +267,42 @@ void GatewayLoop::persist_now() {
 // ---- socket and timers ------------------------------------------------------------------------
 
 void GatewayLoop::receive() {
-  socket_.async_receive_from(
-      asio::buffer(buffer_), sender_, [this](const boost::system::error_code& ec, std::size_t n) {
-        if (ec == asio::error::operation_aborted) return;
-        if (ec) {
-          // ICMP-induced errors and the like: count and keep serving the other clients.
-          metrics_.receive_errors.inc();
-          spdlog::debug("mqttsn: receive error: {}", ec.message());
-        } else {
-          on_datagram(sender_, std::span<const std::uint8_t>(buffer_.data(), n));
-        }
-        receive();
-      });
+  if (!rx_) rx_ = std::make_unique<RecvBatch>();
+  socket_.async_wait(asio::socket_base::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {
+      metrics_.receive_errors.inc();
+      spdlog::debug("mqttsn: wait error: {}", ec.message());
+      receive();
+      return;
+    }
+    unsigned handled = 0;
+    while (handled < RecvBatch::kMaxPerWakeup) {
+      rx_->arm();
+      const int n = ::recvmmsg(socket_.native_handle(), rx_->msgs.data(), RecvBatch::kRecvBatch,
+                               MSG_DONTWAIT, nullptr);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (errno == EINTR) continue;
+        // ICMP-induced errors and the like: count and keep serving the other clients.
+        metrics_.receive_errors.inc();
+        spdlog::debug("mqttsn: receive error: {}", std::strerror(errno));
+        break;
+      }
+      if (n == 0) break;
+      for (int i = 0; i < n; ++i) {
+        const auto& h = rx_->msgs[static_cast<std::size_t>(i)];
+        if (h.msg_hdr.msg_namelen > sizeof(sockaddr_storage)) continue;
+        Endpoint from;
+        std::memcpy(from.data(), &rx_->from[static_cast<std::size_t>(i)], h.msg_hdr.msg_namelen);
+        from.resize(h.msg_hdr.msg_namelen);
+        on_datagram(from, std::span<const std::uint8_t>(rx_->buffers[static_cast<std::size_t>(i)].data(), h.msg_len));
+      }
+      handled += static_cast<unsigned>(n);
+      if (static_cast<unsigned>(n) < RecvBatch::kRecvBatch) break;  // drained
+    }
+    receive();
+  });
 }
 
 void GatewayLoop::supervise() {
@@ -707,6 +755,20 @@ Result<std::vector<Sample>> GatewayLoop::samples_of(std::span<const std::uint8_t
     paths.push_back(std::move(*path));
     total += signal.samples.size();
   }
+  std::size_t fresh = 0;  // series this payload would create
+  const std::size_t cap = options_.max_signals_per_equipment;
+  if (cap > 0) {
+    for (auto it = paths.begin(); it != paths.end(); ++it)  // a suffix repeated in one payload counts once
+      if (!catalog_.find(*it) && std::find(paths.begin(), it, *it) == it) ++fresh;
+    if (fresh > 0) {
+      const std::size_t have = signals_of(name);
+      if (have + fresh > cap)
+        return refuse(fmt::format(
+            "payload: {} new signal(s) on topic '{}' would exceed max_signals_per_equipment ({}; "
+            "it has {}); nothing stored",
+            fresh, name, cap, have));
+    }
+  }
   out.reserve(total);
   for (std::size_t i = 0; i < paths.size(); ++i) {
     // Known paths are served from memory; a new one commits to SQLite on this thread.
@@ -715,7 +777,19 @@ Result<std::vector<Sample>> GatewayLoop::samples_of(std::span<const std::uint8_t
     for (const auto& s : decoded->signals[i].samples)
       out.push_back({.series = *id, .ts_ns = s.ts_ns, .value = s.value, .quality = s.quality});
   }
+  if (fresh > 0) signals_of(name) += fresh;
   return out;
+}
+
+std::size_t& GatewayLoop::signals_of(const std::string& equipment) {
+  auto it = signals_per_equipment_.find(equipment);
+  if (it != signals_per_equipment_.end()) return it->second;
+  // Once per equipment prefix per run: every series path under it (REGISTERed ones too).
+  const std::string prefix = equipment + "/";
+  std::size_t n = 0;
+  for (const auto& info : catalog_.list())
+    if (info.path.compare(0, prefix.size(), prefix) == 0) ++n;
+  return signals_per_equipment_.emplace(equipment, n).first->second;
 }
 
 void GatewayLoop::quarantine(const Endpoint& from, const Session* session, const std::string& topic,

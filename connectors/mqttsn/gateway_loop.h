@@ -143,10 +143,16 @@ class GatewayLoop {
   SessionTable sessions_;
   std::size_t subscription_count_ = 0;  // over all sessions: skip fan-out when zero
   std::unordered_map<std::uint16_t, SeriesId> predefined_series_;
+  // Signal series per equipment prefix (max_signals_per_equipment), counted from the catalog on
+  // first need and kept up to date as multi-signal payloads create series.
+  std::unordered_map<std::string, std::size_t> signals_per_equipment_;
+  std::size_t& signals_of(const std::string& equipment);
   bool dirty_ = false;
   MonoTime last_persist_ = mono_now();
-  Endpoint sender_;
-  std::array<std::uint8_t, 65536> buffer_{};  // larger than any UDP datagram
+  // Datagrams are read in batches with recvmmsg (one system call for up to kRecvBatch of them):
+  // at high packet rates the per-datagram system call was the gateway's largest cost.
+  struct RecvBatch;
+  std::unique_ptr<RecvBatch> rx_;
 };
 
 }  // namespace resonance::mqttsn

@@ -322,6 +322,42 @@ TEST_F(GatewayPayloadTest, InvalidSuffixRefusesTheWholePayloadAndCreatesNoSeries
   EXPECT_TRUE(catalog_->list().empty());  // not even the valid "temperature"
 }
 
+TEST_F(GatewayPayloadTest, SignalsPerEquipmentAreCappedAcrossRestarts) {
+  options_.max_signals_per_equipment = 2;
+  restart_gateway();
+  auto client = connect(client_options("press-7"));
+  ASSERT_TRUE(client);
+  auto topic = *client->register_topic(kEquipment);
+  auto signal = [](std::string suffix, double v) {
+    return SignalSamples{std::move(suffix), {{.ts_ns = kT0, .value = v, .quality = {}}}};
+  };
+  const std::vector<SignalSamples> two = {signal("temperature", 1.0), signal("speed", 2.0)};
+  EXPECT_EQ(*client->publish_qos1(topic, *encode_multi_signal(two)), PublishOutcome::kAccepted);
+  // A third signal would exceed the cap: the whole payload is refused, nothing is created.
+  const std::vector<SignalSamples> three = {signal("temperature", 3.0), signal("pressure", 4.0)};
+  EXPECT_EQ(*client->publish_qos1(topic, *encode_multi_signal(three)), PublishOutcome::kNotSupported);
+  const auto entries = quarantined(1);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].reason_code, "payload");
+  EXPECT_NE(entries[0].reason.find("1 new signal(s) on topic 'plant1/press/line2/p7' would exceed "
+                                   "max_signals_per_equipment (2; it has 2)"),
+            std::string::npos)
+      << entries[0].reason;
+  EXPECT_EQ(series("plant1/press/line2/p7/pressure"), 0u);
+  // Known signals still go through; another equipment has its own budget.
+  EXPECT_EQ(*client->publish_qos1(topic, *encode_multi_signal(std::vector{signal("speed", 5.0)})),
+            PublishOutcome::kAccepted);
+  const auto other = *client->register_topic("plant1/press/line2/p8");
+  EXPECT_EQ(*client->publish_qos1(other, *encode_multi_signal(three)), PublishOutcome::kAccepted);
+  // The count comes from the catalog, so a restart does not reset the budget.
+  restart_gateway();
+  client = connect(client_options("press-7"));
+  ASSERT_TRUE(client);
+  topic = *client->register_topic(kEquipment);
+  EXPECT_EQ(*client->publish_qos1(topic, *encode_multi_signal(three)), PublishOutcome::kNotSupported);
+  EXPECT_EQ(consumer_.batch_count(), 3u);
+}
+
 TEST_F(GatewayPayloadTest, SingleSeriesPayloadOnAnEquipmentTopicIsRefused) {
   auto client = connect(client_options());
   ASSERT_TRUE(client);
