@@ -1,8 +1,10 @@
-// `resonance conformance mqtt-sn` and `resonance conformance mqtt-sn-device` (docs/conformance.md).
+// `resonance conformance mqtt-sn`, `resonance conformance mqtt-sn-device` (docs/conformance.md) and
+// `resonance conformance opcua` (docs/opcua.md).
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -11,6 +13,8 @@
 #include "commands.h"
 #include "connectors/mqttsn/conformance/device_checker.h"
 #include "connectors/mqttsn/conformance/gateway_suite.h"
+#include "connectors/opcua/machine_tool_conformance.h"
+#include "resonance/infomodel/loader.h"
 
 namespace resonance::app {
 namespace {
@@ -36,7 +40,7 @@ void finish(const conf::Report& report, const std::string& json_path) {
 }  // namespace
 
 void register_conformance(CLI::App& app) {
-  auto* cmd = app.add_subcommand("conformance", "Conformance suites (MQTT-SN gateways and devices)");
+  auto* cmd = app.add_subcommand("conformance", "Conformance suites (MQTT-SN gateways and devices, OPC UA servers)");
   cmd->require_subcommand(1);
 
   struct GatewayFlags {
@@ -103,6 +107,65 @@ void register_conformance(CLI::App& app) {
       return;
     }
     finish(*report, d.json);
+  });
+
+  struct OpcuaFlags {
+    std::string endpoint;
+    std::string profile = "machine-tool";
+    std::string json;
+    std::string user;
+    std::string password_env;
+    int timeout_ms = 5000;
+  };
+  static OpcuaFlags u;
+  auto* ua = cmd->add_subcommand(
+      "opcua", "Browse an OPC UA server and report its alignment with a companion specification "
+               "(OPC 40501 machine tools) and the mapping onto the information model");
+  ua->add_option("--endpoint", u.endpoint, "opc.tcp://HOST:PORT[/PATH] of the server")->required();
+  ua->add_option("--profile", u.profile, "companion specification to check")
+      ->check(CLI::IsMember({"machine-tool"}))
+      ->capture_default_str();
+  ua->add_option("--json", u.json, "also write the report as JSON to this file");
+  ua->add_option("--user", u.user, "username (anonymous when not given)");
+  ua->add_option("--password-env", u.password_env,
+                 "name of the environment variable holding the password (never on the command line)");
+  ua->add_option("--timeout-ms", u.timeout_ms, "per-request timeout")->capture_default_str();
+  ua->callback([] {
+    opcua::ClientOptions o;
+    o.endpoint_url = u.endpoint;
+    o.session_name = "resonance conformance";
+    o.request_timeout_ms = static_cast<std::uint32_t>(u.timeout_ms);
+    if (!u.user.empty()) {
+      const char* pw = u.password_env.empty() ? nullptr : std::getenv(u.password_env.c_str());
+      o.user = opcua::UserIdentity{u.user, pw ? pw : ""};
+    }
+    auto client = opcua::Client::connect(o);
+    if (!client) {
+      std::cerr << "error: " << client.error().message() << "\n";
+      set_exit_code(2);
+      return;
+    }
+    auto report = opcua::check_machine_tool(**client, infomodel::builtin_model());
+    (void)(*client)->close();
+    if (!report) {
+      std::cerr << "error: " << report.error().message() << "\n";
+      set_exit_code(2);
+      return;
+    }
+    report->endpoint = u.endpoint;
+    report->profile = u.profile;
+    std::cout << report->to_text() << std::flush;
+    if (!u.json.empty()) {
+      std::ofstream out(u.json, std::ios::trunc);
+      out << report->to_json() << "\n";
+      out.close();
+      if (!out) {
+        std::cerr << "error: --json: cannot write '" << u.json << "'\n";
+        set_exit_code(2);
+        return;
+      }
+    }
+    set_exit_code(report->passed() ? 0 : 1);
   });
 }
 

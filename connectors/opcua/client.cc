@@ -1,0 +1,516 @@
+#include "connectors/opcua/client.h"
+#include "connectors/opcua/client_call.h"
+
+#include <poll.h>
+
+#include <cerrno>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <string>
+
+namespace resonance::opcua {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::uint32_t kNamespaceArray = 2255;
+
+struct KnownStatus {
+  std::uint32_t code;
+  const char* name;
+};
+// The codes a user meets most (values from OPC 10000-6 Annex A, StatusCode.csv).
+constexpr KnownStatus kKnownStatus[] = {
+    {0x80010000, "BadUnexpectedError"},
+    {0x80020000, "BadInternalError"},
+    {0x800a0000, "BadTimeout"},
+    {0x800b0000, "BadServiceUnsupported"},
+    {0x800f0000, "BadNothingToDo"},
+    {0x80100000, "BadTooManyOperations"},
+    {0x80070000, "BadDecodingError"},
+    {0x80080000, "BadEncodingLimitsExceeded"},
+    {0x80800000, "BadTcpMessageTooLarge"},
+    {0x80220000, "BadSecureChannelIdInvalid"},
+    {0x80250000, "BadSessionIdInvalid"},
+    {0x80260000, "BadSessionClosed"},
+    {0x80270000, "BadSessionNotActivated"},
+    {0x80280000, "BadSubscriptionIdInvalid"},
+    {0x80200000, "BadIdentityTokenInvalid"},
+    {0x80210000, "BadIdentityTokenRejected"},
+    {0x801f0000, "BadUserAccessDenied"},
+    {0x80340000, "BadNodeIdUnknown"},
+    {0x80330000, "BadNodeIdInvalid"},
+    {0x80350000, "BadAttributeIdInvalid"},
+    {0x803b0000, "BadNotWritable"},
+    {0x803a0000, "BadNotReadable"},
+    {0x80740000, "BadTypeMismatch"},
+    {0x80780000, "BadTooManyPublishRequests"},
+    {0x80790000, "BadNoSubscription"},
+    {0x807b0000, "BadMessageNotAvailable"},
+    {0x807a0000, "BadSequenceNumberUnknown"},
+    {0x80310000, "BadNoCommunication"},
+    {0x80320000, "BadWaitingForInitialData"},
+    {0x80560000, "BadTooManySessions"},
+    {0x80770000, "BadTooManySubscriptions"},
+    {0x80db0000, "BadTooManyMonitoredItems"},
+    {0x80ae0000, "BadConnectionClosed"},
+    {0x800e0000, "BadServerHalted"},
+    {0x800c0000, "BadShutdown"},
+    {0x80050000, "BadCommunicationError"},
+    {0x80850000, "BadRequestTimeout"},
+    {0x80130000, "BadSecurityChecksFailed"},
+    {0x803c0000, "BadOutOfRange"},
+    {0x806f0000, "BadNoMatch"},
+    {0x80600000, "BadBrowseNameInvalid"},
+    {0x804a0000, "BadContinuationPointInvalid"},
+    {0x2d0000, "GoodSubscriptionTransferred"},
+    {0x2f0000, "GoodOverload"},
+    {0x40900000, "UncertainLastUsableValue"},
+    {0x80420000, "BadMonitoredItemIdInvalid"},
+    {0x80550000, "BadSecurityPolicyRejected"},
+    {0x80120000, "BadCertificateInvalid"},
+    {0x80b80000, "BadRequestTooLarge"},
+    {0x80b90000, "BadResponseTooLarge"},
+};
+
+Status channel_error(std::string message) {
+  return Status(resonance::StatusCode::kUnavailable, std::move(message));
+}
+
+}  // namespace
+
+std::string describe_status(StatusCode code) {
+  char hex[11];
+  std::snprintf(hex, sizeof hex, "0x%08X", code.code);
+  for (const auto& k : kKnownStatus) {
+    if (k.code == (code.code & 0xFFFF0000u)) return std::string(hex) + " " + k.name;
+  }
+  return hex;
+}
+
+Result<EndpointAddress> parse_endpoint_url(std::string_view url) {
+  constexpr std::string_view kScheme = "opc.tcp://";
+  if (!url.starts_with(kScheme))
+    return error(resonance::StatusCode::kInvalidArgument,
+                 "endpoint URL \"" + std::string(url) + "\": must start with opc.tcp://");
+  std::string_view rest = url.substr(kScheme.size());
+  EndpointAddress out;
+  const auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  if (slash != std::string_view::npos) out.path = std::string(rest.substr(slash));
+  std::string_view port_text;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos)
+      return error(resonance::StatusCode::kInvalidArgument, "endpoint URL \"" + std::string(url) + "\": unclosed [");
+    out.host = std::string(authority.substr(1, close - 1));
+    authority.remove_prefix(close + 1);
+    if (authority.starts_with(':')) port_text = authority.substr(1);
+  } else {
+    const auto colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (out.host.empty())
+    return error(resonance::StatusCode::kInvalidArgument, "endpoint URL \"" + std::string(url) + "\": no host");
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || port == 0 || port > 65535)
+      return error(resonance::StatusCode::kInvalidArgument,
+                   "endpoint URL \"" + std::string(url) + "\": port \"" + std::string(port_text) + "\" is not 1..65535");
+    out.port = static_cast<std::uint16_t>(port);
+  }
+  return out;
+}
+
+Client::Client(ClientOptions options) : options_(std::move(options)) {}
+
+Client::~Client() { (void)close(); }
+
+Result<std::unique_ptr<Client>> Client::connect(ClientOptions options) {
+  auto address = parse_endpoint_url(options.endpoint_url);
+  if (!address) return error(address.error());
+  std::unique_ptr<Client> c(new Client(std::move(options)));
+  c->address_ = *address;
+  if (auto s = c->open_transport(); !s) return error(std::move(s));
+  if (auto s = c->open_channel(SecurityTokenRequestType::kIssue); !s) return error(std::move(s));
+  if (auto s = c->create_and_activate_session(); !s) return error(std::move(s));
+  return c;
+}
+
+Status Client::fail(Status s) {
+  broken_ = true;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  return s;
+}
+
+Status Client::open_transport() {
+  boost::system::error_code ec;
+  boost::asio::ip::tcp::resolver resolver(io_);
+  auto endpoints = resolver.resolve(address_.host, std::to_string(address_.port), ec);
+  if (ec)
+    return channel_error("resolving " + address_.host + ": " + ec.message());
+  boost::asio::connect(socket_, endpoints, ec);
+  if (ec)
+    return channel_error("connecting to " + options_.endpoint_url + ": " + ec.message());
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  Hello hello;
+  hello.limits = options_.limits;
+  hello.endpoint_url = options_.endpoint_url;
+  if (auto s = write_all(encode_hello(hello)); !s) return fail(std::move(s));
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms);
+  auto chunk = receive_chunk(deadline);
+  if (!chunk) return fail(chunk.error());
+  if (!*chunk) return fail(channel_error("no ACK from " + options_.endpoint_url + " within " +
+                                         std::to_string(options_.request_timeout_ms) + " ms"));
+  const auto& bytes = **chunk;
+  if (bytes[0] == 'E') {
+    auto e = decode_transport_error(bytes);
+    if (!e) return fail(e.error());
+    return fail(channel_error("server refused HEL: " + describe_status({e->status}) + " " + e->reason));
+  }
+  if (bytes[0] != 'A') return fail(channel_error("expected ACK after HEL"));
+  auto ack = decode_acknowledge(bytes);
+  if (!ack) return fail(ack.error());
+  // The server's receive buffer bounds what we send; its send buffer bounds what we receive.
+  limits_.send_buffer_size = std::min(options_.limits.send_buffer_size, ack->limits.receive_buffer_size);
+  limits_.receive_buffer_size = std::min(options_.limits.receive_buffer_size, ack->limits.send_buffer_size);
+  limits_.max_message_size = ack->limits.max_message_size;  // what the server accepts from us
+  limits_.max_chunk_count = ack->limits.max_chunk_count;
+  TransportLimits receive = options_.limits;  // what we accept: our own limits
+  reassembler_ = Reassembler(receive);
+  return Status::ok();
+}
+
+Status Client::write_all(std::span<const std::uint8_t> bytes) {
+  boost::system::error_code ec;
+  boost::asio::write(socket_, boost::asio::buffer(bytes.data(), bytes.size()), ec);
+  if (ec) return channel_error("sending to " + options_.endpoint_url + ": " + ec.message());
+  return Status::ok();
+}
+
+Result<std::optional<std::vector<std::uint8_t>>> Client::receive_chunk(Clock::time_point deadline) {
+  using Out = std::optional<std::vector<std::uint8_t>>;
+  std::uint8_t buf[65536];
+  for (;;) {
+    if (inbox_.size() >= kChunkHeaderSize) {
+      auto h = parse_chunk_header(std::span(inbox_).first(kChunkHeaderSize), options_.limits.receive_buffer_size);
+      if (!h) return error(fail(with_context(h.error(), "from " + options_.endpoint_url + ":")));
+      if (inbox_.size() >= h->size) {
+        std::vector<std::uint8_t> chunk(inbox_.begin(), inbox_.begin() + h->size);
+        inbox_.erase(inbox_.begin(), inbox_.begin() + h->size);
+        return Out(std::move(chunk));
+      }
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) return Out();
+    // Asio's blocking read ignores SO_RCVTIMEO (it polls again on EAGAIN), so wait with poll()
+    // and read only when bytes are there: a silent server costs at most the deadline.
+    const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+    pollfd pfd{socket_.native_handle(), POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, static_cast<int>(std::clamp<long long>(left_ms, 1, 1000)));
+    if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
+    boost::system::error_code ec;
+    const std::size_t n = socket_.read_some(boost::asio::buffer(buf), ec);
+    if (ec) return error(fail(channel_error("receiving from " + options_.endpoint_url + ": " + ec.message())));
+    inbox_.insert(inbox_.end(), buf, buf + n);
+  }
+}
+
+Result<std::optional<std::pair<std::uint32_t, ServiceMessage>>> Client::receive_message(Clock::time_point deadline) {
+  using Out = std::optional<std::pair<std::uint32_t, ServiceMessage>>;
+  for (;;) {
+    auto chunk = receive_chunk(deadline);
+    if (!chunk) return error(chunk.error());
+    if (!*chunk) return Out();
+    const auto& bytes = **chunk;
+    std::span<const std::uint8_t> body;
+    std::uint32_t request_id = 0;
+    std::vector<std::uint8_t> whole;
+    if (bytes[0] == 'E') {
+      auto e = decode_transport_error(bytes);
+      if (!e) return error(fail(e.error()));
+      return error(fail(channel_error("server closed the connection: " + describe_status({e->status}) + " " + e->reason)));
+    }
+    if (bytes[0] == 'O') {
+      auto o = parse_open_chunk(bytes);
+      if (!o) return error(fail(o.error()));
+      reassembler_.expect_sequence_after(o->sequence_number);
+      body = o->body;
+      request_id = o->request_id;
+    } else {
+      auto c = parse_symmetric_chunk(bytes);
+      if (!c) return error(fail(c.error()));
+      if (c->channel_id != channel_id_)
+        return error(fail(channel_error("MSG SecureChannelId at offset 8: " + std::to_string(c->channel_id) +
+                                        " is not our channel " + std::to_string(channel_id_))));
+      auto done = reassembler_.add(*c);
+      if (!done) return error(fail(done.error()));
+      if (!*done) continue;
+      whole = std::move(**done);
+      body = whole;
+      request_id = c->request_id;
+    }
+    auto m = decode_message(body, options_.decode_limits);
+    if (!m) return error(fail(with_context(m.error(), "response to request " + std::to_string(request_id) + ":")));
+    return Out(std::pair{request_id, std::move(*m)});
+  }
+}
+
+Result<std::uint32_t> Client::send(const ServiceMessage& message, RequestHeader& header) {
+  header.authentication_token = authentication_token_;
+  header.timestamp = DateTime::from_unix_ns(unix_now_ns());
+  header.request_handle = next_request_handle_++;
+  header.timeout_hint_ms = options_.request_timeout_ms;
+  Writer w;
+  encode_message(w, message);
+  const std::uint32_t request_id = next_request_id_++;
+  const bool is_open = std::holds_alternative<OpenSecureChannelRequest>(message);
+  if (is_open) {
+    auto chunk = encode_open_chunk(channel_id_, send_sequence_, request_id, w.data());
+    send_sequence_ = next_sequence_number(send_sequence_);
+    if (auto s = write_all(chunk); !s) return error(fail(std::move(s)));
+  } else {
+    const auto type = std::holds_alternative<CloseSecureChannelRequest>(message) ? MessageType::kClose
+                                                                                : MessageType::kMessage;
+    if (limits_.max_message_size != 0 && w.size() > limits_.max_message_size)
+      return error(resonance::StatusCode::kResourceExhausted,
+                   std::string(message_name(message)) + " of " + std::to_string(w.size()) +
+                       " bytes exceeds the server's MaxMessageSize " + std::to_string(limits_.max_message_size));
+    auto chunks = encode_symmetric_chunks(type, channel_id_, token_id_, send_sequence_, request_id, w.data(),
+                                          limits_.send_buffer_size, limits_.max_chunk_count);
+    if (!chunks) return error(chunks.error());
+    for (const auto& c : *chunks)
+      if (auto s = write_all(c); !s) return error(fail(std::move(s)));
+  }
+  ++counters_.requests;
+  return request_id;
+}
+
+Result<ServiceMessage> Client::wait_for(std::uint32_t request_id, std::string_view what) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.request_timeout_ms);
+  for (;;) {
+    auto m = receive_message(deadline);
+    if (!m) return error(m.error());
+    if (!*m)
+      return error(fail(Status(resonance::StatusCode::kUnavailable,
+                               std::string(what) + ": no response within " +
+                                   std::to_string(options_.request_timeout_ms) + " ms")));
+    auto& [id, message] = **m;
+    if (id == request_id) return std::move(message);
+    auto it = std::find(publish_outstanding_.begin(), publish_outstanding_.end(), id);
+    if (it != publish_outstanding_.end()) {
+      publish_outstanding_.erase(it);
+      if (auto* p = std::get_if<PublishResponse>(&message)) {
+        publish_queue_.push_back(std::move(*p));
+        continue;
+      }
+      // A ServiceFault for a Publish (e.g. BadNoSubscription): nothing to hand out.
+      continue;
+    }
+    ++counters_.dropped_responses;  // late answers after a timeout or a deleted subscription
+  }
+}
+
+Status Client::open_channel(SecurityTokenRequestType type) {
+  OpenSecureChannelRequest req;
+  req.request_type = type;
+  req.security_mode = MessageSecurityMode::kNone;
+  req.requested_lifetime_ms = options_.channel_lifetime_ms;
+  auto resp = call<OpenSecureChannelResponse>(req);
+  if (!resp) return fail(with_context(resp.error(), "opening the secure channel:"));
+  channel_id_ = resp->security_token.channel_id;
+  token_id_ = resp->security_token.token_id;
+  const auto lifetime = std::chrono::milliseconds(std::max<std::uint32_t>(resp->security_token.revised_lifetime_ms, 1000));
+  token_renew_at_ = Clock::now() + lifetime * 3 / 4;
+  if (type == SecurityTokenRequestType::kRenew) ++counters_.channel_renewals;
+  return Status::ok();
+}
+
+Status Client::renew_channel_if_due() {
+  if (Clock::now() < token_renew_at_) return Status::ok();
+  return open_channel(SecurityTokenRequestType::kRenew);
+}
+
+Status Client::create_and_activate_session() {
+  CreateSessionRequest create;
+  create.client_description.application_uri = UaString("urn:resonance:opcua-client");
+  create.client_description.product_uri = UaString("urn:resonance");
+  create.client_description.application_name = LocalizedText{UaString("en"), UaString("Resonance")};
+  create.client_description.application_type = ApplicationType::kClient;
+  create.endpoint_url = UaString(options_.endpoint_url);
+  create.session_name = UaString(options_.session_name);
+  create.requested_session_timeout_ms = options_.session_timeout_ms;
+  create.max_response_message_size = options_.limits.max_message_size;
+  auto created = call<CreateSessionResponse>(create);
+  if (!created) return fail(created.error());
+  session_id_ = created->session_id;
+  authentication_token_ = created->authentication_token;
+
+  // The user token policy id comes from the server's endpoint for SecurityPolicy None.
+  const UserTokenType wanted = options_.user ? UserTokenType::kUserName : UserTokenType::kAnonymous;
+  std::optional<std::string> policy_id;
+  for (const auto& ep : created->server_endpoints) {
+    if (ep.security_mode != MessageSecurityMode::kNone) continue;
+    for (const auto& p : ep.user_identity_tokens) {
+      // A username policy with its own SecurityPolicyUri wants the password encrypted with the
+      // server certificate (not supported yet); only a plain one works on SecurityPolicy None.
+      const auto uri = p.security_policy_uri.view();
+      const bool plain = uri.empty() || uri == kSecurityPolicyNone;
+      if (p.token_type == wanted && !policy_id && (wanted == UserTokenType::kAnonymous || plain))
+        policy_id = p.policy_id.value.value_or("");
+    }
+  }
+  if (!policy_id)
+    return fail(Status(resonance::StatusCode::kFailedPrecondition,
+                       std::string("the server offers no ") +
+                           (options_.user ? "username policy without password encryption" : "anonymous user token policy") +
+                           " on a SecurityPolicy None endpoint"));
+  ActivateSessionRequest activate;
+  activate.locale_ids = {UaString("en")};
+  if (options_.user) {
+    UserNameIdentityToken token;
+    token.policy_id = UaString(*policy_id);
+    token.user_name = UaString(options_.user->user_name);
+    token.password = ByteString{options_.user->password};
+    activate.user_identity_token = make_extension_object(token);
+  } else {
+    activate.user_identity_token = make_extension_object(AnonymousIdentityToken{UaString(*policy_id)});
+  }
+  auto activated = call<ActivateSessionResponse>(activate);
+  if (!activated) return fail(with_context(activated.error(), "activating the session:"));
+  session_open_ = true;
+  return Status::ok();
+}
+
+Result<std::vector<DataValue>> Client::read(std::vector<ReadValueId> nodes) {
+  ReadRequest req;
+  req.timestamps_to_return = TimestampsToReturn::kBoth;
+  req.nodes_to_read = std::move(nodes);
+  auto resp = call<ReadResponse>(req);
+  if (!resp) return error(resp.error());
+  if (resp->results.size() != req.nodes_to_read.size())
+    return error(resonance::StatusCode::kInvalidArgument,
+                 "ReadResponse has " + std::to_string(resp->results.size()) + " results for " +
+                     std::to_string(req.nodes_to_read.size()) + " nodes");
+  return std::move(resp->results);
+}
+
+Result<DataValue> Client::read_value(const NodeId& node) {
+  auto r = read({ReadValueId{node, kAttributeValue, {}, {}}});
+  if (!r) return error(r.error());
+  return std::move(r->front());
+}
+
+Result<std::vector<StatusCode>> Client::write(std::vector<WriteValue> nodes) {
+  if (!options_.allow_write)
+    return error(resonance::StatusCode::kFailedPrecondition,
+                 "writing to " + options_.endpoint_url + " is not allowed (the connector's allow_write switch is off)");
+  WriteRequest req;
+  req.nodes_to_write = std::move(nodes);
+  auto resp = call<WriteResponse>(req);
+  if (!resp) return error(resp.error());
+  return std::move(resp->results);
+}
+
+Result<std::vector<ReferenceDescription>> Client::browse(const BrowseDescription& what,
+                                                         std::uint32_t max_references_per_request) {
+  BrowseRequest req;
+  req.requested_max_references_per_node = max_references_per_request;
+  req.nodes_to_browse = {what};
+  auto resp = call<BrowseResponse>(req);
+  if (!resp) return error(resp.error());
+  if (resp->results.size() != 1)
+    return error(resonance::StatusCode::kInvalidArgument, "BrowseResponse without exactly one result");
+  std::vector<ReferenceDescription> out = std::move(resp->results[0].references);
+  StatusCode status = resp->results[0].status;
+  ByteString continuation = std::move(resp->results[0].continuation_point);
+  // A server may hand out continuation points forever; stop at a generous bound.
+  for (int round = 0; status.is_good() && continuation.bytes && !continuation.bytes->empty(); ++round) {
+    if (round == 100000)
+      return error(resonance::StatusCode::kResourceExhausted, "browsing " + to_string(what.node_id) + ": too many BrowseNext rounds");
+    BrowseNextRequest next;
+    next.continuation_points = {continuation};
+    auto more = call<BrowseNextResponse>(next);
+    if (!more) return error(more.error());
+    if (more->results.size() != 1)
+      return error(resonance::StatusCode::kInvalidArgument, "BrowseNextResponse without exactly one result");
+    auto& r = more->results[0];
+    std::move(r.references.begin(), r.references.end(), std::back_inserter(out));
+    status = r.status;
+    continuation = std::move(r.continuation_point);
+  }
+  if (status.is_bad())
+    return error(resonance::StatusCode::kNotFound, "browsing " + to_string(what.node_id) + ": " + describe_status(status));
+  return out;
+}
+
+Result<std::vector<BrowsePathResult>> Client::translate(std::vector<BrowsePath> paths) {
+  TranslateBrowsePathsToNodeIdsRequest req;
+  req.browse_paths = std::move(paths);
+  auto resp = call<TranslateBrowsePathsToNodeIdsResponse>(req);
+  if (!resp) return error(resp.error());
+  return std::move(resp->results);
+}
+
+Result<NodeId> Client::resolve_path(const NodeId& start, const std::vector<QualifiedName>& path) {
+  BrowsePath bp;
+  bp.starting_node = start;
+  std::string shown = to_string(start);
+  for (const auto& name : path) {
+    RelativePathElement e;
+    e.target_name = name;
+    bp.relative_path.elements.push_back(e);
+    shown += "/" + std::to_string(name.ns) + ":" + std::string(name.name.view());
+  }
+  auto r = translate({bp});
+  if (!r) return error(r.error());
+  if (r->size() != 1 || (*r)[0].status.is_bad() || (*r)[0].targets.empty())
+    return error(resonance::StatusCode::kNotFound,
+                 "browse path " + shown + " not found" +
+                     (r->size() == 1 ? ": " + describe_status((*r)[0].status) : std::string()));
+  return (*r)[0].targets[0].target_id.node;
+}
+
+Result<std::uint16_t> Client::namespace_index(std::string_view uri) {
+  auto v = read_value(NodeId::numeric(0, kNamespaceArray));
+  if (!v) return error(v.error());
+  if (!v->value || v->value->type != BuiltinType::kString)
+    return error(resonance::StatusCode::kInvalidArgument, "NamespaceArray (i=2255) is not a String array");
+  for (std::size_t i = 0; i < v->value->values.size(); ++i) {
+    if (std::get<UaString>(v->value->values[i]).view() == uri) return static_cast<std::uint16_t>(i);
+  }
+  return error(resonance::StatusCode::kNotFound, "namespace \"" + std::string(uri) + "\" is not in the server's NamespaceArray");
+}
+
+Status Client::close() {
+  if (broken_ || !socket_.is_open()) return Status::ok();
+  Status result;
+  if (session_open_) {
+    CloseSessionRequest req;
+    req.delete_subscriptions = true;
+    auto r = call<CloseSessionResponse>(req);
+    session_open_ = false;
+    if (!r) result = r.error();
+  }
+  if (!broken_) {
+    CloseSecureChannelRequest clo;
+    ServiceMessage m(std::move(clo));
+    (void)send(m, std::get<CloseSecureChannelRequest>(m).header);  // no response by design
+  }
+  boost::system::error_code ignored;
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  return result;
+}
+
+
+}  // namespace resonance::opcua

@@ -1,0 +1,48 @@
+#pragma once
+// The OPC UA southbound connector: subscribes to nodes of one server and submits their data
+// changes as SampleBatches. It reconnects by itself (new channel, session and subscriptions),
+// marks every outage in the data with BadNoCommunication samples, and counts and logs each
+// reconnect.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "resonance/connectors/connector.h"
+#include "resonance/core/catalog.h"
+#include "resonance/core/metrics.h"
+#include "resonance/pipeline/pipeline.h"
+
+namespace resonance {
+
+struct OpcuaSignalMapping {
+  // "ns=1;s=CNC1.SpindleSpeed", "i=2258", or by namespace URI (resolved on every connect, never
+  // by a hard-coded index): "nsu=http://example.com/UA/;s=Spindle".
+  std::string node_id;
+  std::string series_path;  // the information-model signal, site/area/line/equipment/signal, e.g. "plant/hall1/line1/cnc1/spindle_speed"
+  std::string unit;         // stored with the series when it is created
+};
+
+struct OpcuaConnectorConfig {
+  std::string endpoint_url;            // opc.tcp://host:port/path
+  std::string user_name;               // empty = anonymous
+  std::string password;                // never logged
+  bool allow_write = false;            // the connector never writes today; kept for the client
+  double publishing_interval_ms = 100;
+  double sampling_interval_ms = 50;
+  std::uint32_t queue_size = 10;
+  std::uint32_t publish_in_flight = 3;
+  std::size_t monitored_item_batch = 1000;
+  std::uint32_t request_timeout_ms = 5000;
+  std::uint32_t reconnect_min_ms = 100;
+  std::uint32_t reconnect_max_ms = 2000;
+  std::vector<OpcuaSignalMapping> signals;
+};
+
+// The connector holds references to `pipeline`, `catalog` and `metrics`; they must outlive it.
+std::unique_ptr<Connector> make_opcua_connector(OpcuaConnectorConfig config, BatchConsumer& pipeline,
+                                                SeriesCatalog& catalog, MetricsRegistry& metrics);
+
+}  // namespace resonance
