@@ -1,0 +1,210 @@
+#include "resonance/models/manifest.h"
+
+#include <fmt/format.h>
+
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "resonance/models/dataset.h"
+
+namespace resonance::models {
+
+namespace {
+
+using nlohmann::ordered_json;
+using nlohmann::json;
+
+constexpr std::string_view kBackends[] = {"xgboost", "onnx", "ewma", "cusum", "linear_trend", "threshold"};
+
+// Reads a typed field; the error names the JSON path.
+template <typename T>
+Status get(const json& object, const char* key, std::string_view path, T& out, bool required = true) {
+  const auto it = object.find(key);
+  if (it == object.end()) {
+    if (!required) return {};
+    return {StatusCode::kInvalidArgument, fmt::format("{}.{}: missing", path, key)};
+  }
+  try {
+    out = it->get<T>();
+  } catch (const json::exception&) {
+    return {StatusCode::kInvalidArgument, fmt::format("{}.{}: wrong type ({})", path, key, it->type_name())};
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string ModelManifest::to_json() const {
+  ordered_json j;
+  j["manifest_version"] = manifest_version;
+  j["name"] = name;
+  j["version"] = version;
+  j["interface"] = interface_id;
+  j["backend"] = backend;
+  j["task"] = task;
+  j["inputs"] = ordered_json::array();
+  for (const auto& i : inputs) {
+    j["inputs"].push_back({{"name", i.name}, {"category", i.category}, {"signal", i.signal},
+                           {"window_s", i.window_s}, {"step_s", i.step_s}, {"feature", i.feature}});
+  }
+  j["outputs"] = ordered_json::array();
+  for (const auto& o : outputs) j["outputs"].push_back({{"name", o.name}, {"type", infomodel::to_string(o.type)}});
+  j["files"] = ordered_json::array();
+  for (const auto& f : files) j["files"].push_back({{"path", f.path}, {"sha256", f.sha256}});
+  j["lineage"] = {{"dataset_id", dataset_id},
+                  {"params", ordered_json::parse(params_json)},
+                  {"code_version", code_version},
+                  {"metrics", ordered_json::parse(metrics_json)}};
+  return j.dump(2) + "\n";
+}
+
+Result<ModelManifest> parse_manifest(std::string_view text, std::string_view source) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return error(StatusCode::kInvalidArgument, fmt::format("{}: not a JSON object", source));
+  }
+  ModelManifest m;
+  const std::string root(source);
+  auto fail = [](Status s) { return std::unexpected<Status>(std::move(s)); };
+  if (Status s = get(j, "manifest_version", root, m.manifest_version); !s) return fail(s);
+  if (m.manifest_version != 1) {
+    return error(StatusCode::kInvalidArgument, fmt::format("{}.manifest_version: {} (this build reads 1)", source, m.manifest_version));
+  }
+  for (auto [key, field] : {std::pair{"name", &m.name}, {"version", &m.version}, {"interface", &m.interface_id},
+                            {"backend", &m.backend}, {"task", &m.task}}) {
+    if (Status s = get(j, key, root, *field); !s) return fail(s);
+  }
+  auto array = [&](const char* key) -> Result<const json*> {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_array()) {
+      return error(StatusCode::kInvalidArgument, fmt::format("{}.{}: missing or not an array", source, key));
+    }
+    return &*it;
+  };
+  auto inputs = array("inputs");
+  if (!inputs) return fail(inputs.error());
+  for (std::size_t k = 0; k < (*inputs)->size(); ++k) {
+    const auto& e = (**inputs)[k];
+    const std::string path = fmt::format("{}.inputs[{}]", source, k);
+    if (!e.is_object()) return error(StatusCode::kInvalidArgument, path + ": not an object");
+    ManifestInput in;
+    for (Status s : {get(e, "name", path, in.name), get(e, "category", path, in.category), get(e, "signal", path, in.signal),
+                     get(e, "window_s", path, in.window_s, false), get(e, "step_s", path, in.step_s, false),
+                     get(e, "feature", path, in.feature, false)}) {
+      if (!s) return fail(s);
+    }
+    if (in.window_s < 0 || in.step_s < 0) return error(StatusCode::kInvalidArgument, path + ": window_s and step_s must be >= 0");
+    m.inputs.push_back(std::move(in));
+  }
+  auto outputs = array("outputs");
+  if (!outputs) return fail(outputs.error());
+  for (std::size_t k = 0; k < (*outputs)->size(); ++k) {
+    const auto& e = (**outputs)[k];
+    const std::string path = fmt::format("{}.outputs[{}]", source, k);
+    if (!e.is_object()) return error(StatusCode::kInvalidArgument, path + ": not an object");
+    ManifestOutput out;
+    std::string type;
+    if (Status s = get(e, "name", path, out.name); !s) return fail(s);
+    if (Status s = get(e, "type", path, type); !s) return fail(s);
+    const auto parsed = infomodel::parse_data_type(type);
+    if (!parsed) return error(StatusCode::kInvalidArgument, fmt::format("{}.type: unknown type '{}'", path, type));
+    out.type = *parsed;
+    m.outputs.push_back(std::move(out));
+  }
+  auto files = array("files");
+  if (!files) return fail(files.error());
+  for (std::size_t k = 0; k < (*files)->size(); ++k) {
+    const auto& e = (**files)[k];
+    const std::string path = fmt::format("{}.files[{}]", source, k);
+    if (!e.is_object()) return error(StatusCode::kInvalidArgument, path + ": not an object");
+    ManifestFile f;
+    if (Status s = get(e, "path", path, f.path); !s) return fail(s);
+    if (Status s = get(e, "sha256", path, f.sha256); !s) return fail(s);
+    if (f.path.empty() || f.path.front() == '/' || f.path.find("..") != std::string::npos) {
+      return error(StatusCode::kInvalidArgument, fmt::format("{}.path: '{}' must be relative, without '..'", path, f.path));
+    }
+    if (f.sha256.size() != 64 || f.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return error(StatusCode::kInvalidArgument, fmt::format("{}.sha256: not 64 lower-case hex digits", path));
+    }
+    m.files.push_back(std::move(f));
+  }
+  const auto lineage = j.find("lineage");
+  if (lineage == j.end() || !lineage->is_object()) {
+    return error(StatusCode::kInvalidArgument, fmt::format("{}.lineage: missing or not an object", source));
+  }
+  const std::string lpath = root + ".lineage";
+  if (Status s = get(*lineage, "dataset_id", lpath, m.dataset_id); !s) return fail(s);
+  if (Status s = get(*lineage, "code_version", lpath, m.code_version); !s) return fail(s);
+  if (const auto p = lineage->find("params"); p != lineage->end()) m.params_json = p->dump();
+  if (const auto p = lineage->find("metrics"); p != lineage->end()) m.metrics_json = p->dump();
+  return m;
+}
+
+Status validate_manifest(const ModelManifest& m, const infomodel::Model& model, std::string_view source) {
+  std::vector<std::string> problems;
+  if (std::find(std::begin(kBackends), std::end(kBackends), m.backend) == std::end(kBackends)) {
+    problems.push_back(fmt::format("{}: backend '{}' is not one of xgboost, onnx, ewma, cusum, linear_trend, threshold",
+                                   source, m.backend));
+  }
+  const auto* contract = model.find_ai_interface(m.interface_id);
+  if (contract == nullptr) {
+    std::vector<std::string> ids;
+    for (const auto& i : model.ai_interfaces) ids.push_back(i.id);
+    problems.push_back(fmt::format("{}: interface '{}' is not in the information model (interfaces: {})", source,
+                                   m.interface_id, fmt::join(ids, ", ")));
+  } else {
+    if (m.outputs.empty()) problems.push_back(fmt::format("{}: no outputs", source));
+    for (std::size_t k = 0; k < m.outputs.size(); ++k) {
+      const auto& out = m.outputs[k];
+      const infomodel::AiOutput* match = nullptr;
+      std::vector<std::string> names;
+      for (const auto& o : contract->outputs) {
+        names.push_back(o.name);
+        if (o.name == out.name) match = &o;
+      }
+      if (match == nullptr) {
+        problems.push_back(fmt::format("{}: outputs[{}] '{}': interface '{}' has no such output (outputs: {})", source, k,
+                                       out.name, m.interface_id, fmt::join(names, ", ")));
+      } else if (match->type != out.type) {
+        problems.push_back(fmt::format("{}: outputs[{}] '{}': type {} but the contract says {}", source, k, out.name,
+                                       infomodel::to_string(out.type), infomodel::to_string(match->type)));
+      }
+    }
+    for (std::size_t k = 0; k < m.inputs.size(); ++k) {
+      const auto& in = m.inputs[k];
+      const infomodel::AiInput* match = nullptr;
+      for (const auto& c : contract->inputs) {
+        if ((c.category == "*" || c.category == in.category) && (c.signal == "*" || c.signal == in.signal)) {
+          match = &c;
+          break;
+        }
+      }
+      if (match == nullptr) {
+        problems.push_back(fmt::format("{}: inputs[{}] '{}': signal {}/{} is not an input of interface '{}'", source, k,
+                                       in.name, in.category, in.signal, m.interface_id));
+      } else if (match->window_s > 0 && in.window_s > match->window_s) {
+        problems.push_back(fmt::format("{}: inputs[{}] '{}': window {} s exceeds the contract's {} s", source, k, in.name,
+                                       in.window_s, match->window_s));
+      }
+    }
+  }
+  if (m.files.empty()) problems.push_back(fmt::format("{}: no files", source));
+  if (m.dataset_id.size() != 64) problems.push_back(fmt::format("{}: lineage.dataset_id is not a dataset id", source));
+  if (problems.empty()) return {};
+  return {StatusCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n"))};
+}
+
+Status verify_manifest_files(const ModelManifest& m, const std::filesystem::path& dir) {
+  for (const auto& f : m.files) {
+    auto bytes = read_file_bytes(dir / f.path);
+    if (!bytes) return bytes.error();
+    if (sha256_hex(*bytes) != f.sha256) {
+      return {StatusCode::kCorruption, fmt::format("{}: sha256 differs from the manifest", (dir / f.path).string())};
+    }
+  }
+  return {};
+}
+
+}  // namespace resonance::models
