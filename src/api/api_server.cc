@@ -34,7 +34,9 @@ class ApiServer::Impl {
                               .node_name = options_.node_name,
                               .assets = embedded_assets(),
                               .clock = unix_now_ns,
-                              .quarantine = options_.quarantine},
+                              .quarantine = options_.quarantine,
+                              .policy = options_.policy,
+                              .provenance = options_.provenance},
                 catalog, historian, metrics) {}
 
   ~Impl() { stop(); }

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "api/http_target.h"
+#include "api/governance_routes.h"
 #include "api/quarantine_route.h"
 #include "api/responses.h"
 #include "api/routes.h"
@@ -18,7 +19,8 @@ constexpr std::string_view kLatestSuffix = "/latest";
 constexpr std::string_view kAssetsPrefix = "/assets/";
 constexpr std::string_view kKnownRoutes =
     "/, /assets/<name>, /api/v1/health, /api/v1/series, /api/v1/series/{id}/latest, "
-    "/api/v1/query, /api/v1/aggregate, /api/v1/frame, /api/v1/quarantine, /metrics";
+    "/api/v1/query, /api/v1/aggregate, /api/v1/frame, /api/v1/quarantine, /api/v1/infomodel, "
+    "/api/v1/policy, /api/v1/provenance, /metrics";
 
 Response asset_response(const StaticAsset& asset, bool is_index) {
   Response r;
@@ -99,6 +101,18 @@ Response Router::route(std::string_view method, std::string_view target) const {
     return path == "/api/v1/frame" ? handle_frame(ctx, *parsed) : handle_aggregate(ctx, *parsed);
   }
 
+  if (path == "/api/v1/policy" || path == "/api/v1/provenance") {  // governance (docs/api.md)
+    if (method != "GET" && method != "HEAD") {
+      Response r = error_response(405, "method_not_allowed",
+                                  fmt::format("method {}: {} accepts GET and HEAD only", quote_input(method),
+                                              quote_input(path)));
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return path == "/api/v1/policy" ? handle_policy(options_.policy, *parsed)
+                                    : handle_provenance(options_.provenance, catalog_, *parsed);
+  }
+
   if (path == "/api/v1/infomodel") {  // the information model as JSON (docs/api.md)
     if (method != "GET" && method != "HEAD") {
       Response r = error_response(405, "method_not_allowed",
@@ -107,7 +121,7 @@ Response Router::route(std::string_view method, std::string_view target) const {
       r.headers.emplace_back("Allow", "GET, HEAD");
       return r;
     }
-    return handle_infomodel();
+    return handle_infomodel(*parsed);
   }
 
   // Resolve the route first so an unknown path is a 404 whatever the method.

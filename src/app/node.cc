@@ -2,7 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
+#include "connectors/mqttsn/bridge.h"
 #include "connectors/mqttsn/gateway.h"
+#include "opcua_signals.h"
+#include "resonance/connectors/opcua/opcua_connector.h"
+#include "resonance/audit/ingest_listener.h"
+#include "resonance/audit/log.h"
+#include "resonance/audit/note.h"
+#include "resonance/governance/policy.h"
+#include "resonance/governance/records.h"
+#include "resonance/governance/provenance_store.h"
 #include "resonance/api/api_server.h"
 #include "resonance/historian/historian.h"
 #include "resonance/infomodel/loader.h"
@@ -12,11 +23,97 @@
 
 namespace resonance::app {
 
+namespace {
+
+// The [opcua] section and its signals file, checked before anything starts, so a typo in the
+// mapping does not leave a half-started node.
+Result<std::optional<OpcuaConnectorConfig>> opcua_config(const NodeConfig& config) {
+  if (!config.opcua_enabled) return std::optional<OpcuaConnectorConfig>{};
+  OpcuaConnectorConfig ocfg;
+  ocfg.endpoint_url = config.opcua_endpoint;
+  if (ocfg.endpoint_url.empty())
+    return error(StatusCode::kInvalidArgument, "opcua.endpoint: required when opcua.enabled = true");
+  if (config.opcua_signals_file.empty())
+    return error(StatusCode::kInvalidArgument, "opcua.signals_file: required when opcua.enabled = true");
+  auto signals = load_opcua_signals(config.opcua_signals_file);
+  if (!signals) return error(signals.error());
+  ocfg.signals = std::move(*signals);
+  ocfg.user_name = config.opcua_user_name;
+  if (!config.opcua_password_env.empty()) {
+    const char* password = std::getenv(config.opcua_password_env.c_str());
+    if (password == nullptr)
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("opcua.password_env: environment variable '{}' is not set",
+                               config.opcua_password_env));
+    ocfg.password = password;
+  }
+  ocfg.publishing_interval_ms = static_cast<double>(config.opcua_publishing_interval_ms);
+  ocfg.sampling_interval_ms = static_cast<double>(config.opcua_sampling_interval_ms);
+  ocfg.queue_size = static_cast<std::uint32_t>(config.opcua_queue_size);
+  ocfg.request_timeout_ms = static_cast<std::uint32_t>(config.opcua_request_timeout_ms);
+  return std::optional<OpcuaConnectorConfig>(std::move(ocfg));
+}
+
+// The [mqtt_bridge] section, checked before anything starts.
+Result<std::optional<mqttsn::BridgeOptions>> bridge_options(const NodeConfig& c) {
+  if (!c.bridge_enabled) return std::optional<mqttsn::BridgeOptions>{};
+  mqttsn::BridgeOptions b;
+  b.host = c.bridge_host;
+  b.port = static_cast<std::uint16_t>(c.bridge_port);
+  b.client_id = c.bridge_client_id;
+  b.username = c.bridge_username;
+  if (!c.bridge_password_env.empty()) {
+    const char* password = std::getenv(c.bridge_password_env.c_str());
+    if (password == nullptr)
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("mqtt_bridge.password_env: environment variable '{}' is not set",
+                               c.bridge_password_env));
+    b.password = password;
+  }
+  b.keep_alive_s = static_cast<int>(c.bridge_keep_alive_s);
+  b.reconnect_min_s = static_cast<int>(c.bridge_reconnect_min_s);
+  b.reconnect_max_s = static_cast<int>(c.bridge_reconnect_max_s);
+  b.subscribe = mqttsn::split_list(c.bridge_subscribe);
+  b.subscribe_qos = static_cast<int>(c.bridge_subscribe_qos);
+  b.max_down_qos = static_cast<int>(c.bridge_max_down_qos);
+  b.broker_prefix = c.bridge_broker_prefix;
+  b.device_prefix = c.bridge_device_prefix;
+  b.publish_wills = c.bridge_publish_wills;
+  b.max_pending_wills = static_cast<std::size_t>(c.bridge_max_pending_wills);
+  if (Status s = mqttsn::validate(b); !s) return error(s);
+  return std::optional<mqttsn::BridgeOptions>(std::move(b));
+}
+
+// The log's signing key: the configured file, or one generated on the first start beside the data
+// (mode 0600), so a node is auditable from its first sample without a setup step.
+Result<audit::Signer> audit_signer(const NodeConfig& c) {
+  if (!c.audit_key_file.empty()) return audit::Signer::load(c.audit_key_file);
+  const std::filesystem::path prefix = c.data_dir / "audit-key" / "node";
+  if (std::filesystem::exists(prefix.string() + ".key")) return audit::Signer::load(prefix.string() + ".key");
+  std::error_code ec;
+  std::filesystem::create_directories(prefix.parent_path(), ec);
+  if (ec)
+    return error(StatusCode::kIoError,
+                 fmt::format("audit: cannot create '{}': {}", prefix.parent_path().string(), ec.message()));
+  const std::string origin = c.audit_origin.empty() ? "resonance/" + c.node_name : c.audit_origin;
+  auto signer = audit::Signer::generate(origin, audit::KeyType::kEd25519);
+  if (!signer) return signer;
+  if (Status s = audit::save_key_pair(*signer, prefix.string()); !s) return error(s);
+  spdlog::info("audit: generated signing key {}.key; give auditors {}.vkey", prefix.string(), prefix.string());
+  return signer;
+}
+
+}  // namespace
+
 Node::Node(NodeConfig config) : config_(std::move(config)) {}
 
 Node::~Node() { stop(); }
 
 Status Node::start() {
+  auto opcua_config = app::opcua_config(config_);
+  if (!opcua_config) return opcua_config.error();
+  auto bridge_config = bridge_options(config_);
+  if (!bridge_config) return bridge_config.error();
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
   if (ec)
@@ -40,10 +137,42 @@ Status Node::start() {
   spdlog::info("historian: {} recovered {} records ({} samples) in {} series; {} bytes truncated",
                hopts.dir.string(), hs.recovered_records, hs.recovered_samples, hs.series,
                hs.recovery_truncated_bytes);
+  if (!hs.recovery_damage.empty()) spdlog::warn("historian: WAL damage: {}", hs.recovery_damage);
+  if (!hs.chunk_damage.empty()) spdlog::warn("historian: chunk damage: {}", hs.chunk_damage);
   metrics_.gauge_fn("resonance_historian_head_samples", "Samples held in the in-memory head",
                     [h = historian_.get()] { return static_cast<double>(h->stats().head_samples); });
   metrics_.gauge_fn("resonance_historian_group_commits", "Group commits (fdatasync) since start",
                     [h = historian_.get()] { return static_cast<double>(h->stats().group_commits); });
+
+  // Governance: the policy in force is loaded (and its version logged) before any data moves, so
+  // no exit can run under a policy nobody recorded. No file: a policy that declares no
+  // destination, so the gate denies every exit.
+  if (config_.governance_policy.empty()) {
+    auto builtin = std::make_shared<governance::Policy>();
+    builtin->version = "builtin-deny-all";
+    builtin->source = "(built-in)";
+    policy_ = std::move(builtin);
+  } else {
+    auto policy = governance::load_policy_file(config_.governance_policy);
+    if (!policy) return policy.error();
+    policy_ = std::make_shared<const governance::Policy>(std::move(*policy));
+  }
+  spdlog::info("governance: policy '{}' version {} (sha256 {}) in force", policy_->source,
+               policy_->version, policy_->sha256.empty() ? "-" : policy_->sha256.substr(0, 16));
+  if (config_.audit_enabled) {
+    auto signer = audit_signer(config_);
+    if (!signer) return signer.error();
+    auto log = audit::Log::open(config_.data_dir / "audit", std::move(*signer));
+    if (!log) return log.error();
+    audit_log_ = std::move(*log);
+    // The policy in force is the first thing recorded after a start: every later decision and
+    // every batch is judged against a version the log names.
+    const TimestampNs now = unix_now_ns();
+    auto appended = audit_log_->append(
+        {audit::EntryType::kPolicyLoad, now, governance::to_json(governance::load_record(*policy_, now))});
+    if (!appended) return appended.error();
+    if (auto cp = audit_log_->checkpoint(); !cp) return cp.error();
+  }
 
   PipelineOptions popts;
   popts.max_in_flight_batches = static_cast<std::size_t>(config_.max_in_flight_batches);
@@ -57,6 +186,17 @@ Status Node::start() {
   pipeline_->add_stage(infomodel::make_model_validation_stage(infomodel::builtin_model(), *catalog_,
                                                               pipeline_->quarantine(), metrics_));
   pipeline_->add_stage(make_governance_stage(metrics_));
+  if (config_.governance_provenance) {
+    auto store = governance::ProvenanceStore::open(config_.data_dir / "provenance.sqlite");
+    if (!store) return store.error();
+    provenance_ = std::move(*store);
+    provenance_listener_ = std::make_unique<governance::ProvenanceListener>(*provenance_);
+    pipeline_->add_listener(*provenance_listener_);
+  }
+  if (audit_log_) {
+    audit_ingest_ = std::make_unique<audit::IngestListener>(*audit_log_);
+    pipeline_->add_listener(*audit_ingest_);
+  }
   pipeline_->start();
 
   if (config_.api_enabled) {
@@ -65,6 +205,8 @@ Status Node::start() {
     aopts.port = config_.api_port;
     aopts.node_name = config_.node_name;
     aopts.quarantine = &pipeline_->quarantine();
+    aopts.policy = policy_.get();
+    aopts.provenance = provenance_.get();
     api_ = std::make_unique<api::ApiServer>(aopts, *catalog_, *historian_, metrics_);
     if (Status s = api_->start(); !s) return s;
     spdlog::info("api: listening on http://{}:{}/", config_.api_bind, api_->bound_port());
@@ -88,8 +230,20 @@ Status Node::start() {
     if (config_.mqttsn_persist_sessions)
       gopts.state_file = (config_.data_dir / "mqttsn-sessions.state").string();
     gopts.quarantine = &pipeline_->quarantine();  // refused payloads, with their raw bytes
+    gopts.max_signals_per_equipment = static_cast<std::size_t>(config_.mqttsn_max_signals_per_equipment);
+    if (*bridge_config) {
+      bridge_ = std::make_unique<mqttsn::Bridge>(std::move(**bridge_config), metrics_);
+      gopts.on_will = bridge_->will_sink();
+    }
     gateway_ = std::make_unique<mqttsn::Gateway>(gopts, *pipeline_, *catalog_, metrics_);
     if (Status s = gateway_->start(); !s) return s;  // the gateway logs its own address
+    if (bridge_) {
+      if (Status s = bridge_->start(mqttsn::device_sink(*gateway_)); !s) return s;
+    }
+  }
+  if (*opcua_config) {
+    opcua_ = make_opcua_connector(std::move(**opcua_config), *pipeline_, *catalog_, metrics_);
+    if (Status s = opcua_->start(); !s) return s;
   }
   started_ = true;
   return Status::ok();
@@ -98,10 +252,15 @@ Status Node::start() {
 void Node::stop() {
   // Order matters: stop intake and readers, then make everything accepted durable (firing the
   // last PUBACKs is pointless once the gateway is gone, but the data must be synced).
+  if (opcua_) opcua_->stop();
+  if (bridge_) bridge_->stop();  // no more broker messages towards a stopping gateway
   if (gateway_) gateway_->stop();
   if (api_) api_->stop();
   if (historian_) historian_->close();
   if (pipeline_) pipeline_->stop();
+  if (provenance_listener_) (void)provenance_listener_->flush();
+  if (audit_ingest_) (void)audit_ingest_->flush();
+  if (audit_log_) (void)audit_log_->checkpoint();
   if (started_) spdlog::info("node '{}' stopped", config_.node_name);
   started_ = false;
 }

@@ -20,7 +20,19 @@ class Historian;
 class IngestPipeline;
 class Connector;
 namespace api { class ApiServer; }
-namespace mqttsn { class Gateway; }
+namespace mqttsn {
+class Gateway;
+class Bridge;
+}  // namespace mqttsn
+namespace audit {
+class Log;
+class IngestListener;
+}  // namespace audit
+namespace governance {
+struct Policy;
+class ProvenanceStore;
+class ProvenanceListener;
+}  // namespace governance
 }  // namespace resonance
 
 namespace resonance::app {
@@ -39,6 +51,8 @@ class Node {
 
   std::uint16_t mqttsn_port() const;
   std::uint16_t api_port() const;
+  // The policy in force (the built-in deny-all one when none is configured). Set by start().
+  std::shared_ptr<const governance::Policy> policy() const { return policy_; }
   MetricsRegistry& metrics() { return metrics_; }
 
  private:
@@ -48,7 +62,14 @@ class Node {
   std::unique_ptr<SeriesCatalog> catalog_;
   std::unique_ptr<Historian> historian_;
   std::unique_ptr<IngestPipeline> pipeline_;
+  std::unique_ptr<audit::Log> audit_log_;
+  std::unique_ptr<audit::IngestListener> audit_ingest_;  // after audit_log_: destroyed first
+  std::shared_ptr<const governance::Policy> policy_;
+  std::unique_ptr<governance::ProvenanceStore> provenance_;
+  std::unique_ptr<governance::ProvenanceListener> provenance_listener_;
   std::unique_ptr<mqttsn::Gateway> gateway_;
+  std::unique_ptr<mqttsn::Bridge> bridge_;  // after gateway_: destroyed first
+  std::unique_ptr<Connector> opcua_;
   std::unique_ptr<api::ApiServer> api_;
   bool started_ = false;
 };

@@ -85,7 +85,68 @@ ConfigSchema build_schema() {
                 "Messages buffered for a (sleeping) device; beyond it the oldest is dropped.", 1, 100'000},
                {"persist_sessions", T::kBool, true,
                 "Keep sessions, subscriptions, Wills and topic ids across restarts, in mqttsn-sessions.state "
-                "in node.data_dir (docs/formats/mqttsn-sessions.md)."}}});
+                "in node.data_dir (docs/formats/mqttsn-sessions.md)."},
+               {"max_signals_per_equipment", T::kInteger, std::int64_t{1024},
+                "Series one equipment may have; a multi-signal payload that would create more is refused and "
+                "quarantined (0 = no cap).", 0, 10'000'000}}});
+  schema.add({"mqtt_bridge", "Upstream MQTT broker for the MQTT-SN gateway: broker messages down to subscribed "
+              "devices, Wills of lost devices up (docs/mqttsn.md).",
+              {{"enabled", T::kBool, false, "Run the bridge."},
+               {"host", T::kString, std::string("127.0.0.1"), "Broker host."},
+               {"port", T::kInteger, std::int64_t{1883}, "Broker TCP port.", 1, 65535},
+               {"client_id", T::kString, std::string("resonance-mqttsn"), "MQTT ClientId of the bridge."},
+               {"username", T::kString, std::string(""), "Broker user; empty = anonymous."},
+               {"password_env", T::kString, std::string(""),
+                "Name of the environment variable holding the broker password (never the password itself)."},
+               {"keep_alive_s", T::kInteger, std::int64_t{30}, "MQTT keep-alive with the broker.", 5, 65535},
+               {"reconnect_min_s", T::kInteger, std::int64_t{1}, "First reconnect delay; doubles up to the max.", 1,
+                3600},
+               {"reconnect_max_s", T::kInteger, std::int64_t{30}, "Longest reconnect delay.", 1, 3600},
+               {"subscribe", T::kString, std::string(""),
+                "Comma-separated broker topic filters whose messages go down to devices."},
+               {"subscribe_qos", T::kInteger, std::int64_t{1}, "QoS of the broker subscriptions.", 0, 2},
+               {"max_down_qos", T::kInteger, std::int64_t{1}, "QoS cap towards devices.", 0, 2},
+               {"broker_prefix", T::kString, std::string(""), "Prefix of broker topics (e.g. factory/)."},
+               {"device_prefix", T::kString, std::string(""), "Prefix of device topics (e.g. cmd/)."},
+               {"publish_wills", T::kBool, true, "Publish the Wills of lost devices to the broker."},
+               {"max_pending_wills", T::kInteger, std::int64_t{1024},
+                "Wills held while the broker is unreachable.", 1, 1'000'000}}});
+  schema.add({"opcua", "OPC UA client connector: subscribes to one server's nodes (docs/opcua.md).",
+              {{"enabled", T::kBool, false, "Run the connector."},
+               {"endpoint", T::kString, std::string(""), "Server endpoint, opc.tcp://host:port/path."},
+               {"signals_file", T::kString, std::string(""),
+                "TOML file mapping server nodes to information-model series ([[signal]] node_id, series, unit; "
+                "docs/opcua.md). Relative paths are taken from the working directory."},
+               {"user_name", T::kString, std::string(""), "User name for the session; empty = anonymous."},
+               {"password_env", T::kString, std::string(""),
+                "Name of the environment variable holding the password (never the password itself: "
+                "configuration files get copied and logged)."},
+               {"publishing_interval_ms", T::kInteger, std::int64_t{100},
+                "Requested publishing interval of the subscription.", 1, 3'600'000},
+               {"sampling_interval_ms", T::kInteger, std::int64_t{50},
+                "Requested sampling interval of each monitored item.", 0, 3'600'000},
+               {"queue_size", T::kInteger, std::int64_t{10},
+                "Server-side queue per monitored item, so short bursts between publishes are not lost.", 1,
+                100'000},
+               {"request_timeout_ms", T::kInteger, std::int64_t{5000}, "Timeout of each service request.", 100,
+                600'000}}});
+  schema.add({"audit", "The transparency log: signed, append-only, verifiable offline (docs/audit.md).",
+              {{"enabled", T::kBool, true,
+                "Log every durable ingest batch and every policy load into audit/ in node.data_dir."},
+               {"key_file", T::kString, std::string(""),
+                "Ed25519 signing key of the log (`resonance audit keygen`). Empty: audit-key/node.key in "
+                "node.data_dir, generated on the first start; its verifier key (node.vkey beside it) is what "
+                "auditors are given."},
+               {"origin", T::kString, std::string(""),
+                "Name of the log (the key name in checkpoints) when a key is generated; empty: "
+                "resonance/<node.name>."}}});
+  schema.add({"governance", "Labels, consent, residency and the egress gate (docs/governance.md).",
+              {{"policy", T::kString, std::string(""),
+                "Policy file (docs/formats/policy.md). Empty: the built-in policy, which declares no destination, "
+                "so nothing leaves the node (deny by default)."},
+               {"provenance", T::kBool, true,
+                "Record each ingested batch's provenance in provenance.sqlite in node.data_dir "
+                "(docs/formats/provenance.md)."}}});
   return schema;
 }
 
@@ -130,6 +191,37 @@ NodeConfig to_node_config(const Config& c) {
   n.mqttsn_max_retries = c.integer("mqttsn.max_retries");
   n.mqttsn_max_queued_per_client = c.integer("mqttsn.max_queued_per_client");
   n.mqttsn_persist_sessions = c.boolean("mqttsn.persist_sessions");
+  n.mqttsn_max_signals_per_equipment = c.integer("mqttsn.max_signals_per_equipment");
+  n.bridge_enabled = c.boolean("mqtt_bridge.enabled");
+  n.bridge_host = c.str("mqtt_bridge.host");
+  n.bridge_port = c.integer("mqtt_bridge.port");
+  n.bridge_client_id = c.str("mqtt_bridge.client_id");
+  n.bridge_username = c.str("mqtt_bridge.username");
+  n.bridge_password_env = c.str("mqtt_bridge.password_env");
+  n.bridge_keep_alive_s = c.integer("mqtt_bridge.keep_alive_s");
+  n.bridge_reconnect_min_s = c.integer("mqtt_bridge.reconnect_min_s");
+  n.bridge_reconnect_max_s = c.integer("mqtt_bridge.reconnect_max_s");
+  n.bridge_subscribe = c.str("mqtt_bridge.subscribe");
+  n.bridge_subscribe_qos = c.integer("mqtt_bridge.subscribe_qos");
+  n.bridge_max_down_qos = c.integer("mqtt_bridge.max_down_qos");
+  n.bridge_broker_prefix = c.str("mqtt_bridge.broker_prefix");
+  n.bridge_device_prefix = c.str("mqtt_bridge.device_prefix");
+  n.bridge_publish_wills = c.boolean("mqtt_bridge.publish_wills");
+  n.bridge_max_pending_wills = c.integer("mqtt_bridge.max_pending_wills");
+  n.opcua_enabled = c.boolean("opcua.enabled");
+  n.opcua_endpoint = c.str("opcua.endpoint");
+  n.opcua_signals_file = c.str("opcua.signals_file");
+  n.opcua_user_name = c.str("opcua.user_name");
+  n.opcua_password_env = c.str("opcua.password_env");
+  n.opcua_publishing_interval_ms = c.integer("opcua.publishing_interval_ms");
+  n.opcua_sampling_interval_ms = c.integer("opcua.sampling_interval_ms");
+  n.opcua_queue_size = c.integer("opcua.queue_size");
+  n.opcua_request_timeout_ms = c.integer("opcua.request_timeout_ms");
+  n.audit_enabled = c.boolean("audit.enabled");
+  n.audit_key_file = c.str("audit.key_file");
+  n.audit_origin = c.str("audit.origin");
+  n.governance_policy = c.str("governance.policy");
+  n.governance_provenance = c.boolean("governance.provenance");
   return n;
 }
 

@@ -51,6 +51,41 @@ struct NodeConfig {
   std::int64_t mqttsn_max_retries = 3;
   std::int64_t mqttsn_max_queued_per_client = 64;
   bool mqttsn_persist_sessions = true;
+  std::int64_t mqttsn_max_signals_per_equipment = 1024;
+
+  bool bridge_enabled = false;
+  std::string bridge_host;
+  std::int64_t bridge_port = 1883;
+  std::string bridge_client_id;
+  std::string bridge_username;
+  std::string bridge_password_env;  // the variable's name; the password is read at start
+  std::int64_t bridge_keep_alive_s = 30;
+  std::int64_t bridge_reconnect_min_s = 1;
+  std::int64_t bridge_reconnect_max_s = 30;
+  std::string bridge_subscribe;
+  std::int64_t bridge_subscribe_qos = 1;
+  std::int64_t bridge_max_down_qos = 1;
+  std::string bridge_broker_prefix;
+  std::string bridge_device_prefix;
+  bool bridge_publish_wills = true;
+  std::int64_t bridge_max_pending_wills = 1024;
+
+  bool opcua_enabled = false;
+  std::string opcua_endpoint;
+  std::string opcua_signals_file;
+  std::string opcua_user_name;
+  std::string opcua_password_env;  // the variable's name; the password is read at start
+  std::int64_t opcua_publishing_interval_ms = 100;
+  std::int64_t opcua_sampling_interval_ms = 50;
+  std::int64_t opcua_queue_size = 10;
+  std::int64_t opcua_request_timeout_ms = 5000;
+
+  bool audit_enabled = true;
+  std::string audit_key_file;  // empty: <data_dir>/audit-key/node.key, generated on first start
+  std::string audit_origin;    // empty: resonance/<node_name>
+
+  std::string governance_policy;  // empty: built-in deny-all policy
+  bool governance_provenance = true;
 };
 
 NodeConfig to_node_config(const Config& config);

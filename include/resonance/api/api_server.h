@@ -13,6 +13,11 @@
 #include "resonance/historian/historian.h"
 #include "resonance/pipeline/quarantine.h"
 
+namespace resonance::governance {
+struct Policy;
+class ProvenanceStore;
+}  // namespace resonance::governance
+
 namespace resonance::api {
 
 struct ApiOptions {
@@ -25,6 +30,8 @@ struct ApiOptions {
   std::uint32_t max_header_bytes = 8 * 1024;  // request line + headers; beyond it 431
   std::uint64_t max_body_bytes = 4 * 1024;    // the API takes no bodies; beyond it 413
   const Quarantine* quarantine = nullptr;  // served at /api/v1/quarantine; must outlive the server
+  const governance::Policy* policy = nullptr;  // served at /api/v1/policy; must outlive the server
+  const governance::ProvenanceStore* provenance = nullptr;  // /api/v1/provenance; likewise
   int idle_timeout_s = 30;              // a connection silent this long mid-request or idle is closed
 };
 

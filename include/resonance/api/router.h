@@ -19,6 +19,11 @@
 #include "resonance/historian/historian.h"
 #include "resonance/pipeline/quarantine.h"
 
+namespace resonance::governance {
+struct Policy;
+class ProvenanceStore;
+}  // namespace resonance::governance
+
 namespace resonance::api {
 
 struct Response {
@@ -47,6 +52,8 @@ struct RouterOptions {
   std::span<const StaticAsset> assets = embedded_assets();
   std::function<TimestampNs()> clock = unix_now_ns;  // "now" for query defaults; tests pin it
   const Quarantine* quarantine = nullptr;  // GET /api/v1/quarantine; must outlive the router
+  const governance::Policy* policy = nullptr;  // GET /api/v1/policy; must outlive the router
+  const governance::ProvenanceStore* provenance = nullptr;  // GET /api/v1/provenance; likewise
 };
 
 // Counters the API registers in the node's MetricsRegistry; shared with the socket layer so
