@@ -53,7 +53,9 @@ struct Bridge::Core {
         wills_up(metrics.counter("resonance_mqttsn_bridge_wills_total",
                                  "Wills of lost devices published to the broker")),
         wills_dropped(metrics.counter("resonance_mqttsn_bridge_wills_dropped_total",
-                                      "Wills not published (queue full, bridge stopped, publish error)")) {}
+                                      "Wills not published (queue full, bridge stopped, publish error)")),
+        wills_denied(metrics.counter("resonance_mqttsn_bridge_wills_denied_total",
+                                     "Wills the egress gate refused (never published)")) {}
 
   const BridgeOptions options;
   Gauge& connected_gauge;
@@ -64,6 +66,7 @@ struct Bridge::Core {
   Counter& down_dropped;
   Counter& wills_up;
   Counter& wills_dropped;
+  Counter& wills_denied;
 
   std::mutex mu;  // guards everything below
   mosquitto* mosq = nullptr;  // null before start() and after stop()
@@ -128,6 +131,14 @@ struct Bridge::Core {
   void on_will(const std::string& client_id, const std::string& topic,
                std::span<const std::uint8_t> message, int qos, bool retain) {
     if (!options.publish_wills) return;
+    // The gate is asked before anything is queued: a denied Will never reaches the broker, not
+    // even after a reconnect. Asked outside `mu` (the decision may take the gate's own lock).
+    if (!options.allow_will || !options.allow_will(topic)) {
+      wills_denied.inc();
+      spdlog::info("mqttsn bridge: Will of '{}' on '{}' denied by the egress gate; not published",
+                   client_id, topic);
+      return;
+    }
     PendingWill w{to_broker_topic(options, topic), {message.begin(), message.end()},
                   std::clamp(qos, 0, 2), retain};
     std::lock_guard lock(mu);

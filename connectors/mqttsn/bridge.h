@@ -5,7 +5,8 @@
 //   down: messages the broker delivers on the configured topic filters go to subscribed devices
 //         (a DeviceSink, normally Gateway::publish_to_devices);
 //   up:   the Wills of lost MQTT-SN clients are published to the broker (will_sink() is the
-//         gateway's GatewayOptions::on_will).
+//         gateway's GatewayOptions::on_will), each only after `allow_will` says yes: a Will is
+//         device data leaving the node, so it passes the egress gate (docs/governance.md).
 // Topics map by prefix: broker "<broker_prefix>rest" <-> device "<device_prefix>rest"; a topic
 // outside the prefix passes unchanged. Credentials go to the broker only and are never logged.
 // A broker that is down (at start or later) is retried with exponential backoff between
@@ -50,6 +51,10 @@ struct BridgeOptions {
   std::string device_prefix;                   // e.g. "" or "cmd/"
   bool publish_wills = true;                   // Wills of lost devices go up to the broker
   std::size_t max_pending_wills = 1024;        // Wills held while the broker is unreachable
+  // Asked once per Will with its device topic, before it is queued or published; false drops it
+  // (counted in resonance_mqttsn_bridge_wills_denied_total). Unset: every Will is denied (deny by
+  // default). Called on the gateway's thread; must not block. The node wires the egress gate here.
+  std::function<bool(std::string_view device_topic)> allow_will;
 };
 
 // What is wrong with the options, naming the field ("mqttsn.bridge.subscribe entry 2 'a/#/b':

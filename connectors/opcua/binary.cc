@@ -1,5 +1,6 @@
 #include "connectors/opcua/binary.h"
 
+#include <algorithm>
 #include <string>
 
 namespace resonance::opcua {
@@ -74,6 +75,17 @@ Result<std::size_t> Reader::array_length(std::string_view what, std::size_t min_
                       "length " + std::to_string(count) + " cannot fit in the " +
                           std::to_string(remaining()) + " bytes left"));
   return count;
+}
+
+Status Reader::charge(std::string_view what, std::size_t count, std::size_t element_size) {
+  const std::size_t budget_left = limits_.max_decoded_bytes - std::min(decoded_bytes_, limits_.max_decoded_bytes);
+  if (element_size != 0 && count > budget_left / element_size)
+    return fail(what, offset_,
+                std::to_string(count) + " elements of " + std::to_string(element_size) +
+                    " bytes exceed the decoded-memory limit of " + std::to_string(limits_.max_decoded_bytes) +
+                    " bytes per message");
+  decoded_bytes_ += count * element_size;
+  return Status::ok();
 }
 
 Status Reader::enter(std::string_view what) {

@@ -21,6 +21,10 @@ namespace resonance::opcua {
 struct DecodeLimits {
   std::size_t max_nesting = 64;           // Variant in DataValue in Variant ..., DiagnosticInfo chains
   std::size_t max_array_length = 1 << 24; // elements in one array (also bounded by the bytes left)
+  // Memory the decoded arrays of one message may take (elements × their in-memory size): a small
+  // encoding can stand for large objects (a 1-byte Variant becomes a 100-byte value), so the
+  // bytes left alone do not bound the allocation.
+  std::size_t max_decoded_bytes = std::size_t{256} << 20;
 };
 
 class Reader {
@@ -49,6 +53,9 @@ class Reader {
   // An Int32 element count: -1 (null) and 0 give 0; other negatives, counts above the limit, and
   // counts that cannot fit in the bytes left (each element takes at least `min_element_size`) fail.
   Result<std::size_t> array_length(std::string_view what, std::size_t min_element_size = 1);
+  // Charges `count` elements of `element_size` bytes to the message's decoded-memory budget
+  // before they are allocated; fails naming the array when the budget would be exceeded.
+  Status charge(std::string_view what, std::size_t count, std::size_t element_size);
 
   // Nesting guard for recursive types; pair with leave().
   Status enter(std::string_view what);
@@ -63,6 +70,7 @@ class Reader {
   std::span<const std::uint8_t> bytes_;
   std::size_t offset_ = 0;
   std::size_t depth_ = 0;
+  std::size_t decoded_bytes_ = 0;
   DecodeLimits limits_;
 };
 

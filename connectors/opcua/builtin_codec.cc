@@ -476,6 +476,10 @@ Status decode(Reader& r, Variant& v) {
       return n.error();
     }
     count = *n;
+    if (auto s = r.charge("Variant.ArrayLength", count, sizeof(v.values[0])); !s) {
+      r.leave();
+      return s;
+    }
   }
   v.values.resize(count);
   for (std::size_t i = 0; i < count; ++i) {

@@ -4,7 +4,9 @@
 // the service structures (services.h) and PubSub UADP both build on them.
 
 #include <array>
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,7 +72,13 @@ struct DateTime {
   std::int64_t ticks = 0;
   static constexpr std::int64_t kUnixEpochTicks = 116'444'736'000'000'000;
   static DateTime from_unix_ns(TimestampNs ns) { return {ns / 100 + kUnixEpochTicks}; }
-  TimestampNs to_unix_ns() const { return (ticks - kUnixEpochTicks) * 100; }
+  // Clamped to what Unix nanoseconds can hold (1677…2262): servers send INT64_MAX for "end of
+  // time", and the multiplication must not overflow.
+  TimestampNs to_unix_ns() const {
+    constexpr std::int64_t kMaxTicks = std::numeric_limits<std::int64_t>::max() / 100 + kUnixEpochTicks;
+    constexpr std::int64_t kMinTicks = std::numeric_limits<std::int64_t>::min() / 100 + kUnixEpochTicks;
+    return (std::clamp(ticks, kMinTicks, kMaxTicks) - kUnixEpochTicks) * 100;
+  }
   bool is_null() const { return ticks <= 0; }
   bool operator==(const DateTime&) const = default;
 };

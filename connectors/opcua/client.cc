@@ -113,6 +113,11 @@ Result<EndpointAddress> parse_endpoint_url(std::string_view url) {
     authority.remove_prefix(close + 1);
     if (authority.starts_with(':')) port_text = authority.substr(1);
   } else {
+    // user:password@host would put a secret in every log line and metric label that names the
+    // endpoint: credentials belong in user_name / password_env. The URL is not echoed.
+    if (authority.find('@') != std::string_view::npos)
+      return error(resonance::StatusCode::kInvalidArgument,
+                   "endpoint URL: credentials in the URL (user@host) are refused; use user_name and password_env");
     const auto colon = authority.rfind(':');
     out.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);

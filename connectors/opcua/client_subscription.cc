@@ -20,8 +20,13 @@ Result<CreateSubscriptionResponse> Client::create_subscription(const CreateSubsc
   if (!resp) return error(resp.error());
   subscriptions_.push_back(resp->subscription_id);
   // Silence longer than 1.5 keep-alive periods (plus one request timeout) means the link is dead.
-  const auto keep_alive = std::chrono::milliseconds(static_cast<std::int64_t>(
-      resp->revised_publishing_interval_ms * std::max<std::uint32_t>(resp->revised_max_keep_alive_count, 1)));
+  // The revised values come from the server: a NaN or absurd interval must not become undefined
+  // behaviour in the cast, so the product is clamped to [1 ms, 1 day].
+  double keep_alive_ms = resp->revised_publishing_interval_ms *
+                         std::max<std::uint32_t>(resp->revised_max_keep_alive_count, 1);
+  if (!(keep_alive_ms >= 1.0)) keep_alive_ms = 1.0;
+  keep_alive_ms = std::min(keep_alive_ms, 86'400'000.0);
+  const auto keep_alive = std::chrono::milliseconds(static_cast<std::int64_t>(keep_alive_ms));
   keep_alive_timeout_ = std::max(keep_alive_timeout_,
                                  keep_alive * 3 / 2 + std::chrono::milliseconds(options_.request_timeout_ms));
   last_publish_response_ = Clock::now();

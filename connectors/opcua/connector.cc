@@ -75,6 +75,7 @@ class OpcuaConnector final : public Connector {
       if (!id) return id.error();
       series_.push_back(*id);
     }
+    last_ts_.assign(series_.size(), 0);
     stopping_ = false;
     thread_ = std::thread([this] { run(); });
     return Status::ok();
@@ -194,6 +195,11 @@ class OpcuaConnector final : public Connector {
         TimestampNs ts = now;
         if (ch.value.source_timestamp && !ch.value.source_timestamp->is_null()) ts = ch.value.source_timestamp->to_unix_ns();
         else if (ch.value.server_timestamp && !ch.value.server_timestamp->is_null()) ts = ch.value.server_timestamp->to_unix_ns();
+        // After a reconnect the server re-sends each item's current value with its old source
+        // timestamp: a sample we already hold, not a new one.
+        TimestampNs& last = last_ts_[ch.client_handle];
+        if (ts == last) continue;
+        if (ts > last) last = ts;
         batch.samples.push_back(Sample{series_[ch.client_handle], ts, value.value_or(0.0), q});
       }
       submit(std::move(batch));
@@ -206,7 +212,13 @@ class OpcuaConnector final : public Connector {
   void mark_gap(TimestampNs at_ns) {
     SampleBatch batch;
     batch.provenance = Provenance{"opcua", config_.endpoint_url, at_ns, {}};
-    for (auto id : series_) batch.samples.push_back(Sample{id, at_ns, 0.0, Quality{Quality::kBadNoCommunication}});
+    // The marker goes right after the series' last sample (source time), not at our clock's
+    // "now": with a PLC clock behind ours, a marker at now would make the first samples after
+    // the reconnect look non-monotonic and send them to the quarantine.
+    for (std::size_t i = 0; i < series_.size(); ++i) {
+      const TimestampNs ts = last_ts_[i] > 0 ? last_ts_[i] + 1 : at_ns;
+      batch.samples.push_back(Sample{series_[i], ts, 0.0, Quality{Quality::kBadNoCommunication}});
+    }
     submit(std::move(batch));
   }
 
@@ -233,6 +245,7 @@ class OpcuaConnector final : public Connector {
   BatchConsumer& pipeline_;
   SeriesCatalog& catalog_;
   std::vector<SeriesId> series_;  // index = client handle = position in config_.signals
+  std::vector<TimestampNs> last_ts_;  // per client handle: newest sample timestamp submitted
 
   Counter& reconnects_;
   Counter& connect_failures_;

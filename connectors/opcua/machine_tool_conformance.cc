@@ -81,7 +81,10 @@ Result<std::string> browse_name_of(Client& c, const NodeId& node) {
   auto v = c.read({ReadValueId{node, kAttributeBrowseName, {}, {}}});
   if (!v) return error(v.error());
   const auto& dv = (*v)[0];
-  if (!dv.value || dv.value->type != BuiltinType::kQualifiedName) return std::string();
+  // A server may send an empty or array value: only a single QualifiedName is a browse name.
+  if (!dv.value || dv.value->type != BuiltinType::kQualifiedName || dv.value->is_array ||
+      dv.value->values.size() != 1)
+    return std::string();
   return std::string(std::get<QualifiedName>(dv.value->values[0]).name.view());
 }
 
@@ -149,7 +152,8 @@ Result<ConformanceReport> check_machine_tool(Client& client, const infomodel::Mo
       auto dt = client.read({ReadValueId{**found, kAttributeDataType, {}, {}}});
       if (!dt) return error(dt.error());
       std::string actual = "unknown";
-      if ((*dt)[0].value && (*dt)[0].value->type == BuiltinType::kNodeId) {
+      if ((*dt)[0].value && (*dt)[0].value->type == BuiltinType::kNodeId && !(*dt)[0].value->is_array &&
+          (*dt)[0].value->values.size() == 1) {
         auto n = browse_name_of(client, std::get<NodeId>((*dt)[0].value->values[0]));
         if (!n) return error(n.error());
         actual = *n;

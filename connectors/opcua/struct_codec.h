@@ -74,6 +74,7 @@ template <typename T>
 Status decode(Reader& r, std::vector<T>& v) {
   auto n = r.array_length("ArrayLength", 1);
   if (!n) return n.error();
+  if (auto s = r.charge("ArrayLength", *n, sizeof(T)); !s) return s;
   v.clear();
   v.resize(*n);
   for (std::size_t i = 0; i < *n; ++i) {

@@ -36,7 +36,8 @@ class ApiServer::Impl {
                               .clock = unix_now_ns,
                               .quarantine = options_.quarantine,
                               .policy = options_.policy,
-                              .provenance = options_.provenance},
+                              .provenance = options_.provenance,
+                              .export_gate = options_.export_gate},
                 catalog, historian, metrics) {}
 
   ~Impl() { stop(); }

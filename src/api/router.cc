@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "api/export_route.h"
 #include "api/http_target.h"
 #include "api/governance_routes.h"
 #include "api/quarantine_route.h"
@@ -20,7 +21,7 @@ constexpr std::string_view kAssetsPrefix = "/assets/";
 constexpr std::string_view kKnownRoutes =
     "/, /assets/<name>, /api/v1/health, /api/v1/series, /api/v1/series/{id}/latest, "
     "/api/v1/query, /api/v1/aggregate, /api/v1/frame, /api/v1/quarantine, /api/v1/infomodel, "
-    "/api/v1/policy, /api/v1/provenance, /metrics";
+    "/api/v1/policy, /api/v1/provenance, /api/v1/export, /metrics";
 
 Response asset_response(const StaticAsset& asset, bool is_index) {
   Response r;
@@ -111,6 +112,17 @@ Response Router::route(std::string_view method, std::string_view target) const {
     }
     return path == "/api/v1/policy" ? handle_policy(options_.policy, *parsed)
                                     : handle_provenance(options_.provenance, catalog_, *parsed);
+  }
+
+  if (path == "/api/v1/export") {  // data leaving the node: asks the egress gate (docs/api.md)
+    if (method != "GET" && method != "HEAD") {
+      Response r = error_response(405, "method_not_allowed",
+                                  fmt::format("method {}: '/api/v1/export' accepts GET and HEAD only",
+                                              quote_input(method)));
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return handle_export(ctx, *parsed);
   }
 
   if (path == "/api/v1/infomodel") {  // the information model as JSON (docs/api.md)

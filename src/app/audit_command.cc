@@ -130,10 +130,16 @@ void register_audit(CLI::App& app) {
     auto witness = audit::Signer::load(a.out);
     if (!witness) return fail(witness.error());
     // A witness vouches for the whole log it saw, so check it all before signing.
-    auto verified = audit::verify_log_dir(a.dir, *key, {});
-    if (!verified) return fail(verified.error());
+    // Read the checkpoint once, then verify the log against exactly that text: the node rewrites
+    // the file every few seconds, and a witness must sign only what it checked.
     auto text = audit::read_file(std::filesystem::path(a.dir) / "checkpoint");
     if (!text) return fail(text.error());
+    auto verified = audit::verify_log_dir(a.dir, *key, {});
+    if (!verified) return fail(verified.error());
+    auto again = audit::read_file(std::filesystem::path(a.dir) / "checkpoint");
+    if (!again || *again != *text)
+      return fail(Status(StatusCode::kFailedPrecondition,
+                         "the log's checkpoint changed while it was being verified; run cosign again"));
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
     auto cosigned = audit::cosign_note(*text, *witness, static_cast<std::uint64_t>(now.count()));
     if (!cosigned) return fail(cosigned.error());

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <span>
+#include <vector>
 
 #include "connectors/mqttsn/bridge.h"
 #include "connectors/mqttsn/gateway.h"
@@ -11,6 +14,7 @@
 #include "resonance/audit/ingest_listener.h"
 #include "resonance/audit/log.h"
 #include "resonance/audit/note.h"
+#include "resonance/governance/gate.h"
 #include "resonance/governance/policy.h"
 #include "resonance/governance/records.h"
 #include "resonance/governance/provenance_store.h"
@@ -103,6 +107,43 @@ Result<audit::Signer> audit_signer(const NodeConfig& c) {
   return signer;
 }
 
+// Without an audit log decisions are only counted (the gate still decides and denies by default).
+class CountingDecisionSink final : public governance::DecisionSink {
+ public:
+  void record(const governance::DecisionRecord&) override { count_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> count_{0};
+};
+
+// The decision sink: batched appends of policy.decision entries to the audit log, off the deciding
+// thread (an append syncs to disk; an exit must not wait for that).
+std::unique_ptr<governance::DecisionSink> make_decision_sink(audit::Log* log, MetricsRegistry& metrics) {
+  if (!log) return std::make_unique<CountingDecisionSink>();
+  auto sink = std::make_unique<governance::BatchingDecisionSink>(
+      [log](std::span<const governance::BatchingDecisionSink::Item> items) -> Status {
+        std::vector<audit::Entry> entries;
+        entries.reserve(items.size());
+        for (const auto& item : items)
+          entries.push_back({audit::EntryType::kPolicyDecision, item.at_ns, item.body});
+        auto appended = log->append_batch(entries);
+        if (!appended) {
+          spdlog::error("governance: {} egress decisions not written to the audit log: {}", items.size(),
+                        appended.error().message());
+          return appended.error();
+        }
+        return Status::ok();
+      });
+  // A non-zero value is an audit finding: decisions were taken that the log does not show.
+  metrics.gauge_fn("resonance_egress_decisions_dropped",
+                   "Egress decisions not written to the audit log (queue full)",
+                   [s = sink.get()] { return static_cast<double>(s->dropped()); });
+  metrics.gauge_fn("resonance_egress_decision_write_errors",
+                   "Batches of egress decisions the audit log refused",
+                   [s = sink.get()] { return static_cast<double>(s->write_errors()); });
+  return sink;
+}
+
 }  // namespace
 
 Node::Node(NodeConfig config) : config_(std::move(config)) {}
@@ -174,6 +215,15 @@ Status Node::start() {
     if (auto cp = audit_log_->checkpoint(); !cp) return cp.error();
   }
 
+  // One gate for every exit, over the policy just logged; deny by default.
+  decision_sink_ = make_decision_sink(audit_log_.get(), metrics_);
+  gate_ = std::make_unique<governance::EgressGate>(policy_, *decision_sink_);
+  subjects_ = std::make_unique<governance::SubjectResolver>(policy_, &infomodel::builtin_model());
+  for (std::string_view exit : {"api_export", "mqtt_bridge_will"})
+    for (std::string_view verdict : {"allow", "deny"})
+      (void)metrics_.counter("resonance_egress_decisions_total", "Egress gate decisions by exit and verdict",
+                             fmt::format("exit=\"{}\",verdict=\"{}\"", exit, verdict));
+
   PipelineOptions popts;
   popts.max_in_flight_batches = static_cast<std::size_t>(config_.max_in_flight_batches);
   // Refused samples and payloads are kept durably beside the data (docs/formats/quarantine.md).
@@ -196,6 +246,11 @@ Status Node::start() {
   if (audit_log_) {
     audit_ingest_ = std::make_unique<audit::IngestListener>(*audit_log_);
     pipeline_->add_listener(*audit_ingest_);
+    // A batch the log could not take is evidence missing: operators must see it.
+    metrics_.gauge_fn("resonance_audit_dropped_batches", "Durable batches the audit log queue turned away",
+                      [l = audit_ingest_.get()] { return static_cast<double>(l->dropped()); });
+    metrics_.gauge_fn("resonance_audit_append_errors", "Failed appends to the audit journal (retried)",
+                      [l = audit_ingest_.get()] { return static_cast<double>(l->append_errors()); });
   }
   pipeline_->start();
 
@@ -207,6 +262,9 @@ Status Node::start() {
     aopts.quarantine = &pipeline_->quarantine();
     aopts.policy = policy_.get();
     aopts.provenance = provenance_.get();
+    aopts.export_gate = [this](std::string_view path, std::string_view destination, std::string_view purpose) {
+      return decide_egress("api_export", path, destination, purpose);
+    };
     api_ = std::make_unique<api::ApiServer>(aopts, *catalog_, *historian_, metrics_);
     if (Status s = api_->start(); !s) return s;
     spdlog::info("api: listening on http://{}:{}/", config_.api_bind, api_->bound_port());
@@ -232,6 +290,13 @@ Status Node::start() {
     gopts.quarantine = &pipeline_->quarantine();  // refused payloads, with their raw bytes
     gopts.max_signals_per_equipment = static_cast<std::size_t>(config_.mqttsn_max_signals_per_equipment);
     if (*bridge_config) {
+      // The broker is a destination like any other: a Will is device data leaving the node. Its
+      // topic is the subject (a series path gets that series' labels, any other topic the
+      // defaults); with no destination configured the gate is still asked, and denies.
+      (*bridge_config)->allow_will = [this, destination = config_.bridge_destination,
+                                      purpose = config_.bridge_purpose](std::string_view topic) {
+        return decide_egress("mqtt_bridge_will", topic, destination, purpose).allowed();
+      };
       bridge_ = std::make_unique<mqttsn::Bridge>(std::move(**bridge_config), metrics_);
       gopts.on_will = bridge_->will_sink();
     }
@@ -260,9 +325,26 @@ void Node::stop() {
   if (pipeline_) pipeline_->stop();
   if (provenance_listener_) (void)provenance_listener_->flush();
   if (audit_ingest_) (void)audit_ingest_->flush();
+  // Every decision taken (the exits are stopped) is in the log before its last checkpoint.
+  if (auto* batching = dynamic_cast<governance::BatchingDecisionSink*>(decision_sink_.get()))
+    (void)batching->flush();
   if (audit_log_) (void)audit_log_->checkpoint();
   if (started_) spdlog::info("node '{}' stopped", config_.node_name);
   started_ = false;
+}
+
+governance::Decision Node::decide_egress(std::string_view exit, std::string_view series_path,
+                                         std::string_view destination, std::string_view purpose) {
+  const governance::Subject subject = subjects_->resolve(series_path);
+  governance::Decision decision = gate_->decide(subject, destination, purpose, unix_now_ns());
+  metrics_
+      .counter("resonance_egress_decisions_total", "Egress gate decisions by exit and verdict",
+               fmt::format("exit=\"{}\",verdict=\"{}\"", exit, decision.allowed() ? "allow" : "deny"))
+      .inc();
+  if (!decision.allowed())
+    spdlog::info("governance: {} of '{}' to '{}' for '{}' denied: {}: {}", exit, series_path, destination,
+                 purpose, decision.rule, decision.reason);
+  return decision;
 }
 
 std::uint16_t Node::mqttsn_port() const { return gateway_ ? gateway_->bound_port() : 0; }

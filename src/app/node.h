@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "node_config.h"
 #include "resonance/core/catalog.h"
@@ -32,6 +33,10 @@ namespace governance {
 struct Policy;
 class ProvenanceStore;
 class ProvenanceListener;
+class DecisionSink;
+class EgressGate;
+class SubjectResolver;
+struct Decision;
 }  // namespace governance
 }  // namespace resonance
 
@@ -55,6 +60,12 @@ class Node {
   std::shared_ptr<const governance::Policy> policy() const { return policy_; }
   MetricsRegistry& metrics() { return metrics_; }
 
+  // The egress gate every exit asks (docs/governance.md "Exits"): decides for one series path (or
+  // a topic, as scope with default labels), records the decision in the audit log and counts it
+  // in resonance_egress_decisions_total{exit,verdict}. Thread-safe; valid after start().
+  governance::Decision decide_egress(std::string_view exit, std::string_view series_path,
+                                     std::string_view destination, std::string_view purpose);
+
  private:
   NodeConfig config_;
   MetricsRegistry metrics_;
@@ -65,6 +76,11 @@ class Node {
   std::unique_ptr<audit::Log> audit_log_;
   std::unique_ptr<audit::IngestListener> audit_ingest_;  // after audit_log_: destroyed first
   std::shared_ptr<const governance::Policy> policy_;
+  // After audit_log_ (destroyed before it: the sink writes what is pending on destruction) and
+  // before every exit (the API and the bridge hold callables that point at the gate).
+  std::unique_ptr<governance::DecisionSink> decision_sink_;
+  std::unique_ptr<governance::EgressGate> gate_;
+  std::unique_ptr<governance::SubjectResolver> subjects_;
   std::unique_ptr<governance::ProvenanceStore> provenance_;
   std::unique_ptr<governance::ProvenanceListener> provenance_listener_;
   std::unique_ptr<mqttsn::Gateway> gateway_;

@@ -110,7 +110,12 @@ ConfigSchema build_schema() {
                {"device_prefix", T::kString, std::string(""), "Prefix of device topics (e.g. cmd/)."},
                {"publish_wills", T::kBool, true, "Publish the Wills of lost devices to the broker."},
                {"max_pending_wills", T::kInteger, std::int64_t{1024},
-                "Wills held while the broker is unreachable.", 1, 1'000'000}}});
+                "Wills held while the broker is unreachable.", 1, 1'000'000},
+               {"destination", T::kString, std::string(""),
+                "Destination id (declared in the governance policy) the broker counts as for the egress gate; "
+                "empty = every Will is denied."},
+               {"purpose", T::kString, std::string("monitoring"),
+                "Purpose the egress gate is asked about for Wills going up."}}});
   schema.add({"opcua", "OPC UA client connector: subscribes to one server's nodes (docs/opcua.md).",
               {{"enabled", T::kBool, false, "Run the connector."},
                {"endpoint", T::kString, std::string(""), "Server endpoint, opc.tcp://host:port/path."},
@@ -208,6 +213,8 @@ NodeConfig to_node_config(const Config& c) {
   n.bridge_device_prefix = c.str("mqtt_bridge.device_prefix");
   n.bridge_publish_wills = c.boolean("mqtt_bridge.publish_wills");
   n.bridge_max_pending_wills = c.integer("mqtt_bridge.max_pending_wills");
+  n.bridge_destination = c.str("mqtt_bridge.destination");
+  n.bridge_purpose = c.str("mqtt_bridge.purpose");
   n.opcua_enabled = c.boolean("opcua.enabled");
   n.opcua_endpoint = c.str("opcua.endpoint");
   n.opcua_signals_file = c.str("opcua.signals_file");

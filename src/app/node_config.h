@@ -69,6 +69,8 @@ struct NodeConfig {
   std::string bridge_device_prefix;
   bool bridge_publish_wills = true;
   std::int64_t bridge_max_pending_wills = 1024;
+  std::string bridge_destination;  // egress gate destination of Wills; empty = deny every Will
+  std::string bridge_purpose = "monitoring";
 
   bool opcua_enabled = false;
   std::string opcua_endpoint;

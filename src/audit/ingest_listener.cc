@@ -103,8 +103,13 @@ Status IngestListener::flush() {
   if (batch.empty()) return Status::ok();
   auto r = log_.append_batch(batch);
   if (!r) {
+    // Put the entries back in front (they are older than what arrived meanwhile), so a
+    // transient failure loses nothing; a lasting one fills the queue, and on_durable counts what
+    // it then turns away.
     std::lock_guard lock(mu_);
     ++append_errors_;
+    batch.insert(batch.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+    pending_ = std::move(batch);
     return r.error();
   }
   return Status::ok();

@@ -72,14 +72,6 @@ Status Log::recover() {
     entries.emplace_back(entry);
     off += 2 + len + kCheckBytes;
   }
-  if (off < data->size()) {
-    // Only the tail can be torn: records are acknowledged after they are written whole.
-    stats_.recovered_torn_bytes = data->size() - off;
-    if (::ftruncate(journal_fd_, static_cast<off_t>(off)) != 0 || ::fsync(journal_fd_) != 0)
-      return errno_status(path, "cannot cut the torn tail");
-  }
-  if (::lseek(journal_fd_, 0, SEEK_END) < 0) return errno_status(path, "seek failed");
-
   // The stored checkpoint must describe a prefix of what was replayed.
   std::uint64_t signed_size = 0;
   auto note = read_file(dir_ / "checkpoint");
@@ -99,6 +91,31 @@ Status Log::recover() {
   } else if (note.error().code() != StatusCode::kNotFound) {
     return note.error();
   }
+  // Only now, with the signed prefix known to be intact, is the unreadable rest cut off. A torn
+  // write leaves it, but so could a flipped bit in acknowledged entries: the bytes are kept in
+  // journal.tail-<offset> beside the journal (never silently destroyed) and the stats say so.
+  if (off < data->size()) {
+    stats_.recovered_torn_bytes = data->size() - off;
+    const auto kept = dir_ / ("journal.tail-" + std::to_string(off));
+    const int tail_fd = ::open(kept.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (tail_fd < 0) return errno_status(kept, "cannot keep the unreadable journal tail");
+    const std::string_view rest(data->data() + off, data->size() - off);
+    std::size_t written = 0;
+    while (written < rest.size()) {
+      const ssize_t n = ::write(tail_fd, rest.data() + written, rest.size() - written);
+      if (n <= 0) {
+        ::close(tail_fd);
+        return errno_status(kept, "cannot keep the unreadable journal tail");
+      }
+      written += static_cast<std::size_t>(n);
+    }
+    const bool synced = ::fsync(tail_fd) == 0;
+    ::close(tail_fd);
+    if (!synced) return errno_status(kept, "cannot sync the kept journal tail");
+    if (::ftruncate(journal_fd_, static_cast<off_t>(off)) != 0 || ::fsync(journal_fd_) != 0)
+      return errno_status(path, "cannot cut the unreadable tail");
+  }
+  if (::lseek(journal_fd_, 0, SEEK_END) < 0) return errno_status(path, "seek failed");
   stats_.checkpoint_size = signed_size;
   // Tiles and bundles that the signed checkpoint covers in full were fsynced before it was.
   for (int level = 0; (signed_size >> (level * kTileHeight)) >= kTileWidth; ++level)
@@ -215,15 +232,26 @@ Status Log::write_tiles(std::uint64_t size) {
 
 Result<std::string> Log::checkpoint() {
   std::lock_guard lock(mu_);
+  // After a failed write or sync, pages may have been dropped while the bookkeeping says they
+  // are on disk: never sign over them (the historian's rule: a failed fsync is not retried).
+  if (broken_)
+    return error(StatusCode::kFailedPrecondition,
+                 "audit log " + dir_.string() + ": an earlier write or sync failed; restart to recover");
   const std::uint64_t size = tree_.size();
-  if (auto s = write_tiles(size); !s) return error(s);
+  if (auto s = write_tiles(size); !s) {
+    broken_ = true;
+    return error(s);
+  }
   // One syncfs for all tiles written above (instead of two fsyncs per file): they must be on disk
   // before the checkpoint that covers them.
   if (options_.fsync) {
     const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     const bool synced = dfd >= 0 && ::syncfs(dfd) == 0;
     if (dfd >= 0) ::close(dfd);
-    if (!synced) return error(errno_status(dir_, "syncfs before the checkpoint failed"));
+    if (!synced) {
+      broken_ = true;
+      return error(errno_status(dir_, "syncfs before the checkpoint failed"));
+    }
   }
   Checkpoint cp{signer_.name(), size, *tree_hash(tree_, size), {}};
   auto note = sign_note(format_checkpoint_text(cp), signer_);

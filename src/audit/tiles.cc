@@ -107,10 +107,13 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error(path, "rename failed");
-  const int dfd = sync ? ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-  if (dfd >= 0) {
-    ::fsync(dfd);  // the rename itself must survive a power loss
+  if (sync) {  // the rename itself must survive a power loss
+    const int dfd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return io_error(parent, "cannot open the directory to sync it");
+    const bool synced = ::fsync(dfd) == 0;
+    auto s = synced ? Status::ok() : io_error(parent, "directory fsync failed");
     ::close(dfd);
+    return s;
   }
   return Status::ok();
 }

@@ -3,7 +3,12 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -332,17 +337,32 @@ Result<std::string> DatasetStore::put(const Dataset& dataset) {
   std::filesystem::create_directories(dir_, ec);
   if (ec) return error(StatusCode::kIoError, fmt::format("{}: cannot create ({})", dir_.string(), ec.message()));
   const auto path = dir_ / (id + ".rds");
-  if (std::filesystem::exists(path)) return id;  // immutable: same id, same bytes
-  const auto tmp = dir_ / (id + ".rds.tmp");
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (f == nullptr) return error(StatusCode::kIoError, fmt::format("{}: cannot write ({})", tmp.string(), std::strerror(errno)));
-    const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0;
-    std::fclose(f);
-    if (!ok) return error(StatusCode::kIoError, fmt::format("{}: short write", tmp.string()));
+  // Immutable: same id, same bytes. A file left garbled by a crash must not shadow the dataset
+  // for ever, so an existing file counts only when its bytes hash to its name.
+  if (std::filesystem::exists(path)) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string existing((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (sha256_hex(existing) == id) return id;
   }
+  const auto tmp = dir_ / (id + ".rds.tmp");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return error(StatusCode::kIoError, fmt::format("{}: cannot write ({})", tmp.string(), std::strerror(errno)));
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  // The dataset is acknowledged (its id returned) only once file and directory entry are on disk.
+  const bool ok = written == bytes.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return error(StatusCode::kIoError, fmt::format("{}: write or fsync failed ({})", tmp.string(), std::strerror(errno)));
   std::filesystem::rename(tmp, path, ec);
   if (ec) return error(StatusCode::kIoError, fmt::format("{}: cannot rename ({})", path.string(), ec.message()));
+  const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool dir_synced = dfd >= 0 && ::fsync(dfd) == 0;
+  if (dfd >= 0) ::close(dfd);
+  if (!dir_synced) return error(StatusCode::kIoError, fmt::format("{}: cannot sync the directory", dir_.string()));
   return id;
 }
 

@@ -10,6 +10,7 @@
 #include "resonance/core/catalog.h"
 #include "resonance/core/metrics.h"
 #include "resonance/core/status.h"
+#include "resonance/api/router.h"
 #include "resonance/historian/historian.h"
 #include "resonance/pipeline/quarantine.h"
 
@@ -32,6 +33,7 @@ struct ApiOptions {
   const Quarantine* quarantine = nullptr;  // served at /api/v1/quarantine; must outlive the server
   const governance::Policy* policy = nullptr;  // served at /api/v1/policy; must outlive the server
   const governance::ProvenanceStore* provenance = nullptr;  // /api/v1/provenance; likewise
+  ExportGate export_gate;  // GET /api/v1/export; unset = every export denied (403)
   int idle_timeout_s = 30;              // a connection silent this long mid-request or idle is closed
 };
 

@@ -16,6 +16,7 @@
 #include "resonance/core/catalog.h"
 #include "resonance/core/metrics.h"
 #include "resonance/core/time.h"
+#include "resonance/governance/gate.h"
 #include "resonance/historian/historian.h"
 #include "resonance/pipeline/quarantine.h"
 
@@ -46,6 +47,12 @@ struct StaticAsset {
 // The dashboard files compiled into the binary (generated from web/ by CMake).
 std::span<const StaticAsset> embedded_assets();
 
+// Asks the node's egress gate whether one series (by path) may leave for (destination, purpose).
+// Every call is a decision the node records; the API only reads the verdict, rule and reason.
+// Must be thread-safe. Unset: every export is denied.
+using ExportGate = std::function<governance::Decision(
+    std::string_view series_path, std::string_view destination, std::string_view purpose)>;
+
 struct RouterOptions {
   std::size_t max_points = 100'000;  // hard cap on points in one /query answer
   std::string node_name = "resonance";
@@ -54,6 +61,7 @@ struct RouterOptions {
   const Quarantine* quarantine = nullptr;  // GET /api/v1/quarantine; must outlive the router
   const governance::Policy* policy = nullptr;  // GET /api/v1/policy; must outlive the router
   const governance::ProvenanceStore* provenance = nullptr;  // GET /api/v1/provenance; likewise
+  ExportGate export_gate;  // GET /api/v1/export asks it before reading any sample
 };
 
 // Counters the API registers in the node's MetricsRegistry; shared with the socket layer so

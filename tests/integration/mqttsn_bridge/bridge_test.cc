@@ -1,7 +1,8 @@
 // The bridge between the MQTT-SN gateway and a real mosquitto broker over loopback: broker
 // messages reach subscribed MQTT-SN devices, Wills of lost devices reach broker subscribers after
 // keep-alive expiry, the bridge reconnects with backoff and holds Wills meanwhile, and the
-// broker's credentials work and are never logged.
+// broker's credentials work and are never logged. Wills pass a real egress gate: with the broker's
+// destination denied, a subscriber receives no Will at all.
 
 #include "connectors/mqttsn/bridge.h"
 
@@ -10,6 +11,8 @@
 
 #include <sstream>
 
+#include "resonance/governance/gate.h"
+#include "resonance/governance/policy.h"
 #include "tests/integration/mqttsn_bridge/broker.h"
 #include "tests/unit/mqttsn/gateway_fixture.h"
 
@@ -18,6 +21,20 @@ namespace {
 
 using namespace testing_support;
 using namespace std::chrono_literals;
+
+// The broker counts as destination "plant-broker" (same jurisdiction, monitoring only).
+constexpr std::string_view kPolicy = R"(schema_version = 1
+kind = "policy"
+version = "bridge-test-1"
+[node]
+jurisdiction = "CN"
+
+[[destination]]
+id = "plant-broker"
+jurisdiction = "CN"
+max_sharing = "green"
+purposes = ["monitoring"]
+)";
 
 std::filesystem::path scratch(const std::string& name) {
   return std::filesystem::temp_directory_path() /
@@ -34,6 +51,16 @@ class BridgeTest : public GatewayTest {
     bridge_options_.client_id = fmt::format("resonance-test-{}", ::getpid());
     bridge_options_.subscribe = {"factory/cmd/#"};
     bridge_options_.broker_prefix = "factory/";
+    auto policy = governance::parse_policy(kPolicy, "bridge-test.toml");
+    ASSERT_TRUE(policy.has_value()) << policy.error().to_string();
+    policy_ = std::make_shared<const governance::Policy>(std::move(*policy));
+    gate_ = std::make_unique<governance::EgressGate>(policy_, decisions_);
+    // As the node wires it: the device topic is the subject (default labels for a non-series).
+    bridge_options_.allow_will = [this](std::string_view topic) {
+      return gate_->decide(governance::make_subject(*policy_, nullptr, topic), destination_, "monitoring",
+                           unix_now_ns())
+          .allowed();
+    };
     GatewayTest::SetUp();
   }
   void TearDown() override {
@@ -54,6 +81,10 @@ class BridgeTest : public GatewayTest {
 
   std::filesystem::path dir_;
   std::unique_ptr<MosquittoBroker> broker_;
+  std::shared_ptr<const governance::Policy> policy_;
+  governance::MemoryDecisionSink decisions_;
+  std::unique_ptr<governance::EgressGate> gate_;
+  std::string destination_ = "plant-broker";
   BridgeOptions bridge_options_;
   std::unique_ptr<Bridge> bridge_;
 };
@@ -113,6 +144,53 @@ TEST_F(BridgeTest, WillOfSilentClientArrivesAtBrokerAfterKeepAliveExpiry) {
   EXPECT_GE(after.count(), kKeepAliveS * 1000);
   EXPECT_LE(after.count(), kKeepAliveS * 1500 + options_.supervision_interval_ms + 400);
   EXPECT_EQ(bridge_counter("wills_total"), 1u);
+  ASSERT_EQ(decisions_.size(), 1u);
+  EXPECT_TRUE(decisions_.records().front().decision.allowed());
+}
+
+// An undeclared destination and no destination at all: the gate denies, the Will is dropped and
+// counted, and a subscriber on the broker sees nothing even well after keep-alive expiry.
+TEST_F(BridgeTest, DeniedWillNeverReachesTheBroker) {
+  for (const std::string destination : {"partner-x", ""}) {
+    SCOPED_TRACE("destination '" + destination + "'");
+    destination_ = destination;
+    const std::uint64_t denied_before = bridge_counter("wills_denied_total");
+    if (!bridge_) {
+      ASSERT_TRUE(broker_->start());
+      start_bridge();
+    }
+    ASSERT_TRUE(eventually([&] { return bridge_->ready(); }, 5000ms));
+    BrokerClient watcher(broker_->port(), "watcher-" + std::to_string(denied_before));
+    ASSERT_TRUE(watcher.wait_connected());
+    ASSERT_TRUE(watcher.subscribe("factory/status/#"));
+
+    constexpr int kKeepAliveS = 2;
+    auto o = client_options("p7d" + std::to_string(denied_before));
+    o.keep_alive_s = kKeepAliveS;
+    o.will_topic = "status/p7/online";
+    o.will_message = "lost";
+    o.will_qos = 1;
+    o.will_retain = true;  // even a retained Will must not be stored at the broker
+    auto dev = connect(o);
+    ASSERT_TRUE(dev);
+    // 1.5 x keep-alive plus a supervision period and margin: by then the gateway has fired it.
+    ASSERT_TRUE(eventually([&] { return bridge_counter("wills_denied_total") == denied_before + 1; },
+                           std::chrono::milliseconds(kKeepAliveS * 1500 + options_.supervision_interval_ms + 2000)));
+    auto will = watcher.next(1500);
+    EXPECT_FALSE(will) << "a denied Will reached the broker on '" << will->topic << "'";
+    EXPECT_EQ(bridge_counter("wills_total"), 0u);
+    EXPECT_EQ(bridge_counter("wills_dropped_total"), 0u);
+  }
+  ASSERT_EQ(decisions_.size(), 2u);
+  const auto records = decisions_.records();
+  EXPECT_EQ(records[0].destination, "partner-x");
+  EXPECT_EQ(records[0].decision.rule, governance::rule::kUnknownDestination);
+  EXPECT_FALSE(records[1].decision.allowed());
+  // A subscriber that arrives later sees no retained Will either.
+  BrokerClient late(broker_->port(), "late");
+  ASSERT_TRUE(late.wait_connected());
+  ASSERT_TRUE(late.subscribe("factory/status/#"));
+  EXPECT_FALSE(late.next(1000));
 }
 
 TEST_F(BridgeTest, ReconnectsWithBackoffAndHoldsWillsMeanwhile) {

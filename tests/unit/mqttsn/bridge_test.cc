@@ -67,12 +67,41 @@ TEST(BridgeWillSink, OutlivesTheBridgeAndCountsDropsWhenStopped) {
   MetricsRegistry metrics;
   WillSink sink;
   {
-    Bridge bridge(BridgeOptions{}, metrics);
+    BridgeOptions o;
+    o.allow_will = [](std::string_view) { return true; };
+    Bridge bridge(o, metrics);
     sink = bridge.will_sink();
   }
   const std::uint8_t msg[] = {'x'};
   sink("dev", "status/dev", msg, 1, false);  // no bridge running: dropped and counted, no crash
   EXPECT_EQ(metrics.counter_value("resonance_mqttsn_bridge_wills_dropped_total"), 1u);
+  EXPECT_EQ(metrics.counter_value("resonance_mqttsn_bridge_wills_denied_total"), 0u);
+}
+
+TEST(BridgeWillSink, AsksTheGateWithTheDeviceTopicAndDeniesByDefault) {
+  const std::uint8_t msg[] = {'x'};
+  {
+    MetricsRegistry metrics;
+    Bridge bridge(BridgeOptions{}, metrics);  // no allow_will: deny by default
+    bridge.will_sink()("dev", "status/dev", msg, 1, false);
+    EXPECT_EQ(metrics.counter_value("resonance_mqttsn_bridge_wills_denied_total"), 1u);
+    EXPECT_EQ(metrics.counter_value("resonance_mqttsn_bridge_wills_dropped_total"), 0u);
+  }
+  MetricsRegistry metrics;
+  std::vector<std::string> asked;
+  BridgeOptions o;
+  o.device_prefix = "up/";
+  o.broker_prefix = "factory/";
+  o.allow_will = [&](std::string_view topic) {
+    asked.emplace_back(topic);
+    return false;
+  };
+  Bridge bridge(o, metrics);
+  bridge.will_sink()("dev", "up/status/dev", msg, 1, false);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked.front(), "up/status/dev");  // the device topic, before mapping
+  EXPECT_EQ(metrics.counter_value("resonance_mqttsn_bridge_wills_denied_total"), 1u);
+  EXPECT_EQ(metrics.counter_value("resonance_mqttsn_bridge_wills_dropped_total"), 0u);
 }
 
 }  // namespace

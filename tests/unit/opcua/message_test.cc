@@ -111,6 +111,23 @@ TEST(OpcuaMessages, AbsurdArrayLengthIsRefusedBeforeAllocating) {
             std::string::npos) << r.error().message();
 }
 
+// A count that fits in the bytes left can still stand for far more memory than the message (each
+// 1-byte element decodes into a large structure): the decoded-memory budget refuses it first.
+TEST(OpcuaMessages, CountThatFitsTheBytesButNotTheMemoryBudgetIsRefused) {
+  BrowseResponse resp;
+  Bytes b = encoded(resp);
+  const std::size_t count_at = b.size() - 8;
+  constexpr std::uint32_t kCount = 100'000;
+  for (int i = 0; i < 4; ++i) b[count_at + i] = static_cast<std::uint8_t>(kCount >> (8 * i));
+  b.resize(b.size() + kCount * 8, 0);  // room for the count, so only the memory budget can refuse
+  DecodeLimits limits;
+  limits.max_decoded_bytes = 1 << 20;  // 1 MiB: 100,000 BrowseResults take far more
+  auto r = decode_message(b, limits);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("exceed the decoded-memory limit of 1048576 bytes"), std::string::npos)
+      << r.error().message();
+}
+
 TEST(OpcuaMessages, IdentityTokensWrapAsExtensionObjects) {
   ActivateSessionRequest req;
   req.user_identity_token = make_extension_object(AnonymousIdentityToken{UaString("anonymous")});
