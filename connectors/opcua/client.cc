@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include <openssl/crypto.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -83,6 +85,26 @@ Status channel_error(std::string message) {
   return Status(resonance::StatusCode::kUnavailable, std::move(message));
 }
 
+MessageSecurityMode wire_mode(ChunkSecurity m) { return static_cast<MessageSecurityMode>(static_cast<int>(m)); }
+std::string_view mode_name(MessageSecurityMode m) {
+  switch (m) {
+    case MessageSecurityMode::kNone: return "None";
+    case MessageSecurityMode::kSign: return "Sign";
+    case MessageSecurityMode::kSignAndEncrypt: return "SignAndEncrypt";
+    default: return "Invalid";
+  }
+}
+ByteString to_byte_string(std::span<const std::uint8_t> b) { return ByteString{std::string(b.begin(), b.end())}; }
+std::span<const std::uint8_t> bytes_of(const ByteString& b) {
+  if (!b.bytes) return {};
+  return {reinterpret_cast<const std::uint8_t*>(b.bytes->data()), b.bytes->size()};
+}
+Bytes concat(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
+  Bytes out(a.begin(), a.end());
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
 }  // namespace
 
 std::string describe_status(StatusCode code) {
@@ -135,6 +157,27 @@ Result<EndpointAddress> parse_endpoint_url(std::string_view url) {
   return out;
 }
 
+Result<std::pair<SecurityPolicy, ChunkSecurity>> parse_security(std::string_view policy, std::string_view mode) {
+  SecurityPolicy p;
+  if (policy == "None" || policy == kSecurityPolicyNone) p = SecurityPolicy::kNone;
+  else if (policy == "Basic256Sha256" || policy == kSecurityPolicyBasic256Sha256) p = SecurityPolicy::kBasic256Sha256;
+  else
+    return error(resonance::StatusCode::kInvalidArgument,
+                 "security policy \"" + std::string(policy) + "\": expected None or Basic256Sha256");
+  ChunkSecurity m;
+  if (mode == "None") m = ChunkSecurity::kNone;
+  else if (mode == "Sign") m = ChunkSecurity::kSign;
+  else if (mode == "SignAndEncrypt") m = ChunkSecurity::kSignAndEncrypt;
+  else
+    return error(resonance::StatusCode::kInvalidArgument,
+                 "security mode \"" + std::string(mode) + "\": expected None, Sign or SignAndEncrypt");
+  if ((p == SecurityPolicy::kNone) != (m == ChunkSecurity::kNone))
+    return error(resonance::StatusCode::kInvalidArgument,
+                 "security policy " + std::string(policy) + " with mode " + std::string(mode) +
+                     ": None goes with None, Basic256Sha256 with Sign or SignAndEncrypt");
+  return std::pair{p, m};
+}
+
 Client::Client(ClientOptions options) : options_(std::move(options)) {}
 
 Client::~Client() { (void)close(); }
@@ -144,6 +187,10 @@ Result<std::unique_ptr<Client>> Client::connect(ClientOptions options) {
   if (!address) return error(address.error());
   std::unique_ptr<Client> c(new Client(std::move(options)));
   c->address_ = *address;
+  if (c->options_.security.policy != SecurityPolicy::kNone) {
+    if (auto s = c->load_security(); !s) return error(std::move(s));
+    if (auto s = c->discover_server_certificate(); !s) return error(std::move(s));
+  }
   if (auto s = c->open_transport(); !s) return error(std::move(s));
   if (auto s = c->open_channel(SecurityTokenRequestType::kIssue); !s) return error(std::move(s));
   if (auto s = c->create_and_activate_session(); !s) return error(std::move(s));
@@ -155,6 +202,101 @@ Status Client::fail(Status s) {
   boost::system::error_code ignored;
   socket_.close(ignored);
   return s;
+}
+
+Status Client::load_security() {
+  const auto& o = options_.security;
+  if (o.mode != ChunkSecurity::kSign && o.mode != ChunkSecurity::kSignAndEncrypt)
+    return Status(resonance::StatusCode::kInvalidArgument,
+                  "SecurityPolicy Basic256Sha256 needs security mode Sign or SignAndEncrypt");
+  if (o.certificate_file.empty() || o.private_key_file.empty())
+    return Status(resonance::StatusCode::kInvalidArgument,
+                  "SecurityPolicy Basic256Sha256 needs a client certificate and private key file");
+  if (o.trust_dir.empty() && o.server_certificate_file.empty())
+    return Status(resonance::StatusCode::kInvalidArgument,
+                  "SecurityPolicy Basic256Sha256 needs a trust_dir or a server_certificate to check the server against");
+  auto sec = std::make_unique<Security>();
+  auto cert = load_certificate_file(o.certificate_file);
+  if (!cert) return with_context(cert.error(), "client certificate:");
+  sec->own_certificate = std::move(*cert);
+  auto key = load_private_key_file(o.private_key_file);
+  if (!key) return with_context(key.error(), "client private key:");
+  sec->own_key = std::move(*key);
+  if (!o.trust_dir.empty())
+    if (auto s = sec->trust.add_directory(o.trust_dir); !s) return s;
+  if (!o.server_certificate_file.empty())
+    if (auto s = sec->trust.add_file(o.server_certificate_file); !s) return s;
+  security_ = std::move(sec);
+  return Status::ok();
+}
+
+void Client::reset_transport() {
+  boost::system::error_code ignored;
+  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  socket_ = boost::asio::ip::tcp::socket(io_);
+  inbox_.clear();
+  channel_id_ = 0;
+  token_id_ = 0;
+  send_sequence_ = 1;
+  reassembler_ = Reassembler(TransportLimits{});
+  broken_ = false;
+}
+
+Status Client::discover_server_certificate() {
+  // GetEndpoints over SecurityPolicy None on a connection of its own: the only way to learn the
+  // server's certificate before the secured OPN, which must be encrypted with it.
+  if (auto s = open_transport(); !s) return s;
+  if (auto s = open_channel(SecurityTokenRequestType::kIssue); !s)
+    return with_context(std::move(s), "discovery (GetEndpoints over SecurityPolicy None):");
+  GetEndpointsRequest req;
+  req.endpoint_url = UaString(options_.endpoint_url);
+  auto resp = call<GetEndpointsResponse>(req);
+  if (resp) {
+    ServiceMessage clo{CloseSecureChannelRequest{}};
+    (void)send(clo, std::get<CloseSecureChannelRequest>(clo).header);
+  }
+  reset_transport();
+  if (!resp) return with_context(resp.error(), "discovery:");
+  const auto wanted = wire_mode(options_.security.mode);
+  const EndpointDescription* chosen = nullptr;
+  std::string offered;
+  for (const auto& ep : resp->endpoints) {
+    offered += (offered.empty() ? "" : ", ") + std::string(ep.security_policy_uri.view()) + " " +
+               std::string(mode_name(ep.security_mode));
+    if (!chosen && ep.security_policy_uri.view() == kSecurityPolicyBasic256Sha256 && ep.security_mode == wanted)
+      chosen = &ep;
+  }
+  if (!chosen)
+    return Status(resonance::StatusCode::kFailedPrecondition,
+                  options_.endpoint_url + " offers no Basic256Sha256 " + std::string(mode_name(wanted)) +
+                      " endpoint (offered: " + (offered.empty() ? "none" : offered) + ")");
+  auto cert = parse_certificate_der(bytes_of(chosen->server_certificate));
+  if (!cert) return with_context(cert.error(), "the endpoint's ServerCertificate:");
+  if (auto s = security_->trust.check(*cert); !s) return s;
+  security_->server_certificate = std::move(*cert);
+  security_->active = true;
+  return Status::ok();
+}
+
+Result<Bytes> Client::unprotect(std::span<const std::uint8_t> chunk) {
+  if (chunk.size() < 16) return error(channel_error("secured chunk of " + std::to_string(chunk.size()) + " bytes"));
+  const std::uint32_t token = static_cast<std::uint32_t>(chunk[12]) | static_cast<std::uint32_t>(chunk[13]) << 8 |
+                              static_cast<std::uint32_t>(chunk[14]) << 16 | static_cast<std::uint32_t>(chunk[15]) << 24;
+  auto& sec = *security_;
+  const Token* keys = nullptr;
+  if (sec.current && sec.current->id == token) {
+    keys = &*sec.current;
+    sec.previous.reset();  // the server has switched: the old token is done
+  } else if (sec.previous && sec.previous->id == token) {
+    keys = &*sec.previous;
+    ++counters_.old_token_messages;
+  }
+  if (!keys)
+    return error(Status(resonance::StatusCode::kInvalidArgument,
+                        "chunk TokenId at offset 12: " + std::to_string(token) + " is not the channel's token " +
+                            (sec.current ? std::to_string(sec.current->id) : std::string("(none)"))));
+  return unprotect_symmetric_chunk(options_.security.mode, keys->server, chunk);
 }
 
 Status Client::open_transport() {
@@ -245,14 +387,27 @@ Result<std::optional<std::pair<std::uint32_t, ServiceMessage>>> Client::receive_
       if (!e) return error(fail(e.error()));
       return error(fail(channel_error("server closed the connection: " + describe_status({e->status}) + " " + e->reason)));
     }
-    if (bytes[0] == 'O') {
+    if (bytes[0] == 'O' && security_ && security_->active) {
+      auto o = decode_secured_open_chunk(bytes, security_->asymmetric());
+      if (!o) return error(fail(with_context(o.error(), "from " + options_.endpoint_url + ":")));
+      reassembler_.expect_sequence_after(o->sequence_number);
+      whole = std::move(o->body);
+      body = whole;
+      request_id = o->request_id;
+    } else if (bytes[0] == 'O') {
       auto o = parse_open_chunk(bytes);
       if (!o) return error(fail(o.error()));
       reassembler_.expect_sequence_after(o->sequence_number);
       body = o->body;
       request_id = o->request_id;
     } else {
-      auto c = parse_symmetric_chunk(bytes);
+      Bytes plain;
+      if (security_ && security_->active) {
+        auto p = unprotect(bytes);
+        if (!p) return error(fail(with_context(p.error(), "from " + options_.endpoint_url + ":")));
+        plain = std::move(*p);
+      }
+      auto c = parse_symmetric_chunk(plain.empty() ? std::span<const std::uint8_t>(bytes) : plain);
       if (!c) return error(fail(c.error()));
       if (c->channel_id != channel_id_)
         return error(fail(channel_error("MSG SecureChannelId at offset 8: " + std::to_string(c->channel_id) +
@@ -279,7 +434,13 @@ Result<std::uint32_t> Client::send(const ServiceMessage& message, RequestHeader&
   encode_message(w, message);
   const std::uint32_t request_id = next_request_id_++;
   const bool is_open = std::holds_alternative<OpenSecureChannelRequest>(message);
-  if (is_open) {
+  const bool secured = security_ && security_->active;
+  if (is_open && secured) {
+    auto chunk = encode_secured_open_chunk(channel_id_, send_sequence_, request_id, w.data(), security_->asymmetric());
+    if (!chunk) return error(fail(std::move(chunk.error())));
+    send_sequence_ = next_sequence_number(send_sequence_);
+    if (auto s = write_all(*chunk); !s) return error(fail(std::move(s)));
+  } else if (is_open) {
     auto chunk = encode_open_chunk(channel_id_, send_sequence_, request_id, w.data());
     send_sequence_ = next_sequence_number(send_sequence_);
     if (auto s = write_all(chunk); !s) return error(fail(std::move(s)));
@@ -290,11 +451,20 @@ Result<std::uint32_t> Client::send(const ServiceMessage& message, RequestHeader&
       return error(resonance::StatusCode::kResourceExhausted,
                    std::string(message_name(message)) + " of " + std::to_string(w.size()) +
                        " bytes exceeds the server's MaxMessageSize " + std::to_string(limits_.max_message_size));
+    const ChunkSecurity mode = secured ? options_.security.mode : ChunkSecurity::kNone;
     auto chunks = encode_symmetric_chunks(type, channel_id_, token_id_, send_sequence_, request_id, w.data(),
-                                          limits_.send_buffer_size, limits_.max_chunk_count);
+                                          limits_.send_buffer_size, limits_.max_chunk_count,
+                                          symmetric_max_body(mode, limits_.send_buffer_size));
     if (!chunks) return error(chunks.error());
-    for (const auto& c : *chunks)
-      if (auto s = write_all(c); !s) return error(fail(std::move(s)));
+    for (const auto& c : *chunks) {
+      if (!secured) {
+        if (auto s = write_all(c); !s) return error(fail(std::move(s)));
+        continue;
+      }
+      auto protected_chunk = protect_symmetric_chunk(mode, security_->current->client, c);
+      if (!protected_chunk) return error(fail(std::move(protected_chunk.error())));
+      if (auto s = write_all(*protected_chunk); !s) return error(fail(std::move(s)));
+    }
   }
   ++counters_.requests;
   return request_id;
@@ -328,12 +498,31 @@ Result<ServiceMessage> Client::wait_for(std::uint32_t request_id, std::string_vi
 Status Client::open_channel(SecurityTokenRequestType type) {
   OpenSecureChannelRequest req;
   req.request_type = type;
-  req.security_mode = MessageSecurityMode::kNone;
+  const bool secured = security_ && security_->active;
+  req.security_mode = secured ? wire_mode(options_.security.mode) : MessageSecurityMode::kNone;
+  if (secured) {
+    security_->client_nonce = random_bytes(kBasic256Sha256NonceSize);
+    req.client_nonce = to_byte_string(security_->client_nonce);
+  }
   req.requested_lifetime_ms = options_.channel_lifetime_ms;
   auto resp = call<OpenSecureChannelResponse>(req);
   if (!resp) return fail(with_context(resp.error(), "opening the secure channel:"));
   channel_id_ = resp->security_token.channel_id;
   token_id_ = resp->security_token.token_id;
+  if (secured) {
+    const auto server_nonce = bytes_of(resp->server_nonce);
+    if (server_nonce.size() != kBasic256Sha256NonceSize)
+      return fail(channel_error("OpenSecureChannelResponse ServerNonce has " + std::to_string(server_nonce.size()) +
+                                " bytes, Basic256Sha256 needs " + std::to_string(kBasic256Sha256NonceSize)));
+    // Our keys from (ServerNonce, ClientNonce), the server's from (ClientNonce, ServerNonce): 6.7.5.
+    Token t{token_id_, derive_keys(server_nonce, security_->client_nonce),
+            derive_keys(security_->client_nonce, server_nonce)};
+    // After a renewal we send with the new token at once; the server may still answer under the
+    // old one until it sees ours, so its keys stay until then.
+    if (type == SecurityTokenRequestType::kRenew) security_->previous = std::move(security_->current);
+    else security_->previous.reset();
+    security_->current = std::move(t);
+  }
   const auto lifetime = std::chrono::milliseconds(std::max<std::uint32_t>(resp->security_token.revised_lifetime_ms, 1000));
   token_renew_at_ = Clock::now() + lifetime * 3 / 4;
   if (type == SecurityTokenRequestType::kRenew) ++counters_.channel_renewals;
@@ -355,37 +544,101 @@ Status Client::create_and_activate_session() {
   create.session_name = UaString(options_.session_name);
   create.requested_session_timeout_ms = options_.session_timeout_ms;
   create.max_response_message_size = options_.limits.max_message_size;
+  const bool secured = security_ && security_->active;
+  Bytes session_client_nonce;
+  if (secured) {
+    // The server signs our certificate + nonce (proof it holds its key); node-opcua and others
+    // also insist that ApplicationUri matches the certificate's subjectAltName URI.
+    session_client_nonce = random_bytes(kBasic256Sha256NonceSize);
+    create.client_nonce = to_byte_string(session_client_nonce);
+    create.client_certificate = to_byte_string(security_->own_certificate.der);
+    if (auto uri = security_->own_certificate.application_uri(); !uri.empty())
+      create.client_description.application_uri = UaString(uri);
+  }
   auto created = call<CreateSessionResponse>(create);
   if (!created) return fail(created.error());
   session_id_ = created->session_id;
   authentication_token_ = created->authentication_token;
+  const auto server_nonce = bytes_of(created->server_nonce);
+  if (secured) {
+    const auto& server_cert = *security_->server_certificate;
+    const auto announced = bytes_of(created->server_certificate);
+    if (announced.size() < server_cert.der.size() ||
+        !std::equal(server_cert.der.begin(), server_cert.der.end(), announced.begin()))
+      return fail(Status(resonance::StatusCode::kFailedPrecondition,
+                         "CreateSessionResponse ServerCertificate is not the endpoint's certificate " +
+                             server_cert.thumbprint_hex()));
+    if (created->server_signature.algorithm.view() != kRsaSha256Uri ||
+        !rsa_verify_sha256(server_cert.public_key(),
+                           concat(security_->own_certificate.der, session_client_nonce),
+                           bytes_of(created->server_signature.signature)))
+      return fail(Status(resonance::StatusCode::kFailedPrecondition,
+                         "CreateSessionResponse ServerSignature (algorithm \"" +
+                             std::string(created->server_signature.algorithm.view()) +
+                             "\") does not verify with the server certificate " + server_cert.thumbprint_hex()));
+    if (server_nonce.size() < kBasic256Sha256NonceSize)
+      return fail(Status(resonance::StatusCode::kFailedPrecondition,
+                         "CreateSessionResponse ServerNonce has " + std::to_string(server_nonce.size()) +
+                             " bytes, at least 32 are required"));
+  }
 
-  // The user token policy id comes from the server's endpoint for SecurityPolicy None.
+  // The user token policy comes from the server's endpoint for our policy and mode.
+  const auto channel_mode = secured ? wire_mode(options_.security.mode) : MessageSecurityMode::kNone;
+  const std::string_view channel_policy = secured ? kSecurityPolicyBasic256Sha256 : kSecurityPolicyNone;
   const UserTokenType wanted = options_.user ? UserTokenType::kUserName : UserTokenType::kAnonymous;
   std::optional<std::string> policy_id;
+  bool encrypt_password = false;
   for (const auto& ep : created->server_endpoints) {
-    if (ep.security_mode != MessageSecurityMode::kNone) continue;
+    if (ep.security_mode != channel_mode || ep.security_policy_uri.view() != channel_policy) continue;
     for (const auto& p : ep.user_identity_tokens) {
-      // A username policy with its own SecurityPolicyUri wants the password encrypted with the
-      // server certificate (not supported yet); only a plain one works on SecurityPolicy None.
-      const auto uri = p.security_policy_uri.view();
-      const bool plain = uri.empty() || uri == kSecurityPolicyNone;
-      if (p.token_type == wanted && !policy_id && (wanted == UserTokenType::kAnonymous || plain))
-        policy_id = p.policy_id.value.value_or("");
+      if (p.token_type != wanted || policy_id) continue;
+      // A username policy's SecurityPolicyUri (empty = the channel's) says how to protect the
+      // password: None = plain bytes, Basic256Sha256 = RSA-OAEP with the server certificate.
+      const auto uri = p.security_policy_uri.view().empty() ? channel_policy : p.security_policy_uri.view();
+      if (wanted == UserTokenType::kUserName) {
+        if (uri == kSecurityPolicyBasic256Sha256 && secured) encrypt_password = true;
+        else if (uri != kSecurityPolicyNone) continue;
+      }
+      policy_id = p.policy_id.value.value_or("");
     }
   }
   if (!policy_id)
     return fail(Status(resonance::StatusCode::kFailedPrecondition,
                        std::string("the server offers no ") +
-                           (options_.user ? "username policy without password encryption" : "anonymous user token policy") +
-                           " on a SecurityPolicy None endpoint"));
+                           (options_.user ? "username policy we can serve (plain, or Basic256Sha256 on a secured channel)"
+                                          : "anonymous user token policy") +
+                           " on its " + std::string(channel_policy) + " " + std::string(mode_name(channel_mode)) +
+                           " endpoint"));
   ActivateSessionRequest activate;
   activate.locale_ids = {UaString("en")};
+  if (secured) {
+    // Proof of possession of our key, bound to this session: sign ServerCertificate + ServerNonce.
+    auto sig = rsa_sign_sha256(security_->own_key.get(), concat(bytes_of(created->server_certificate), server_nonce));
+    if (!sig) return fail(with_context(sig.error(), "ActivateSession ClientSignature:"));
+    activate.client_signature.algorithm = UaString(std::string(kRsaSha256Uri));
+    activate.client_signature.signature = to_byte_string(*sig);
+  }
   if (options_.user) {
     UserNameIdentityToken token;
     token.policy_id = UaString(*policy_id);
     token.user_name = UaString(options_.user->user_name);
-    token.password = ByteString{options_.user->password};
+    if (encrypt_password) {
+      // OPC 10000-4, 7.41.2.2: UInt32 length of (password + nonce), password, ServerNonce,
+      // encrypted with the server's public key.
+      const auto& pw = options_.user->password;
+      Writer secret;
+      secret.u32(static_cast<std::uint32_t>(pw.size() + server_nonce.size()));
+      secret.bytes(std::string_view(pw));
+      secret.bytes(server_nonce);
+      Bytes plain = secret.take();
+      auto cipher = rsa_oaep_encrypt(security_->server_certificate->public_key(), plain);
+      OPENSSL_cleanse(plain.data(), plain.size());
+      if (!cipher) return fail(with_context(cipher.error(), "encrypting the password:"));
+      token.password = to_byte_string(*cipher);
+      token.encryption_algorithm = UaString(std::string(kRsaOaepUri));
+    } else {
+      token.password = ByteString{options_.user->password};
+    }
     activate.user_identity_token = make_extension_object(token);
   } else {
     activate.user_identity_token = make_extension_object(AnonymousIdentityToken{UaString(*policy_id)});

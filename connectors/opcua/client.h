@@ -1,8 +1,12 @@
 #pragma once
 // A synchronous OPC UA client over one TCP connection: UACP Hello/Acknowledge, a secure channel
-// with SecurityPolicy None (renewed at 75 % of its lifetime), one session (anonymous or
-// username/password), the attribute and view services, and subscriptions whose Publish requests
-// stay several in flight while other calls run.
+// with SecurityPolicy None or Basic256Sha256 Sign / SignAndEncrypt (renewed at 75 % of its
+// lifetime), one session (anonymous or username/password), the attribute and view services, and
+// subscriptions whose Publish requests stay several in flight while other calls run.
+//
+// With Basic256Sha256 the client first asks the endpoint for its certificate (GetEndpoints over
+// SecurityPolicy None, on a connection of its own), checks it against the trust list, then opens
+// the secured channel on a new connection.
 //
 // Threading: a Client is used from one thread at a time (the connector's loop thread). Every call
 // blocks at most its timeout. Publish responses that arrive while another call waits are queued
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "connectors/opcua/message.h"
+#include "connectors/opcua/secure_channel.h"
 #include "connectors/opcua/transport.h"
 
 namespace resonance::opcua {
@@ -31,6 +36,20 @@ struct UserIdentity {
   std::string user_name;
   std::string password;  // never logged
 };
+
+// Channel security. Files are read at connect; paths may appear in errors, contents never do.
+struct SecurityOptions {
+  SecurityPolicy policy = SecurityPolicy::kNone;
+  ChunkSecurity mode = ChunkSecurity::kNone;  // kSign or kSignAndEncrypt with Basic256Sha256
+  std::string certificate_file;         // our application instance certificate, PEM or DER
+  std::string private_key_file;         // its RSA key, PEM or DER, unencrypted
+  std::string trust_dir;                // trusted server certificates and CAs (.der .pem .crt .cer)
+  std::string server_certificate_file;  // one server certificate trusted explicitly
+};
+
+// "None" / "Basic256Sha256" (or the policy URI) and "None" / "Sign" / "SignAndEncrypt"; an error
+// names the accepted values. Basic256Sha256 with None, or None with Sign, is refused.
+Result<std::pair<SecurityPolicy, ChunkSecurity>> parse_security(std::string_view policy, std::string_view mode);
 
 struct ClientOptions {
   std::string endpoint_url;                // opc.tcp://host:port[/path]
@@ -42,6 +61,7 @@ struct ClientOptions {
   double session_timeout_ms = 60'000;
   TransportLimits limits;
   DecodeLimits decode_limits;
+  SecurityOptions security;
 };
 
 struct EndpointAddress {
@@ -69,6 +89,7 @@ struct ClientCounters {
   std::uint64_t lost_notification_messages = 0;  // holes Republish could not fill
   std::uint64_t dropped_responses = 0;    // responses for requests nobody waits for
   std::uint64_t channel_renewals = 0;
+  std::uint64_t old_token_messages = 0;   // chunks still secured with the token before a renewal
 };
 
 class Client {
@@ -120,6 +141,9 @@ class Client {
   explicit Client(ClientOptions options);
 
   Status open_transport();
+  void reset_transport();  // back to a fresh socket and channel state (after discovery)
+  Status load_security();
+  Status discover_server_certificate();
   Status open_channel(SecurityTokenRequestType type);
   Status create_and_activate_session();
 
@@ -137,6 +161,8 @@ class Client {
   Status write_all(std::span<const std::uint8_t> bytes);
   Status renew_channel_if_due();
   Status fail(Status s);  // marks the client broken
+  // The plain chunk of a secured MSG/CLO (the token's keys picked by its TokenId).
+  Result<Bytes> unprotect(std::span<const std::uint8_t> chunk);
 
   Status send_publish();
   void handle_publish(PublishResponse&& response, std::vector<DataChange>& out);
@@ -144,6 +170,28 @@ class Client {
 
   ClientOptions options_;
   EndpointAddress address_;
+
+  // Basic256Sha256 state; null with SecurityPolicy None. `active` turns on once discovery is done
+  // and the secured channel is being opened.
+  struct Token {
+    std::uint32_t id = 0;
+    SymmetricKeys client;  // what we sign/encrypt with
+    SymmetricKeys server;  // what the server signs/encrypts with
+  };
+  struct Security {
+    Certificate own_certificate;
+    PrivateKey own_key;
+    TrustList trust;
+    std::optional<Certificate> server_certificate;  // from GetEndpoints, trusted
+    bool active = false;
+    Bytes client_nonce;   // of the OPN in flight
+    std::optional<Token> current;
+    std::optional<Token> previous;  // still accepted until the server uses `current`
+    AsymmetricContext asymmetric() const {
+      return {&own_certificate, own_key.get(), server_certificate ? &*server_certificate : nullptr};
+    }
+  };
+  std::unique_ptr<Security> security_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::socket socket_{io_};
   std::vector<std::uint8_t> inbox_;  // bytes read but not yet a complete chunk

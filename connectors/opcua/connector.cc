@@ -137,6 +137,14 @@ class OpcuaConnector final : public Connector {
     o.allow_write = config_.allow_write;
     o.request_timeout_ms = config_.request_timeout_ms;
     if (!config_.user_name.empty()) o.user = opcua::UserIdentity{config_.user_name, config_.password};
+    auto security = opcua::parse_security(config_.security_policy, config_.security_mode);
+    if (!security) return error(security.error());
+    o.security.policy = security->first;
+    o.security.mode = security->second;
+    o.security.certificate_file = config_.certificate_file;
+    o.security.private_key_file = config_.private_key_file;
+    o.security.trust_dir = config_.trust_dir;
+    o.security.server_certificate_file = config_.server_certificate_file;
     auto client = opcua::Client::connect(o);
     if (!client) return error(client.error());
     auto& c = **client;

@@ -198,11 +198,13 @@ Result<SymmetricChunk> parse_symmetric_chunk(std::span<const std::uint8_t> chunk
 Result<std::vector<std::vector<std::uint8_t>>> encode_symmetric_chunks(
     MessageType type, std::uint32_t channel_id, std::uint32_t token_id,
     std::uint32_t& next_seq, std::uint32_t request_id, std::span<const std::uint8_t> body,
-    std::uint32_t max_chunk_size, std::uint32_t max_chunk_count) {
+    std::uint32_t max_chunk_size, std::uint32_t max_chunk_count, std::size_t max_body_per_chunk) {
   if (max_chunk_size <= kSymmetricHeaderSize)
     return error(resonance::StatusCode::kInvalidArgument,
                  "chunk size " + std::to_string(max_chunk_size) + " leaves no room for a body");
-  const std::size_t per_chunk = max_chunk_size - kSymmetricHeaderSize;
+  const std::size_t per_chunk = max_body_per_chunk != 0
+                                    ? std::min<std::size_t>(max_body_per_chunk, max_chunk_size - kSymmetricHeaderSize)
+                                    : max_chunk_size - kSymmetricHeaderSize;
   const std::size_t count = std::max<std::size_t>(1, (body.size() + per_chunk - 1) / per_chunk);
   if (max_chunk_count != 0 && count > max_chunk_count)
     return error(resonance::StatusCode::kResourceExhausted,

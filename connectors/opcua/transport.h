@@ -83,10 +83,13 @@ Result<SymmetricChunk> parse_symmetric_chunk(std::span<const std::uint8_t> chunk
 // Splits `body` into MSG (or CLO) chunks of at most `max_chunk_size` bytes each, consuming one
 // sequence number per chunk (wrapping as SecurityPolicy None requires: after 4294966271 comes 1).
 // Fails if the message would need more chunks than `max_chunk_count` (0 = unlimited).
+// `max_body_per_chunk` (0 = whatever fits after the 24 header bytes) leaves room for what a
+// secured channel adds to each chunk (padding, signature); see symmetric_max_body().
 Result<std::vector<std::vector<std::uint8_t>>> encode_symmetric_chunks(
     MessageType type, std::uint32_t channel_id, std::uint32_t token_id,
     std::uint32_t& next_sequence_number, std::uint32_t request_id,
-    std::span<const std::uint8_t> body, std::uint32_t max_chunk_size, std::uint32_t max_chunk_count);
+    std::span<const std::uint8_t> body, std::uint32_t max_chunk_size, std::uint32_t max_chunk_count,
+    std::size_t max_body_per_chunk = 0);
 
 std::uint32_t next_sequence_number(std::uint32_t current);
 

@@ -23,6 +23,7 @@ struct NodeServerOptions {
   std::uint16_t port = 0;    // 0 = pick a free one
   std::string script = "server.js";  // or "server-mt.js" (OPC 40501 MachineToolType instance)
   std::string missing;       // server-mt.js: browse path below the instance to delete
+  std::vector<std::string> env;  // more NAME=value for the script (server.js: SECURE, CERT, KEY, PKI_DIR)
 };
 
 class NodeOpcuaServer {
@@ -46,6 +47,7 @@ class NodeOpcuaServer {
       argv.push_back("PASSWORD=" + options_.password);
     }
     if (!options_.missing.empty()) argv.push_back("MISSING=" + options_.missing);
+    argv.insert(argv.end(), options_.env.begin(), options_.env.end());
     argv.push_back("node");
     argv.push_back(peer_dir() + "/" + options_.script);
     process_ = std::make_unique<ChildProcess>(argv, log_);

@@ -38,6 +38,15 @@ struct OpcuaConnectorConfig {
   std::uint32_t request_timeout_ms = 5000;
   std::uint32_t reconnect_min_ms = 100;
   std::uint32_t reconnect_max_ms = 2000;
+  // Channel security (docs/opcua.md, "Security"): "None" or "Basic256Sha256"; mode "None", "Sign"
+  // or "SignAndEncrypt". Basic256Sha256 needs the certificate and key files and a trust_dir or a
+  // server_certificate. Key contents are never logged.
+  std::string security_policy = "None";
+  std::string security_mode = "None";
+  std::string certificate_file;
+  std::string private_key_file;
+  std::string trust_dir;
+  std::string server_certificate_file;
   std::vector<OpcuaSignalMapping> signals;
 };
 
