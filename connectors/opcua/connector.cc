@@ -271,6 +271,29 @@ class OpcuaConnector final : public Connector {
 
 }  // namespace
 
+Status check_opcua_security(const OpcuaConnectorConfig& config) {
+  auto security = opcua::parse_security(config.security_policy, config.security_mode);
+  if (!security) return Status(security.error().code(), "opcua.security_policy/security_mode: " + security.error().message());
+  if (security->first == opcua::SecurityPolicy::kNone) return Status::ok();
+  if (config.certificate_file.empty()) return Status(StatusCode::kInvalidArgument, "opcua.certificate: required with Basic256Sha256");
+  if (config.private_key_file.empty()) return Status(StatusCode::kInvalidArgument, "opcua.private_key: required with Basic256Sha256");
+  if (config.trust_dir.empty() && config.server_certificate_file.empty())
+    return Status(StatusCode::kInvalidArgument,
+                  "opcua.trust_dir or opcua.server_certificate: one is required with Basic256Sha256 (the server "
+                  "certificate must be checked against something)");
+  if (auto c = opcua::load_certificate_file(config.certificate_file); !c)
+    return Status(c.error().code(), "opcua.certificate: " + c.error().message());
+  if (auto k = opcua::load_private_key_file(config.private_key_file); !k)
+    return Status(k.error().code(), "opcua.private_key: " + k.error().message());
+  opcua::TrustList trust;
+  if (!config.trust_dir.empty())
+    if (auto s = trust.add_directory(config.trust_dir); !s) return Status(s.code(), "opcua.trust_dir: " + s.message());
+  if (!config.server_certificate_file.empty())
+    if (auto s = trust.add_file(config.server_certificate_file); !s)
+      return Status(s.code(), "opcua.server_certificate: " + s.message());
+  return Status::ok();
+}
+
 std::unique_ptr<Connector> make_opcua_connector(OpcuaConnectorConfig config, BatchConsumer& pipeline,
                                                 SeriesCatalog& catalog, MetricsRegistry& metrics) {
   return std::make_unique<OpcuaConnector>(std::move(config), pipeline, catalog, metrics);

@@ -50,6 +50,11 @@ struct OpcuaConnectorConfig {
   std::vector<OpcuaSignalMapping> signals;
 };
 
+// The security settings, checked as a node start would want them: known policy and mode names that
+// fit together, and for Basic256Sha256 a readable certificate, RSA key and trust list. Errors name
+// the opcua.* key and the file.
+Status check_opcua_security(const OpcuaConnectorConfig& config);
+
 // The connector holds references to `pipeline`, `catalog` and `metrics`; they must outlive it.
 std::unique_ptr<Connector> make_opcua_connector(OpcuaConnectorConfig config, BatchConsumer& pipeline,
                                                 SeriesCatalog& catalog, MetricsRegistry& metrics);
