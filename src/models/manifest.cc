@@ -34,6 +34,54 @@ Status get(const json& object, const char* key, std::string_view path, T& out, b
   return {};
 }
 
+Result<ManifestImage> parse_image(const json& e, const std::string& path) {
+  if (!e.is_object()) return error(StatusCode::kInvalidArgument, path + ": not an object");
+  ManifestImage im;
+  for (Status s : {get(e, "width", path, im.width), get(e, "height", path, im.height), get(e, "color", path, im.color, false),
+                   get(e, "scale", path, im.scale, false), get(e, "mean", path, im.mean, false),
+                   get(e, "std", path, im.std, false)}) {
+    if (!s) return std::unexpected(s);
+  }
+  if (im.width <= 0 || im.height <= 0) {
+    return error(StatusCode::kInvalidArgument, fmt::format("{}: width and height must be > 0 (found {} × {})", path, im.width, im.height));
+  }
+  if (im.color != "gray" && im.color != "bgr" && im.color != "rgb") {
+    return error(StatusCode::kInvalidArgument, fmt::format("{}.color: '{}' is not gray, bgr or rgb", path, im.color));
+  }
+  const auto channels = static_cast<std::size_t>(im.channels());
+  for (auto [key, values] : {std::pair{"mean", &im.mean}, {"std", &im.std}}) {
+    if (!values->empty() && values->size() != channels) {
+      return error(StatusCode::kInvalidArgument, fmt::format("{}.{}: {} values for {} channel(s) of color '{}'", path, key,
+                                                             values->size(), channels, im.color));
+    }
+  }
+  if (std::any_of(im.std.begin(), im.std.end(), [](double v) { return v == 0; })) {
+    return error(StatusCode::kInvalidArgument, path + ".std: a value is 0");
+  }
+  return im;
+}
+
+Result<ManifestOnnx> parse_onnx(const json& e, const std::string& path) {
+  if (!e.is_object()) return error(StatusCode::kInvalidArgument, path + ": not an object");
+  ManifestOnnx onnx;
+  for (Status s : {get(e, "file", path, onnx.file), get(e, "input_shape", path, onnx.input_shape)}) {
+    if (!s) return std::unexpected(s);
+  }
+  if (onnx.input_shape.empty()) return error(StatusCode::kInvalidArgument, path + ".input_shape: empty");
+  for (std::size_t k = 0; k < onnx.input_shape.size(); ++k) {
+    if (onnx.input_shape[k] == 0 || onnx.input_shape[k] < -1) {
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("{}.input_shape[{}]: {} (a size > 0, or -1 for any)", path, k, onnx.input_shape[k]));
+    }
+  }
+  if (const auto im = e.find("image"); im != e.end()) {
+    auto image = parse_image(*im, path + ".image");
+    if (!image) return std::unexpected(image.error());
+    onnx.image = std::move(*image);
+  }
+  return onnx;
+}
+
 }  // namespace
 
 std::string ModelManifest::to_json() const {
@@ -53,6 +101,17 @@ std::string ModelManifest::to_json() const {
   for (const auto& o : outputs) j["outputs"].push_back({{"name", o.name}, {"type", infomodel::to_string(o.type)}});
   j["files"] = ordered_json::array();
   for (const auto& f : files) j["files"].push_back({{"path", f.path}, {"sha256", f.sha256}});
+  if (onnx) {
+    ordered_json o;
+    o["file"] = onnx->file;
+    o["input_shape"] = onnx->input_shape;
+    if (onnx->image) {
+      const auto& im = *onnx->image;
+      o["image"] = {{"width", im.width}, {"height", im.height}, {"color", im.color}, {"scale", im.scale},
+                    {"mean", im.mean}, {"std", im.std}};
+    }
+    j["onnx"] = std::move(o);
+  }
   j["lineage"] = {{"dataset_id", dataset_id},
                   {"params", ordered_json::parse(params_json)},
                   {"code_version", code_version},
@@ -130,6 +189,11 @@ Result<ModelManifest> parse_manifest(std::string_view text, std::string_view sou
     }
     m.files.push_back(std::move(f));
   }
+  if (const auto o = j.find("onnx"); o != j.end()) {
+    auto onnx = parse_onnx(*o, root + ".onnx");
+    if (!onnx) return fail(onnx.error());
+    m.onnx = std::move(*onnx);
+  }
   const auto lineage = j.find("lineage");
   if (lineage == j.end() || !lineage->is_object()) {
     return error(StatusCode::kInvalidArgument, fmt::format("{}.lineage: missing or not an object", source));
@@ -141,6 +205,43 @@ Result<ModelManifest> parse_manifest(std::string_view text, std::string_view sou
   if (const auto p = lineage->find("metrics"); p != lineage->end()) m.metrics_json = p->dump();
   return m;
 }
+
+namespace {
+
+// The ONNX section against the rest of the manifest: the network is a listed (hashed) file, and
+// the input shape agrees with the image size or with the number of feature inputs.
+void validate_onnx(const ModelManifest& m, std::string_view source, std::vector<std::string>& problems) {
+  if (!m.onnx) {
+    problems.push_back(fmt::format("{}: backend 'onnx' needs an \"onnx\" section (file, input_shape)", source));
+    return;
+  }
+  const auto& o = *m.onnx;
+  if (std::none_of(m.files.begin(), m.files.end(), [&](const ManifestFile& f) { return f.path == o.file; })) {
+    problems.push_back(fmt::format("{}: onnx.file '{}' is not one of files[] (it must be hashed)", source, o.file));
+  }
+  const auto& shape = o.input_shape;
+  if (o.image) {
+    const auto& im = *o.image;
+    const std::vector<std::int64_t> want{im.channels(), im.height, im.width};
+    if (shape.size() != 4 || !std::equal(want.begin(), want.end(), shape.begin() + 1)) {
+      problems.push_back(fmt::format("{}: onnx.input_shape [{}] does not fit the image: expected [N, {}, {}, {}] "
+                                     "(N × channels of '{}' × height × width)",
+                                     source, fmt::join(shape, ", "), im.channels(), im.height, im.width, im.color));
+    }
+    return;
+  }
+  std::int64_t per_row = 1;
+  for (std::size_t k = 1; k < shape.size(); ++k) per_row = shape[k] < 0 ? -1 : per_row * shape[k];
+  if (shape.size() < 2 || per_row < 0) {
+    problems.push_back(fmt::format("{}: onnx.input_shape [{}]: a feature model takes [N, features…] with fixed sizes after N",
+                                   source, fmt::join(shape, ", ")));
+  } else if (!m.inputs.empty() && per_row != static_cast<std::int64_t>(m.inputs.size())) {
+    problems.push_back(fmt::format("{}: onnx.input_shape [{}] takes {} values per row but inputs[] lists {}", source,
+                                   fmt::join(shape, ", "), per_row, m.inputs.size()));
+  }
+}
+
+}  // namespace
 
 Status validate_manifest(const ModelManifest& m, const infomodel::Model& model, std::string_view source) {
   std::vector<std::string> problems;
@@ -191,6 +292,7 @@ Status validate_manifest(const ModelManifest& m, const infomodel::Model& model, 
     }
   }
   if (m.files.empty()) problems.push_back(fmt::format("{}: no files", source));
+  if (m.backend == "onnx") validate_onnx(m, source, problems);
   if (m.dataset_id.size() != 64) problems.push_back(fmt::format("{}: lineage.dataset_id is not a dataset id", source));
   if (problems.empty()) return {};
   return {StatusCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n"))};

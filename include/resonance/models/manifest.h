@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,27 @@ struct ManifestFile {
   std::string sha256;
 };
 
+// How an image becomes the input tensor of an image model (backend "onnx"): decoded, resized to
+// width × height (bilinear), channels ordered as `color`, then (pixel × scale − mean[c]) / std[c],
+// laid out N × C × H × W.
+struct ManifestImage {
+  int width = 0, height = 0;
+  std::string color = "bgr";  // gray | bgr | rgb
+  double scale = 1.0;         // applied to the 0..255 pixel first
+  std::vector<double> mean;   // one per channel; empty = 0
+  std::vector<double> std;    // one per channel; empty = 1
+  int channels() const { return color == "gray" ? 1 : 3; }
+};
+
+// The ONNX section (backend "onnx"): which listed file is the network and the input tensor shape
+// it takes. A dimension of -1 takes any size (the batch). Without `image`, the input is rows of
+// features: the product of the shape's other dimensions is the number of inputs.
+struct ManifestOnnx {
+  std::string file;                       // one of files[].path
+  std::vector<std::int64_t> input_shape;  // e.g. [-1, 10] or [1, 3, 224, 224]
+  std::optional<ManifestImage> image;
+};
+
 struct ModelManifest {
   std::int64_t manifest_version = 1;
   std::string name;
@@ -44,6 +66,7 @@ struct ModelManifest {
   std::vector<ManifestInput> inputs;
   std::vector<ManifestOutput> outputs;
   std::vector<ManifestFile> files;
+  std::optional<ManifestOnnx> onnx;  // backend "onnx" only
   // Training lineage.
   std::string dataset_id;
   std::string params_json = "{}";

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace resonance::models {
 namespace {
@@ -116,6 +117,29 @@ TEST(Dataset, EmptyDatasetIsRefused) {
   Dataset ds;
   ds.label_name = "y";
   EXPECT_EQ(ds.validate().message(), "dataset is empty (no rows)");
+}
+
+// Issue 8 item 7: a value that is not a number and an unknown dataset id say what and where.
+TEST(Dataset, NonFiniteValueNamesRowAndColumn) {
+  Dataset ds;
+  ds.feature_names = {"x", "y"};
+  ds.label_name = "label";
+  ds.rows = 2;
+  ds.features = {1, 2, 3, std::numeric_limits<float>::quiet_NaN()};
+  ds.labels = {0, 1};
+  EXPECT_EQ(ds.validate().message(), "row 2 feature 'y' is not a finite number");
+  ds.features[3] = 4;
+  ds.labels[0] = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(ds.validate().message(), "row 1 label 'label' is not a finite number");
+}
+
+TEST(DatasetStore, UnknownAndShortIdsSayWhatAndWhere) {
+  const auto dir = std::filesystem::temp_directory_path() / ("models_store_ids_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  DatasetStore store(dir);
+  EXPECT_EQ(store.get("0123456789").error().message(), "no dataset '0123456789' in " + dir.string());
+  EXPECT_EQ(store.get("0123").error().message(), "dataset id '0123' is too short (8+ hex characters)");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "resonance/models/manifest.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "resonance/infomodel/loader.h"
 
@@ -73,6 +77,39 @@ TEST(Manifest, ParseErrorsNameTheField) {
   text = good().to_json();
   text.replace(text.find("\"model.json\""), 12, "\"../x\"");
   EXPECT_EQ(parse_manifest(text, "m.json").error().message(), "m.json.files[0].path: '../x' must be relative, without '..'");
+}
+
+// Issue 8 item 7: every problem of a manifest that does not match what a model needs is listed
+// at once, each naming the manifest and the field.
+TEST(Manifest, EveryStructuralProblemIsListedWithTheField) {
+  auto m = good();
+  m.outputs.clear();
+  m.files.clear();
+  m.dataset_id = "abc";
+  const Status s = validate_manifest(m, infomodel::builtin_model(), "dir/manifest.json");
+  ASSERT_FALSE(s);
+  for (const char* line : {"dir/manifest.json: no outputs", "dir/manifest.json: no files",
+                           "dir/manifest.json: lineage.dataset_id is not a dataset id"}) {
+    EXPECT_NE(s.message().find(line), std::string::npos) << line << "\n" << s.message();
+  }
+  m = good();
+  m.backend = "tensorflow";
+  EXPECT_EQ(validate_manifest(m, infomodel::builtin_model(), "dir/manifest.json").message(),
+            "dir/manifest.json: backend 'tensorflow' is not one of xgboost, onnx, ewma, cusum, linear_trend, threshold");
+}
+
+TEST(Manifest, MissingFileAndAlteredFileAreNamed) {
+  const auto dir = std::filesystem::temp_directory_path() / ("manifest_files_test_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto m = good();
+  const Status missing = verify_manifest_files(m, dir);
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.message().find((dir / "model.json").string() + ": cannot open"), std::string::npos) << missing.message();
+  std::ofstream(dir / "model.json") << "{}";
+  const Status altered = verify_manifest_files(m, dir);
+  EXPECT_EQ(altered.message(), (dir / "model.json").string() + ": sha256 differs from the manifest");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
