@@ -299,6 +299,26 @@ Result<Bytes> Client::unprotect(std::span<const std::uint8_t> chunk) {
   return unprotect_symmetric_chunk(options_.security.mode, keys->server, chunk);
 }
 
+Status Client::resume() {
+  if (!session_open_)
+    return Status(resonance::StatusCode::kFailedPrecondition, "no activated session to resume");
+  reset_transport();
+  if (security_) {
+    security_->current.reset();
+    security_->previous.reset();
+  }
+  if (auto s = open_transport(); !s) return s;
+  if (auto s = open_channel(SecurityTokenRequestType::kIssue); !s) return s;
+  // Requests in flight died with the old connection; the server still holds the notification
+  // messages it sent in reply (until acknowledged) and queues new ones for our next Publish.
+  publish_outstanding_.clear();
+  if (auto s = activate_session(); !s)
+    return Status(resonance::StatusCode::kFailedPrecondition, "resuming the session: " + s.message());
+  last_publish_response_ = Clock::now();
+  ++counters_.session_resumes;
+  return Status::ok();
+}
+
 Status Client::open_transport() {
   boost::system::error_code ec;
   boost::asio::ip::tcp::resolver resolver(io_);
@@ -609,11 +629,26 @@ Status Client::create_and_activate_session() {
                                           : "anonymous user token policy") +
                            " on its " + std::string(channel_policy) + " " + std::string(mode_name(channel_mode)) +
                            " endpoint"));
+  session_user_policy_id_ = *policy_id;
+  session_encrypt_password_ = encrypt_password;
+  const auto announced_certificate = bytes_of(created->server_certificate);
+  session_server_certificate_.assign(announced_certificate.begin(), announced_certificate.end());
+  session_server_nonce_.assign(server_nonce.begin(), server_nonce.end());
+  return activate_session();
+}
+
+// ActivateSession for the session we hold: after CreateSession, and again on a new channel after a
+// connection loss (resume). Each response's ServerNonce is the one the next activation signs.
+Status Client::activate_session() {
+  const bool secured = security_ && security_->active;
+  const std::span<const std::uint8_t> server_nonce = session_server_nonce_;
+  const std::optional<std::string> policy_id = session_user_policy_id_;
+  const bool encrypt_password = session_encrypt_password_;
   ActivateSessionRequest activate;
   activate.locale_ids = {UaString("en")};
   if (secured) {
     // Proof of possession of our key, bound to this session: sign ServerCertificate + ServerNonce.
-    auto sig = rsa_sign_sha256(security_->own_key.get(), concat(bytes_of(created->server_certificate), server_nonce));
+    auto sig = rsa_sign_sha256(security_->own_key.get(), concat(session_server_certificate_, server_nonce));
     if (!sig) return fail(with_context(sig.error(), "ActivateSession ClientSignature:"));
     activate.client_signature.algorithm = UaString(std::string(kRsaSha256Uri));
     activate.client_signature.signature = to_byte_string(*sig);
@@ -645,6 +680,8 @@ Status Client::create_and_activate_session() {
   }
   auto activated = call<ActivateSessionResponse>(activate);
   if (!activated) return fail(with_context(activated.error(), "activating the session:"));
+  const auto next_nonce = bytes_of(activated->server_nonce);
+  session_server_nonce_.assign(next_nonce.begin(), next_nonce.end());
   session_open_ = true;
   return Status::ok();
 }

@@ -90,6 +90,7 @@ struct ClientCounters {
   std::uint64_t dropped_responses = 0;    // responses for requests nobody waits for
   std::uint64_t channel_renewals = 0;
   std::uint64_t old_token_messages = 0;   // chunks still secured with the token before a renewal
+  std::uint64_t session_resumes = 0;      // sessions reactivated on a new connection after a loss
 };
 
 class Client {
@@ -126,6 +127,13 @@ class Client {
   Status poll_notifications(std::chrono::milliseconds timeout, std::vector<DataChange>& out);
   void set_publish_in_flight(std::uint32_t n) { publish_target_ = n == 0 ? 1 : n; }
 
+  // After a connection loss (broken()): a new connection and secure channel, then ActivateSession
+  // on the session we had, whose subscriptions live on in the server. The next Publish gets what
+  // the server queued meanwhile, and sequence gaps are filled with Republish, so a short outage
+  // loses nothing. kUnavailable: the server cannot be reached (try again later); another code:
+  // the session is gone (server restart, session timeout) and the owner must create a new client.
+  Status resume();
+
   // CloseSession (deleting subscriptions) and CloseSecureChannel; idempotent.
   Status close();
 
@@ -146,6 +154,7 @@ class Client {
   Status discover_server_certificate();
   Status open_channel(SecurityTokenRequestType type);
   Status create_and_activate_session();
+  Status activate_session();
 
   // Sends a request and waits for its response; other responses that arrive meanwhile are
   // routed (Publish) or dropped. A ServiceFault or a bad ServiceResult becomes an error naming
@@ -207,6 +216,11 @@ class Client {
 
   NodeId session_id_;
   NodeId authentication_token_;
+  // What ActivateSession needs again when the session is resumed on a new channel.
+  std::string session_user_policy_id_;
+  bool session_encrypt_password_ = false;
+  Bytes session_server_certificate_;
+  Bytes session_server_nonce_;
   bool session_open_ = false;
   bool broken_ = false;
 

@@ -11,6 +11,8 @@ namespace resonance::opcua {
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::uint32_t kBadTooManyPublishRequests = 0x80780000;
+constexpr std::uint32_t kBadNoSubscription = 0x80790000;
+constexpr std::uint32_t kBadSubscriptionIdInvalid = 0x80280000;
 constexpr std::uint32_t kMaxRepublishPerGap = 100;  // a hostile sequence jump must not loop for long
 }  // namespace
 
@@ -110,8 +112,14 @@ Status Client::poll_notifications(std::chrono::milliseconds timeout, std::vector
       publish_queue_.push_back(std::move(*p));
     } else if (auto* f = std::get_if<ServiceFault>(&message)) {
       // The server holds fewer requests than we keep in flight: keep one less (Part 4 5.13.5).
-      if ((f->header.service_result.code & 0xFFFF0000u) == kBadTooManyPublishRequests && publish_target_ > 1)
-        --publish_target_;
+      const auto code = f->header.service_result.code & 0xFFFF0000u;
+      if (code == kBadTooManyPublishRequests && publish_target_ > 1) --publish_target_;
+      // Our subscriptions are gone on the server (e.g. their lifetime ran out during an outage
+      // the session survived): only new ones help, so the owner must start over.
+      if (code == kBadNoSubscription || code == kBadSubscriptionIdInvalid)
+        return fail(Status(resonance::StatusCode::kNotFound,
+                           "the server no longer has our subscriptions (" + describe_status(f->header.service_result) +
+                               "); they must be created again"));
       handled = true;
     }
   }

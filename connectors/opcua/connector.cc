@@ -17,6 +17,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// How long after a loss the old session is worth resuming: the session timeout the client asks
+// for (ClientOptions::session_timeout_ms, 60 s); later the server has dropped it anyway.
+constexpr TimestampNs kResumeWindowNs = 60 * kNanosPerSecond;
+
 // "nsu=<uri>;<rest>" → (uri, "ns=<index>;<rest>") once the index is known.
 Result<opcua::NodeId> resolve_node(opcua::Client& client, const std::string& text) {
   if (text.starts_with("nsu=")) {
@@ -58,7 +62,10 @@ class OpcuaConnector final : public Connector {
                                  "endpoint=\"" + config_.endpoint_url + "\"")),
         gaps_(metrics.counter("resonance_opcua_sequence_gaps_total",
                               "Holes in Publish sequence numbers (filled by Republish where possible)",
-                              "endpoint=\"" + config_.endpoint_url + "\"")) {}
+                              "endpoint=\"" + config_.endpoint_url + "\"")),
+        resumes_(metrics.counter("resonance_opcua_session_resumes_total",
+                                 "Reconnects that resumed the session and its subscriptions instead of recreating them",
+                                 "endpoint=\"" + config_.endpoint_url + "\"")) {}
 
   ~OpcuaConnector() override { stop(); }
 
@@ -104,31 +111,71 @@ class OpcuaConnector final : public Connector {
     auto backoff = std::chrono::milliseconds(config_.reconnect_min_ms);
     bool had_session = false;
     TimestampNs lost_at_ns = 0;
+    // The client whose connection was lost: its session, and the subscriptions in it, may still
+    // live in the server, so reconnecting first resumes it; what the server queued meanwhile then
+    // arrives with the next Publish and nothing needs marking. Only when the session is gone (or
+    // Republish cannot fill a hole, see poll) is the outage marked as a gap.
+    std::unique_ptr<opcua::Client> lost;
+    bool gap_open = false;
     while (!stopping()) {
-      auto client = connect_and_subscribe();
+      std::unique_ptr<opcua::Client> client;
+      if (lost) {
+        Status resumed = lost->resume();
+        if (resumed) {
+          client = std::move(lost);
+          gap_open = false;
+          reconnects_.inc();
+          resumes_.inc();
+          spdlog::info("opcua: {}: reconnected after {} ms; session and subscriptions resumed", config_.endpoint_url,
+                       (unix_now_ns() - lost_at_ns) / kNanosPerMilli);
+        } else if (resumed.code() == StatusCode::kUnavailable && unix_now_ns() - lost_at_ns < kResumeWindowNs) {
+          connect_failures_.inc();
+          spdlog::warn("opcua: {}: {}; retrying in {} ms", config_.endpoint_url, resumed.message(), backoff.count());
+          if (!sleep_for(backoff)) break;
+          backoff = std::min(backoff * 2, std::chrono::milliseconds(config_.reconnect_max_ms));
+          continue;
+        } else {
+          spdlog::info("opcua: {}: the session cannot be resumed ({}); creating a new one", config_.endpoint_url,
+                       resumed.message());
+          lost.reset();
+        }
+      }
       if (!client) {
-        connect_failures_.inc();
-        spdlog::warn("opcua: {}: {}; retrying in {} ms", config_.endpoint_url, client.error().message(), backoff.count());
-        if (!sleep_for(backoff)) break;
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(config_.reconnect_max_ms));
-        continue;
+        if (gap_open) {
+          mark_gap(lost_at_ns);
+          gap_open = false;
+        }
+        auto created = connect_and_subscribe();
+        if (!created) {
+          connect_failures_.inc();
+          spdlog::warn("opcua: {}: {}; retrying in {} ms", config_.endpoint_url, created.error().message(),
+                       backoff.count());
+          if (!sleep_for(backoff)) break;
+          backoff = std::min(backoff * 2, std::chrono::milliseconds(config_.reconnect_max_ms));
+          continue;
+        }
+        client = std::move(*created);
+        if (had_session) {
+          reconnects_.inc();
+          spdlog::info("opcua: {}: reconnected after {} ms; subscriptions recreated", config_.endpoint_url,
+                       (unix_now_ns() - lost_at_ns) / kNanosPerMilli);
+        }
       }
       backoff = std::chrono::milliseconds(config_.reconnect_min_ms);
-      if (had_session) {
-        reconnects_.inc();
-        spdlog::info("opcua: {}: reconnected after {} ms; subscriptions recreated", config_.endpoint_url,
-                     (unix_now_ns() - lost_at_ns) / kNanosPerMilli);
-      }
       had_session = true;
-      Status lost = poll(**client);
+      Status why = poll(*client);
       if (stopping()) {
-        (void)(*client)->close();
+        (void)client->close();
         break;
       }
       lost_at_ns = unix_now_ns();
-      spdlog::warn("opcua: {}: connection lost: {}", config_.endpoint_url, lost.message());
-      mark_gap(lost_at_ns);
+      gap_open = true;
+      spdlog::warn("opcua: {}: connection lost: {}", config_.endpoint_url, why.message());
+      // Subscriptions gone from a live session: resuming would find them gone again.
+      if (why.code() != StatusCode::kNotFound) lost = std::move(client);
     }
+    // Stopped during an outage that was never resolved: the hole is marked all the same.
+    if (gap_open) mark_gap(lost_at_ns);
   }
 
   Result<std::unique_ptr<opcua::Client>> connect_and_subscribe() {
@@ -178,13 +225,21 @@ class OpcuaConnector final : public Connector {
   // Runs until the connection fails or stop(); returns why it ended.
   Status poll(opcua::Client& c) {
     std::vector<opcua::DataChange> changes;
-    std::uint64_t gaps_seen = 0;
+    // Counters are per client and survive a resume: count only what is new.
+    std::uint64_t gaps_seen = c.counters().sequence_gaps;
+    std::uint64_t lost_seen = c.counters().lost_notification_messages;
     while (!stopping()) {
       changes.clear();
       if (auto s = c.poll_notifications(200ms, changes); !s) return s;
       if (c.counters().sequence_gaps > gaps_seen) {
         gaps_.inc(c.counters().sequence_gaps - gaps_seen);
         gaps_seen = c.counters().sequence_gaps;
+      }
+      // Notification messages Republish could not bring back: the data between the last sample
+      // and this batch are missing, so the marker goes before the batch.
+      if (c.counters().lost_notification_messages > lost_seen) {
+        lost_seen = c.counters().lost_notification_messages;
+        mark_gap(unix_now_ns());
       }
       if (changes.empty()) continue;
       const TimestampNs now = unix_now_ns();
@@ -262,6 +317,7 @@ class OpcuaConnector final : public Connector {
   Counter& retry_later_;
   Counter& dropped_;
   Counter& gaps_;
+  Counter& resumes_;
 
   std::mutex mu_;
   std::condition_variable cv_;
