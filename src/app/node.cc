@@ -55,6 +55,14 @@ Result<std::optional<OpcuaConnectorConfig>> opcua_config(const NodeConfig& confi
   ocfg.sampling_interval_ms = static_cast<double>(config.opcua_sampling_interval_ms);
   ocfg.queue_size = static_cast<std::uint32_t>(config.opcua_queue_size);
   ocfg.request_timeout_ms = static_cast<std::uint32_t>(config.opcua_request_timeout_ms);
+  ocfg.security_policy = config.opcua_security_policy;
+  ocfg.security_mode = config.opcua_security_mode;
+  ocfg.certificate_file = config.opcua_certificate;
+  ocfg.private_key_file = config.opcua_private_key;
+  ocfg.trust_dir = config.opcua_trust_dir;
+  ocfg.server_certificate_file = config.opcua_server_certificate;
+  // Checked here (names, files readable) so a typo stops the node at start, not at every reconnect.
+  if (auto s = check_opcua_security(ocfg); !s) return error(std::move(s));
   return std::optional<OpcuaConnectorConfig>(std::move(ocfg));
 }
 

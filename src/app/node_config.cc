@@ -134,7 +134,22 @@ ConfigSchema build_schema() {
                 "Server-side queue per monitored item, so short bursts between publishes are not lost.", 1,
                 100'000},
                {"request_timeout_ms", T::kInteger, std::int64_t{5000}, "Timeout of each service request.", 100,
-                600'000}}});
+                600'000},
+               {"security_policy", T::kString, std::string("None"),
+                "Secure channel policy: None or Basic256Sha256 (docs/opcua.md, Security)."},
+               {"security_mode", T::kString, std::string("None"),
+                "Message security: None (with policy None), Sign or SignAndEncrypt (with Basic256Sha256)."},
+               {"certificate", T::kString, std::string(""),
+                "Our application instance certificate (PEM or DER); its subjectAltName URI is sent as "
+                "ApplicationUri. Required with Basic256Sha256."},
+               {"private_key", T::kString, std::string(""),
+                "The certificate's RSA private key file (PEM or DER, unencrypted; keep it readable by the node "
+                "only). Its contents are never logged."},
+               {"trust_dir", T::kString, std::string(""),
+                "Directory of trusted server certificates and CAs (.der .pem .crt .cer); a server certificate "
+                "not found there is refused, naming its SHA-1 thumbprint."},
+               {"server_certificate", T::kString, std::string(""),
+                "One server certificate file trusted explicitly (besides trust_dir)."}}});
   schema.add({"audit", "The transparency log: signed, append-only, verifiable offline (docs/audit.md).",
               {{"enabled", T::kBool, true,
                 "Log every durable ingest batch and every policy load into audit/ in node.data_dir."},
@@ -224,6 +239,12 @@ NodeConfig to_node_config(const Config& c) {
   n.opcua_sampling_interval_ms = c.integer("opcua.sampling_interval_ms");
   n.opcua_queue_size = c.integer("opcua.queue_size");
   n.opcua_request_timeout_ms = c.integer("opcua.request_timeout_ms");
+  n.opcua_security_policy = c.str("opcua.security_policy");
+  n.opcua_security_mode = c.str("opcua.security_mode");
+  n.opcua_certificate = c.str("opcua.certificate");
+  n.opcua_private_key = c.str("opcua.private_key");
+  n.opcua_trust_dir = c.str("opcua.trust_dir");
+  n.opcua_server_certificate = c.str("opcua.server_certificate");
   n.audit_enabled = c.boolean("audit.enabled");
   n.audit_key_file = c.str("audit.key_file");
   n.audit_origin = c.str("audit.origin");

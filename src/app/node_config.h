@@ -81,6 +81,12 @@ struct NodeConfig {
   std::int64_t opcua_sampling_interval_ms = 50;
   std::int64_t opcua_queue_size = 10;
   std::int64_t opcua_request_timeout_ms = 5000;
+  std::string opcua_security_policy = "None";  // None | Basic256Sha256
+  std::string opcua_security_mode = "None";    // None | Sign | SignAndEncrypt
+  std::string opcua_certificate;               // files; contents never logged
+  std::string opcua_private_key;
+  std::string opcua_trust_dir;
+  std::string opcua_server_certificate;
 
   bool audit_enabled = true;
   std::string audit_key_file;  // empty: <data_dir>/audit-key/node.key, generated on first start
