@@ -8,10 +8,12 @@
 #include <iostream>
 
 #include "commands.h"
+#include "dataset_command.h"
 #include "resonance/models/dataset.h"
 #include "resonance/infomodel/loader.h"
 #include "resonance/models/evaluate.h"
 #include "resonance/models/manifest.h"
+#include "resonance/models/onnx_model.h"
 #include "resonance/models/progress.h"
 #include "resonance/models/proofs.h"
 #include "resonance/models/registry.h"
@@ -49,20 +51,39 @@ void register_dataset(CLI::App& app) {
   static std::string store_dir = fs::path(kDefaultStore) / "datasets";
   cmd->add_option("--store", store_dir, "Dataset store directory")->capture_default_str();
 
-  auto* create = cmd->add_subcommand("create", "Import a CSV or whitespace-separated file as a dataset; prints its id");
+  auto* create = cmd->add_subcommand(
+      "create", "Import a CSV or whitespace-separated file, or read a node's historian, as a dataset; prints its id");
   static std::string file, format = "csv", label, group;
   static bool no_header = false;
   static std::vector<std::string> columns, features, exclude, categorical;
-  create->add_option("FILE", file, "The file, read as published (BOM, CRLF/CR/LF, trailing spaces are fine)")->required();
+  create->add_option("FILE", file, "The file, read as published (BOM, CRLF/CR/LF, trailing spaces are fine)");
   create->add_option("--format", format, "csv or text (whitespace-separated)")->check(CLI::IsMember({"csv", "text"}))->capture_default_str();
   create->add_flag("--no-header", no_header, "The first line is data; name the columns with --columns");
   create->add_option("--columns", columns, "Column names when there is no header")->delimiter(',');
-  create->add_option("--label", label, "The label column")->required();
+  create->add_option("--label", label, "The label column (with --from-historian: the label series path)")->required();
+  // From a node's historian instead of a file (dataset_command.cc).
+  static HistorianDatasetOptions historian;
+  create->add_option("--from-historian", historian.data_dir, "A node's data directory (node.data_dir); the node must be stopped");
+  create->add_option("--series", historian.series, "Input series path (repeatable), with --from-historian");
+  create->add_option("--from", historian.from, "Start of the range (RFC 3339 or ns), with --from-historian");
+  create->add_option("--to", historian.to, "End of the range, exclusive");
+  create->add_option("--step", historian.step, "Grid step, e.g. 1s, 500ms")->capture_default_str();
+  create->add_option("--max-staleness", historian.max_staleness, "Oldest observation a grid point may use (default: the step)");
+  create->add_option("--fill", historian.fill, "locf or linear")->capture_default_str();
   create->add_option("--group", group, "A group column (e.g. unit id) for group-wise cross-validation");
   create->add_option("--features", features, "Input columns (default: every number column left)")->delimiter(',');
   create->add_option("--exclude", exclude, "Columns never used as inputs (ids, leaking flags)")->delimiter(',');
   create->add_option("--categorical", categorical, "Text columns encoded as codes in sorted order")->delimiter(',');
   create->callback([] {
+    if (!historian.data_dir.empty()) {
+      if (!file.empty()) return fail(Status(StatusCode::kInvalidArgument, "give FILE or --from-historian, not both"));
+      if (historian.from.empty() || historian.to.empty()) {
+        return fail(Status(StatusCode::kInvalidArgument, "--from-historian needs --from and --to"));
+      }
+      historian.label = label;
+      return create_dataset_from_historian(historian, store_dir);
+    }
+    if (file.empty()) return fail(Status(StatusCode::kInvalidArgument, "give a FILE to import or --from-historian DATA_DIR"));
     ReadOptions options;
     options.format = format == "csv" ? TextFormat::kCsv : TextFormat::kWhitespace;
     options.header = !no_header;
@@ -96,6 +117,47 @@ void register_dataset(CLI::App& app) {
   list->callback([] {
     for (const auto& each : DatasetStore(store_dir).list()) std::cout << each << "\n";
   });
+
+  register_dataset_export(*cmd, store_dir);
+}
+
+// Runs a trained model (its manifest's backend) over every row of a dataset and prints the metrics
+// of its task.
+void evaluate_trained(const std::string& manifest_file, const fs::path& datasets, const std::string& id, bool json) {
+  auto text = read_file_bytes(manifest_file);
+  if (!text) return fail(text.error());
+  auto m = parse_manifest(*text, manifest_file);
+  if (!m) return fail(m.error());
+  auto task = parse_task(m->task);
+  if (!task) return fail(Status(task.error().code(), fmt::format("{}: task: {}", manifest_file, task.error().message())));
+  auto ds = DatasetStore(datasets).get(id);
+  if (!ds) return fail(ds.error());
+  const fs::path dir = fs::path(manifest_file).parent_path();
+  Result<std::vector<float>> predicted = error(StatusCode::kInvalidArgument,
+      fmt::format("{}: backend '{}' cannot be evaluated on a dataset (onnx or xgboost can)", manifest_file, m->backend));
+  if (m->backend == "onnx") {
+    auto model = OnnxModel::load(*m, dir);
+    if (!model) return fail(model.error());
+    predicted = predict_rows(**model, *ds);
+  } else if (m->backend == "xgboost" && !m->files.empty()) {
+    if (Status s = verify_manifest_files(*m, dir); !s) return fail(s);
+    auto bytes = read_file_bytes(dir / m->files[0].path);
+    if (!bytes) return fail(bytes.error());
+    auto model = XgbModel::load(*bytes);
+    if (!model) return fail(model.error());
+    if (m->inputs.size() != ds->cols()) {
+      return fail(Status(StatusCode::kInvalidArgument, fmt::format("{}: the dataset has {} feature columns, inputs[] lists {}",
+                                                                   manifest_file, ds->cols(), m->inputs.size())));
+    }
+    predicted = model->predict({ds->features.data(), ds->rows, ds->cols()});
+  }
+  if (!predicted) return fail(predicted.error());
+  const Metrics metrics = evaluate_predictions(*task, *predicted, ds->labels);
+  if (json) {
+    std::cout << metrics.to_json() << "\n";
+  } else {
+    std::cout << fmt::format("{} {} on dataset {}: {}\n", m->name, m->version, dataset_id(*ds), metrics.to_text());
+  }
 }
 
 TrainParams train_params(const std::string& task, int rounds, int depth, double eta, int nthread, Status& status) {
@@ -207,7 +269,21 @@ void register_model(CLI::App& app) {
     if (!m) return fail(m.error());
     if (Status s = validate_manifest(*m, infomodel::builtin_model(), manifest_file); !s) return fail(s);
     if (Status s = verify_manifest_files(*m, fs::path(manifest_file).parent_path()); !s) return fail(s);
-    std::cout << fmt::format("{}: ok ({} {} implements {})\n", manifest_file, m->name, m->version, m->interface_id);
+    std::string checked;
+    if (m->backend == "onnx") {
+      // Loads the network and runs it once on zeros of the declared shape (-1 as 1): a manifest
+      // whose shape the network does not take fails here, not on the first live window.
+      auto model = OnnxModel::load(*m, fs::path(manifest_file).parent_path());
+      if (!model) return fail(model.error());
+      Tensor zeros;
+      for (auto d : m->onnx->input_shape) zeros.shape.push_back(d < 0 ? 1 : d);
+      zeros.values.assign(zeros.elements(), 0.0f);
+      auto out = (*model)->run(zeros);
+      if (!out) return fail(out.error());
+      checked = fmt::format("; ONNX network runs: input {} → output {}", shape_text(zeros.shape), shape_text(out->shape));
+    }
+    std::cout << fmt::format("{}: ok ({} {} implements {}{})\n", manifest_file, m->name, m->version, m->interface_id,
+                             checked);
   });
 
   auto* list = cmd->add_subcommand("list", "List registered models with their stages");
@@ -247,7 +323,11 @@ void register_model(CLI::App& app) {
   evaluate->add_option("--folds", folds, "Number of folds")->capture_default_str();
   evaluate->add_option("--seed", seed, "Fold assignment seed")->capture_default_str();
   evaluate->add_flag("--json", json, "Print the figures as JSON");
+  static std::string evaluate_manifest;
+  evaluate->add_option("--manifest", evaluate_manifest,
+                       "Evaluate this trained model (onnx or xgboost manifest.json) on the dataset instead of cross-validating");
   evaluate->callback([] {
+    if (!evaluate_manifest.empty()) return evaluate_trained(evaluate_manifest, fs::path(store_dir) / "datasets", dataset, json);
     Status status;
     const TrainParams params = train_params(task, rounds, depth, eta, nthread, status);
     if (!status) return fail(status);
