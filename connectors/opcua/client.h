@@ -11,7 +11,8 @@
 // Threading: a Client is used from one thread at a time (the connector's loop thread). Every call
 // blocks at most its timeout. Publish responses that arrive while another call waits are queued
 // and handed out by poll_notifications(). Errors are values; a transport or channel error leaves
-// the client `broken()`, and the owner reconnects by creating a new Client.
+// the client `broken()`; the owner then calls resume() (same session, new connection) or, when the
+// session is gone, creates a new Client.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

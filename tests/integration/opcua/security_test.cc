@@ -15,6 +15,7 @@
 #include <set>
 
 #include "tests/integration/opcua/node_server.h"
+#include "tests/integration/opcua/tcp_proxy.h"
 
 namespace resonance::opcua {
 namespace {
@@ -202,6 +203,29 @@ TEST_F(NodeOpcuaSecure, UntrustedServerCertificateIsRefusedNamingItsThumbprint) 
   auto ok = Client::connect(o);
   ASSERT_TRUE(ok) << ok.error().message();
   EXPECT_TRUE((*ok)->close());
+}
+
+// After a network outage the session is resumed on a new secured channel: the ActivateSession
+// signature and the encrypted password are made again with the server's latest nonce.
+TEST_F(NodeOpcuaSecure, SessionResumesOverANewSecuredChannel) {
+  resonance::testing::TcpProxy proxy(server_->port());
+  auto o = options(ChunkSecurity::kSignAndEncrypt);
+  o.endpoint_url = "opc.tcp://127.0.0.1:" + std::to_string(proxy.port()) + "/UA/Resonance";
+  o.user = UserIdentity{"operator", "s3cret"};
+  auto c = Client::connect(o);
+  ASSERT_TRUE(c) << c.error().message();
+  const NodeId session = (*c)->session_id();
+  ASSERT_TRUE((*c)->read_value(NodeId::string(1, "CNC1.PartCount")));
+  proxy.cut();
+  auto lost = (*c)->read_value(NodeId::string(1, "CNC1.PartCount"));
+  ASSERT_FALSE(lost);
+  ASSERT_TRUE((*c)->broken());
+  auto resumed = (*c)->resume();
+  ASSERT_TRUE(resumed) << resumed.message();
+  EXPECT_EQ((*c)->session_id(), session);
+  auto v = (*c)->read_value(NodeId::string(1, "CNC1.PartCount"));
+  ASSERT_TRUE(v) << v.error().message();
+  EXPECT_TRUE((*c)->close());
 }
 
 TEST_F(NodeOpcuaSecure, MissingKeyFileIsAClearError) {
