@@ -24,6 +24,8 @@
 #include "resonance/infomodel/validation_stage.h"
 #include "resonance/pipeline/ingest_pipeline.h"
 #include "resonance/pipeline/stages.h"
+#include "resonance/models/inference.h"
+#include "resonance/models/inference_log.h"
 
 namespace resonance::app {
 
@@ -260,6 +262,7 @@ Status Node::start() {
     metrics_.gauge_fn("resonance_audit_append_errors", "Failed appends to the audit journal (retried)",
                       [l = audit_ingest_.get()] { return static_cast<double>(l->append_errors()); });
   }
+  if (Status s = start_inference(); !s) return s;
   pipeline_->start();
 
   if (config_.api_enabled) {
@@ -329,10 +332,13 @@ void Node::stop() {
   if (bridge_) bridge_->stop();  // no more broker messages towards a stopping gateway
   if (gateway_) gateway_->stop();
   if (api_) api_->stop();
+  // Before the store closes: the scheduler's last outputs still enter the pipeline.
+  if (inference_) inference_->stop();
   if (historian_) historian_->close();
   if (pipeline_) pipeline_->stop();
   if (provenance_listener_) (void)provenance_listener_->flush();
   if (audit_ingest_) (void)audit_ingest_->flush();
+  if (inference_log_) (void)inference_log_->flush();
   // Every decision taken (the exits are stopped) is in the log before its last checkpoint.
   if (auto* batching = dynamic_cast<governance::BatchingDecisionSink*>(decision_sink_.get()))
     (void)batching->flush();

@@ -29,6 +29,10 @@ namespace audit {
 class Log;
 class IngestListener;
 }  // namespace audit
+namespace models {
+class InferenceScheduler;
+class InferenceLogWriter;
+}  // namespace models
 namespace governance {
 struct Policy;
 class ProvenanceStore;
@@ -83,11 +87,18 @@ class Node {
   std::unique_ptr<governance::SubjectResolver> subjects_;
   std::unique_ptr<governance::ProvenanceStore> provenance_;
   std::unique_ptr<governance::ProvenanceListener> provenance_listener_;
+  // After audit_log_ and pipeline_ (destroyed before them): the writer appends inference.batch
+  // entries to the log; the scheduler listens to the pipeline and submits its outputs to it.
+  std::unique_ptr<models::InferenceLogWriter> inference_log_;
+  std::unique_ptr<models::InferenceScheduler> inference_;
   std::unique_ptr<mqttsn::Gateway> gateway_;
   std::unique_ptr<mqttsn::Bridge> bridge_;  // after gateway_: destroyed first
   std::unique_ptr<Connector> opcua_;
   std::unique_ptr<api::ApiServer> api_;
   bool started_ = false;
+
+  // [inference] (node_inference.cc): deploys the configured models before the pipeline starts.
+  Status start_inference();
 };
 
 }  // namespace resonance::app

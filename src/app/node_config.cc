@@ -167,6 +167,30 @@ ConfigSchema build_schema() {
                {"provenance", T::kBool, true,
                 "Record each ingested batch's provenance in provenance.sqlite in node.data_dir "
                 "(docs/formats/provenance.md)."}}});
+  schema.add({"inference", "Live inference: deployed models run on windows of live data (docs/models.md).",
+              {{"enabled", T::kBool, false, "Run the deployed models."},
+               {"registry", T::kString, std::string(""),
+                "Model registry (registry.sqlite of a model store, `resonance model list`) that `deploy` names "
+                "models from."},
+               {"models_dir", T::kString, std::string(""),
+                "Where a registry model's files are: <models_dir>/<name>/<version>/. Empty: models/ beside the "
+                "registry."},
+               {"deploy", T::kString, std::string(""),
+                "Registry models to run, comma-separated name or name@version (a name alone: its production "
+                "version)."},
+               {"model_dirs", T::kString, std::string(""),
+                "Model directories to run as they are (manifest.json and its files inside), comma-separated."},
+               {"log", T::kBool, true,
+                "Keep every inference record in inference/inference.jsonl in node.data_dir "
+                "(docs/formats/inference-log.md); the audit log gets them either way when [audit] is on."},
+               {"max_pending_samples", T::kInteger, std::int64_t{1'000'000},
+                "Samples waiting for the inference worker; beyond it samples are skipped and counted.", 1000,
+                100'000'000},
+               {"output_retry_ms", T::kInteger, std::int64_t{5},
+                "Wait before offering model outputs to the pipeline again after it answered RetryLater.", 1,
+                10'000},
+               {"max_output_attempts", T::kInteger, std::int64_t{200},
+                "Attempts per output batch before it is dropped and counted.", 1, 1'000'000}}});
   return schema;
 }
 
@@ -250,6 +274,15 @@ NodeConfig to_node_config(const Config& c) {
   n.audit_origin = c.str("audit.origin");
   n.governance_policy = c.str("governance.policy");
   n.governance_provenance = c.boolean("governance.provenance");
+  n.inference_enabled = c.boolean("inference.enabled");
+  n.inference_registry = c.str("inference.registry");
+  n.inference_models_dir = c.str("inference.models_dir");
+  n.inference_deploy = c.str("inference.deploy");
+  n.inference_model_dirs = c.str("inference.model_dirs");
+  n.inference_log = c.boolean("inference.log");
+  n.inference_max_pending_samples = c.integer("inference.max_pending_samples");
+  n.inference_output_retry_ms = c.integer("inference.output_retry_ms");
+  n.inference_max_output_attempts = c.integer("inference.max_output_attempts");
   return n;
 }
 

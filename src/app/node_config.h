@@ -94,6 +94,16 @@ struct NodeConfig {
 
   std::string governance_policy;  // empty: built-in deny-all policy
   bool governance_provenance = true;
+
+  bool inference_enabled = false;
+  std::string inference_registry;    // registry.sqlite of a model store; empty: none
+  std::string inference_models_dir;  // <dir>/<name>/<version>/ holds a registry model's files
+  std::string inference_deploy;      // name[@version], comma-separated, from the registry
+  std::string inference_model_dirs;  // model directories (manifest.json inside), comma-separated
+  bool inference_log = true;         // <data_dir>/inference/inference.jsonl
+  std::int64_t inference_max_pending_samples = 1'000'000;
+  std::int64_t inference_output_retry_ms = 5;
+  std::int64_t inference_max_output_attempts = 200;
 };
 
 NodeConfig to_node_config(const Config& config);

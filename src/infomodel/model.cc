@@ -130,4 +130,30 @@ Result<SignalRef> lookup_path(const Model& model, std::string_view path) {
   return SignalRef{category, signal};
 }
 
+Result<AiOutputRef> lookup_ai_output(const Model& model, std::string_view path) {
+  const auto slash = path.rfind('/');
+  const std::string_view last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (!last.starts_with("ai."))
+    return error(StatusCode::kNotFound, fmt::format("series path '{}': '{}' is not an ai.<interface>.<output> name", path, last));
+  const auto dot = last.find('.', 3);
+  if (dot == std::string_view::npos)
+    return error(StatusCode::kInvalidArgument,
+                 fmt::format("series path '{}': '{}' lacks the output (ai.<interface>.<output>)", path, last));
+  const std::string_view interface_id = last.substr(3, dot - 3), output = last.substr(dot + 1);
+  const std::string_view before = slash == std::string_view::npos ? std::string_view{} : path.substr(0, slash);
+  const auto eq = before.rfind('/');
+  const Category* category =
+      model.category_for_equipment(eq == std::string_view::npos ? before : before.substr(eq + 1));
+  if (category == nullptr)
+    return error(StatusCode::kNotFound,
+                 fmt::format("series path '{}': the equipment matches no category's equipment_prefixes", path));
+  const AiInterface* contract = model.find_ai_interface(interface_id);
+  if (contract == nullptr)
+    return error(StatusCode::kNotFound, fmt::format("series path '{}': no AI interface '{}'", path, interface_id));
+  for (const auto& o : contract->outputs)
+    if (o.name == output) return AiOutputRef{category, contract, &o};
+  return error(StatusCode::kNotFound,
+               fmt::format("series path '{}': interface '{}' has no output '{}'", path, interface_id, output));
+}
+
 }  // namespace resonance::infomodel

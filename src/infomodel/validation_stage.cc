@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -19,6 +20,7 @@ struct SeriesState {
   std::string unresolved_reason;
   bool has_last = false;
   TimestampNs last_ts_ns = 0;  // newest accepted timestamp of the series
+  bool model_output = false;   // ai.<interface>.<output>: only the inference scheduler writes it
 };
 
 // The value range a data type can hold (integers exactly in a double).
@@ -65,6 +67,10 @@ class ModelValidationStage final : public Stage {
         return true;
       };
       if (state.signal == nullptr) return refuse(kReasonUnknownSignal, state.unresolved_reason);
+      // A device must not pass its numbers off as a model's: model outputs come from inference.
+      if (state.model_output && batch.provenance.connector != "inference")
+        return refuse(kReasonUnknownSignal,
+                      fmt::format("series '{}' is a model output; only live inference writes it", state.path));
       const Signal& sig = *state.signal;
       if (auto why = type_error(sig, s.value))
         return refuse(kReasonWrongType, fmt::format("series '{}': {}", state.path, *why));
@@ -118,8 +124,21 @@ class ModelValidationStage final : public Stage {
       if (auto ref = lookup_path(model_, info->path)) {
         state.category = ref->category;
         state.signal = ref->signal;
+      } else if (auto ai = lookup_ai_output(model_, info->path)) {
+        // A model output is judged like a signal, by its contract's type and range.
+        Signal& sig = ai_signals_.emplace_back();
+        sig.name = info->path.substr(info->path.rfind('/') + 1);
+        sig.type = ai->output->type;
+        sig.unit = ai->output->unit;
+        sig.min = ai->output->min;
+        sig.max = ai->output->max;
+        sig.values = ai->output->values;
+        state.category = ai->category;
+        state.signal = &sig;
+        state.model_output = true;
       } else {
-        state.unresolved_reason = ref.error().message();
+        const bool ai_name = info->path.substr(info->path.rfind('/') + 1).starts_with("ai.");
+        state.unresolved_reason = (ai_name ? ai.error() : ref.error()).message();
       }
     } else {
       state.unresolved_reason = fmt::format("series id {} is not in the catalog", id);
@@ -134,6 +153,7 @@ class ModelValidationStage final : public Stage {
   std::unordered_map<std::string, Counter*> counters_;  // fixed after construction
   std::mutex mu_;
   std::unordered_map<SeriesId, SeriesState> states_;  // guarded by mu_
+  std::deque<Signal> ai_signals_;  // guarded by mu_; model outputs as signals (stable addresses)
 };
 
 }  // namespace

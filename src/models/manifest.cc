@@ -291,9 +291,13 @@ Status validate_manifest(const ModelManifest& m, const infomodel::Model& model, 
       }
     }
   }
-  if (m.files.empty()) problems.push_back(fmt::format("{}: no files", source));
+  // A trained model carries its files and the dataset it learnt from; a statistical backend is
+  // configured by lineage.params alone, so it may have neither (a dataset it names must be an id).
+  const bool trained = m.backend != "ewma" && m.backend != "cusum" && m.backend != "linear_trend" && m.backend != "threshold";
+  if (trained && m.files.empty()) problems.push_back(fmt::format("{}: no files", source));
   if (m.backend == "onnx") validate_onnx(m, source, problems);
-  if (m.dataset_id.size() != 64) problems.push_back(fmt::format("{}: lineage.dataset_id is not a dataset id", source));
+  if ((trained || !m.dataset_id.empty()) && m.dataset_id.size() != 64)
+    problems.push_back(fmt::format("{}: lineage.dataset_id is not a dataset id", source));
   if (problems.empty()) return {};
   return {StatusCode::kInvalidArgument, fmt::format("{}", fmt::join(problems, "\n"))};
 }

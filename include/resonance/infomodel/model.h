@@ -162,4 +162,13 @@ struct SignalRef {
 // category (by its equipment_prefixes), the last segment the signal. The error says which.
 Result<SignalRef> lookup_path(const Model& model, std::string_view path);
 
+// Series written by live inference (docs/models.md): "site/area/line/equipment/ai.<interface>.<output>",
+// the equipment's category found as for a signal, the interface and output from the contracts.
+struct AiOutputRef {
+  const Category* category = nullptr;
+  const AiInterface* interface = nullptr;
+  const AiOutput* output = nullptr;
+};
+Result<AiOutputRef> lookup_ai_output(const Model& model, std::string_view path);
+
 }  // namespace resonance::infomodel

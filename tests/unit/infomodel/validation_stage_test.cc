@@ -26,9 +26,9 @@ class StageTest : public ::testing::Test {
   SeriesId id(std::string_view path) { return *catalog_->resolve(path); }
 
   // Runs one sample through the stage; true if it was kept.
-  bool pass(std::string_view path, double value, TimestampNs ts = kNow) {
+  bool pass(std::string_view path, double value, TimestampNs ts = kNow, std::string connector = "test") {
     SampleBatch batch;
-    batch.provenance.connector = "test";
+    batch.provenance.connector = std::move(connector);
     batch.samples.push_back({id(path), ts, value, {}});
     EXPECT_TRUE(stage_->process(batch).is_ok());
     return batch.samples.size() == 1;
@@ -64,6 +64,22 @@ TEST_F(StageTest, UnknownSignal) {
   EXPECT_EQ(refused(kReasonUnknownSignal), 2u);
   EXPECT_NE(last_reason().find("unknown_signal: series path 'p/a/l/toaster-01/temperature'"), std::string::npos)
       << last_reason();
+}
+
+// Live inference writes ai.<interface>.<output> series: judged by the contract's type and range,
+// and written by nobody else.
+TEST_F(StageTest, ModelOutputsFollowTheirContractAndComeOnlyFromInference) {
+  const std::string score = "p/a/l/cnc-01/ai.anomaly_detection.anomaly_score";
+  EXPECT_TRUE(pass(score, 0.25, kNow, "inference"));
+  EXPECT_TRUE(pass("p/a/l/cnc-01/ai.anomaly_detection.anomalous", 1.0, kNow, "inference"));
+  EXPECT_FALSE(pass(score, 1.5, kNow + 1, "inference"));  // the contract says [0, 1]
+  EXPECT_EQ(refused(kReasonOutOfRange), 1u);
+  EXPECT_FALSE(pass("p/a/l/cnc-01/ai.anomaly_detection.anomalous", 0.5, kNow + 1, "inference"));  // bool
+  EXPECT_EQ(refused(kReasonWrongType), 1u);
+  EXPECT_FALSE(pass(score, 0.5, kNow + 2, "mqttsn"));
+  EXPECT_NE(last_reason().find("is a model output"), std::string::npos) << last_reason();
+  EXPECT_FALSE(pass("p/a/l/cnc-01/ai.anomaly_detection.no_such_output", 0.5, kNow, "inference"));
+  EXPECT_NE(last_reason().find("has no output 'no_such_output'"), std::string::npos) << last_reason();
 }
 
 TEST_F(StageTest, WrongType) {

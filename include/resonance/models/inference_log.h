@@ -1,0 +1,84 @@
+#pragma once
+// Where inference records go (docs/formats/inference-log.md): a versioned JSON-lines file beside
+// the data, queryable per model, and `inference.batch` entries of the transparency log. The writer
+// has its own thread: the scheduler's worker only hands records over (bounded; drops counted), and
+// the log's fsync never delays a model run.
+
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "resonance/core/status.h"
+#include "resonance/models/inference.h"
+
+namespace resonance::models {
+
+inline constexpr int kInferenceLogVersion = 1;
+
+// One record as one canonical JSON object (sorted keys), model and version included.
+std::string inference_record_json(const InferenceRecord& record);
+// Bodies of `inference.batch` audit entries: consecutive records of one model version grouped as
+// {"model","version","records":[…]}, each body at most `max_body_bytes`.
+std::vector<std::string> inference_batch_bodies(std::span<const InferenceRecord> records,
+                                                std::size_t max_body_bytes = 60'000);
+
+// The newest `limit` records of `model` (all models when empty) in the log file, oldest first, as
+// JSON lines. Errors name the file and line of a line that is not a record.
+Result<std::vector<std::string>> read_inference_log(const std::filesystem::path& file, std::string_view model,
+                                                    std::size_t limit);
+
+struct InferenceLogStats {
+  std::uint64_t written = 0;        // records in the file
+  std::uint64_t dropped = 0;        // records turned away (queue full)
+  std::uint64_t audit_entries = 0;  // inference.batch entries appended
+  std::uint64_t write_errors = 0;   // failed file writes or audit appends (the records are lost)
+};
+
+class InferenceLogWriter {
+ public:
+  // Appends the bodies as inference.batch entries; may be empty (no audit log). Called on the
+  // writer thread.
+  using AuditAppend = std::function<Status(std::span<const std::string> bodies)>;
+
+  // Opens (creating it with a header line) the JSON-lines file; refuses a file of another version.
+  static Result<std::unique_ptr<InferenceLogWriter>> open(const std::filesystem::path& file, AuditAppend append,
+                                                         std::size_t max_pending = 1'000'000,
+                                                         int flush_interval_ms = 200);
+  ~InferenceLogWriter();  // writes what is pending, then joins
+  InferenceLogWriter(const InferenceLogWriter&) = delete;
+  InferenceLogWriter& operator=(const InferenceLogWriter&) = delete;
+
+  void push(std::vector<InferenceRecord>&& records);  // any thread; never waits for I/O
+  Status flush();                                     // writes what is pending now
+  InferenceLogStats stats() const;
+  const std::filesystem::path& file() const { return path_; }
+
+ private:
+  InferenceLogWriter(std::filesystem::path path, std::FILE* file, AuditAppend append, std::size_t max_pending,
+                     int flush_interval_ms);
+  void run();
+
+  const std::filesystem::path path_;
+  std::FILE* file_;  // owned; written only under flush_mu_
+  AuditAppend append_;
+  const std::size_t max_pending_;
+  const int flush_interval_ms_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<InferenceRecord> pending_;  // guarded by mu_
+  bool stopping_ = false;                 // guarded by mu_
+  InferenceLogStats stats_;               // guarded by mu_
+  std::mutex flush_mu_;                   // one flush at a time, in order
+  std::thread writer_;
+};
+
+}  // namespace resonance::models

@@ -1,0 +1,139 @@
+// The [inference] section of the node: which models run, where their records go, their metrics.
+// Kept apart from node.cc so the composition root stays readable.
+
+#include <spdlog/spdlog.h>
+
+#include <span>
+#include <vector>
+
+#include "connectors/mqttsn/gateway.h"  // split_list
+#include "node.h"
+#include "resonance/audit/entry.h"
+#include "resonance/audit/log.h"
+#include "resonance/infomodel/loader.h"
+#include "resonance/models/inference.h"
+#include "resonance/models/inference_log.h"
+#include "resonance/models/manifest.h"
+#include "resonance/models/registry.h"
+#include "resonance/models/table.h"
+#include "resonance/pipeline/ingest_pipeline.h"
+
+namespace resonance::app {
+
+namespace {
+
+Result<models::Deployment> from_dir(const std::filesystem::path& dir) {
+  const auto file = dir / "manifest.json";
+  auto text = models::read_file_bytes(file);
+  if (!text) return error(StatusCode::kNotFound, fmt::format("inference.model_dirs: {}", text.error().message()));
+  auto manifest = models::parse_manifest(*text, file.string());
+  if (!manifest) return error(manifest.error());
+  return models::Deployment{std::move(*manifest), dir};
+}
+
+// "name" or "name@version" from the registry; files in <models_dir>/<name>/<version>/.
+Result<models::Deployment> from_registry(const models::ModelRegistry& registry, const std::filesystem::path& models_dir,
+                                         std::string_view spec) {
+  const auto at = spec.find('@');
+  const std::string name(spec.substr(0, at));
+  auto entry = at == std::string_view::npos ? registry.production(name)
+                                            : registry.get(name, spec.substr(at + 1));
+  if (!entry)
+    return error(entry.error().code(), fmt::format("inference.deploy '{}': {}", spec, entry.error().message()));
+  auto manifest = models::parse_manifest(entry->manifest_json, fmt::format("registry {}@{}", name, entry->version));
+  if (!manifest) return error(manifest.error());
+  return models::Deployment{std::move(*manifest), models_dir / entry->name / entry->version};
+}
+
+}  // namespace
+
+Status Node::start_inference() {
+  if (!config_.inference_enabled) return Status::ok();
+  std::vector<models::Deployment> deployments;
+  for (const auto& dir : mqttsn::split_list(config_.inference_model_dirs)) {
+    auto d = from_dir(dir);
+    if (!d) return d.error();
+    deployments.push_back(std::move(*d));
+  }
+  if (!config_.inference_deploy.empty()) {
+    if (config_.inference_registry.empty())
+      return Status(StatusCode::kInvalidArgument, "inference.deploy: names registry models, but inference.registry is empty");
+    auto registry = models::ModelRegistry::open(config_.inference_registry);
+    if (!registry) return registry.error();
+    const std::filesystem::path models_dir = config_.inference_models_dir.empty()
+                                                 ? std::filesystem::path(config_.inference_registry).parent_path() / "models"
+                                                 : std::filesystem::path(config_.inference_models_dir);
+    for (const auto& spec : mqttsn::split_list(config_.inference_deploy)) {
+      auto d = from_registry(**registry, models_dir, spec);
+      if (!d) return d.error();
+      deployments.push_back(std::move(*d));
+    }
+  }
+  if (deployments.empty()) spdlog::warn("inference: enabled, but no model is deployed (inference.deploy, inference.model_dirs)");
+
+  // Records: a JSON-lines file (optional) and inference.batch entries in the transparency log.
+  models::InferenceLogWriter::AuditAppend append;
+  if (audit_log_) {
+    append = [log = audit_log_.get()](std::span<const std::string> bodies) -> Status {
+      std::vector<audit::Entry> entries;
+      entries.reserve(bodies.size());
+      const TimestampNs now = unix_now_ns();
+      for (const auto& body : bodies) entries.push_back({audit::EntryType::kInferenceBatch, now, body});
+      auto appended = log->append_batch(entries);
+      if (!appended) {
+        spdlog::error("inference: {} inference.batch entries not written to the audit log: {}", entries.size(),
+                      appended.error().message());
+        return appended.error();
+      }
+      return Status::ok();
+    };
+  }
+  const auto log_file = config_.data_dir / "inference" / "inference.jsonl";
+  if (config_.inference_log || append) {
+    // Without [inference] log the file is not kept: the writer still runs for the audit entries,
+    // writing to a file nobody reads would be waste, so it goes to /dev/null.
+    auto writer = models::InferenceLogWriter::open(config_.inference_log ? log_file : "/dev/null", std::move(append));
+    if (!writer) return writer.error();
+    inference_log_ = std::move(*writer);
+  }
+
+  models::InferenceOptions options;
+  options.max_pending_samples = static_cast<std::size_t>(config_.inference_max_pending_samples);
+  options.output_retry_ms = static_cast<int>(config_.inference_output_retry_ms);
+  options.max_output_attempts = static_cast<int>(config_.inference_max_output_attempts);
+  models::InferenceRecordSink sink = [w = inference_log_.get()](std::vector<models::InferenceRecord>&& records) {
+    if (w) w->push(std::move(records));
+  };
+  inference_ = std::make_unique<models::InferenceScheduler>(infomodel::builtin_model(), *catalog_, *pipeline_,
+                                                            std::move(sink), options);
+  for (auto& d : deployments)
+    if (Status s = inference_->deploy(std::move(d)); !s) return s;
+  pipeline_->add_listener(*inference_);
+  inference_->start();
+
+  auto stat = [s = inference_.get()](auto field) { return [s, field] { return static_cast<double>(s->stats().*field); }; };
+  using St = models::InferenceStats;
+  metrics_.gauge_fn("resonance_inference_runs", "Model runs since start", stat(&St::runs));
+  metrics_.gauge_fn("resonance_inference_skipped_windows",
+                    "Windows not run: an input had no sample in its window, or the backend failed", stat(&St::skipped_windows));
+  metrics_.gauge_fn("resonance_inference_skipped_samples", "Durable samples the inference hand-off turned away (full)",
+                    stat(&St::skipped_samples));
+  metrics_.gauge_fn("resonance_inference_outputs_written", "Model output samples accepted by the pipeline",
+                    stat(&St::outputs_written));
+  metrics_.gauge_fn("resonance_inference_dropped_outputs", "Model output samples given up (rejected, or RetryLater too long)",
+                    stat(&St::dropped_outputs));
+  metrics_.gauge_fn("resonance_inference_latency_p50_ns", "Median model run time over the last 4,096 runs",
+                    stat(&St::latency_p50_ns));
+  metrics_.gauge_fn("resonance_inference_latency_p99_ns", "99th percentile model run time over the last 4,096 runs",
+                    stat(&St::latency_p99_ns));
+  if (inference_log_) {
+    // A non-zero value is an audit finding: runs happened that the evidence does not show.
+    metrics_.gauge_fn("resonance_inference_records_dropped", "Inference records the log writer turned away (full)",
+                      [w = inference_log_.get()] { return static_cast<double>(w->stats().dropped); });
+    metrics_.gauge_fn("resonance_inference_record_write_errors", "Failed inference log or audit writes",
+                      [w = inference_log_.get()] { return static_cast<double>(w->stats().write_errors); });
+  }
+  return Status::ok();
+}
+
+}  // namespace resonance::app

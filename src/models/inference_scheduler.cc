@@ -1,0 +1,411 @@
+// The live inference scheduler: a DurableListener that copies the samples of bound series off the
+// fan-out thread, and one worker thread that owns every window, backend and output hand-off.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <map>
+
+#include "resonance/models/dataset.h"
+#include "resonance/models/inference.h"
+
+namespace resonance::models {
+
+namespace {
+
+constexpr std::size_t kLatencyReservoir = 4096;
+
+struct BoundInput {
+  std::size_t deployment;
+  std::size_t input;
+};
+
+// What one series feeds. Created on the fan-out thread, immutable afterwards, kept in a deque (so
+// the worker may hold pointers to it: they are published through the hand-off's mutex).
+struct SeriesBinding {
+  std::string equipment;  // "site/area/line/equipment"
+  std::vector<BoundInput> inputs;
+};
+
+struct PendingSample {
+  const SeriesBinding* binding;
+  TimestampNs ts_ns;
+  double value;
+};
+
+// One deployed model on one equipment: its windows and its backend state. Worker thread only.
+struct Instance {
+  std::vector<WindowRing> rings;
+  std::unique_ptr<InferenceBackend> backend;
+  bool ran = false;
+  TimestampNs last_run_ns = 0;
+  std::vector<SeriesId> output_ids;  // resolved on first use; 0 = could not be resolved
+};
+
+struct DeployedModel {
+  Deployment deployment;
+  BackendFactory factory;
+  const infomodel::AiInterface* contract = nullptr;
+  std::vector<std::int64_t> window_ns;  // per input
+  std::vector<std::size_t> capacity;    // ring size per input
+  std::int64_t step_ns = 0;             // smallest step over the inputs; 0 = every sample
+  std::int64_t longest_window_ns = 0;
+  std::map<std::string, Instance> instances;  // by equipment; worker thread only
+  std::vector<Sample> outputs;                 // of the current worker round
+  std::string client_id;                       // name@version, the outputs' provenance
+};
+
+struct OutputBatch {
+  SampleBatch batch;
+  int attempts = 0;
+};
+
+std::string equipment_of(std::string_view path) {
+  const auto last = path.rfind('/');
+  return std::string(last == std::string_view::npos ? path : path.substr(0, last));
+}
+
+}  // namespace
+
+struct InferenceScheduler::Impl {
+  Impl(const infomodel::Model& m, SeriesCatalog& c, BatchConsumer& o, InferenceRecordSink r, InferenceOptions opt)
+      : model(m), catalog(c), consumer(o), sink(std::move(r)), options(opt) {}
+
+  const infomodel::Model& model;
+  SeriesCatalog& catalog;
+  BatchConsumer& consumer;
+  InferenceRecordSink sink;
+  const InferenceOptions options;
+  std::vector<DeployedModel> models;  // fixed after start()
+
+  // Fan-out thread only.
+  std::unordered_map<SeriesId, const SeriesBinding*> bindings;  // null: not bound
+  std::deque<SeriesBinding> binding_store;
+  std::vector<PendingSample> scratch;
+
+  std::mutex mu;
+  std::condition_variable wake;
+  std::vector<PendingSample> pending;  // guarded by mu
+  bool stopping = false;               // guarded by mu
+  std::thread worker;
+
+  // Worker thread only.
+  std::deque<OutputBatch> unsent;
+  std::vector<InferenceRecord> records;
+  std::vector<WindowInput> windows;
+
+  std::atomic<std::uint64_t> runs{0}, skipped_windows{0}, skipped_samples{0}, outputs_written{0},
+      dropped_outputs{0}, output_retries{0};
+  mutable std::mutex latency_mu;
+  std::vector<std::int64_t> latencies;  // guarded by latency_mu; a ring of the last runs
+  std::size_t latency_next = 0;         // guarded by latency_mu
+
+  const SeriesBinding* bind(SeriesId id) {
+    if (auto it = bindings.find(id); it != bindings.end()) return it->second;
+    const SeriesBinding* result = nullptr;
+    if (auto info = catalog.find(id)) {
+      if (auto ref = infomodel::lookup_path(model, info->path)) {
+        SeriesBinding b;
+        for (std::size_t d = 0; d < models.size(); ++d) {
+          const auto& inputs = models[d].deployment.manifest.inputs;
+          for (std::size_t k = 0; k < inputs.size(); ++k)
+            if (inputs[k].category == ref->category->id && inputs[k].signal == ref->signal->name)
+              b.inputs.push_back({d, k});
+        }
+        if (!b.inputs.empty()) {
+          b.equipment = equipment_of(info->path);
+          binding_store.push_back(std::move(b));
+          result = &binding_store.back();
+        }
+      }
+    }
+    // A series id the catalog does not know yet is asked again next time; others are final.
+    if (result != nullptr || catalog.contains(id)) bindings.emplace(id, result);
+    return result;
+  }
+
+  Instance& instance(DeployedModel& m, const std::string& equipment) {
+    auto it = m.instances.find(equipment);
+    if (it != m.instances.end()) return it->second;
+    Instance inst;
+    for (std::size_t cap : m.capacity) inst.rings.emplace_back(cap);
+    if (auto backend = m.factory()) inst.backend = std::move(*backend);
+    else spdlog::error("inference: model '{}' on '{}': {}", m.deployment.manifest.name, equipment, backend.error().message());
+    inst.output_ids.assign(m.deployment.manifest.outputs.size(), 0);
+    for (std::size_t j = 0; j < inst.output_ids.size(); ++j) {
+      const auto& out = m.deployment.manifest.outputs[j];
+      std::string unit;
+      for (const auto& c : m.contract->outputs)
+        if (c.name == out.name) unit = c.unit;
+      auto id = catalog.resolve(output_path(equipment, m.deployment.manifest.interface_id, out.name), unit);
+      if (id) inst.output_ids[j] = *id;
+      else spdlog::error("inference: model '{}': output series: {}", m.deployment.manifest.name, id.error().message());
+    }
+    return m.instances.emplace(equipment, std::move(inst)).first->second;
+  }
+
+  void record_latency(std::int64_t ns) {
+    std::lock_guard lock(latency_mu);
+    if (latencies.size() < kLatencyReservoir) latencies.push_back(ns);
+    else latencies[latency_next] = ns;
+    latency_next = (latency_next + 1) % kLatencyReservoir;
+  }
+
+  void maybe_run(DeployedModel& m, const std::string& equipment, Instance& inst, TimestampNs ts) {
+    if (inst.ran && (m.step_ns == 0 ? ts <= inst.last_run_ns : ts < inst.last_run_ns + m.step_ns)) return;
+    inst.ran = true;
+    inst.last_run_ns = ts;
+    if (!inst.backend) {
+      skipped_windows.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const auto& manifest = m.deployment.manifest;
+    windows.resize(inst.rings.size());
+    std::uint64_t samples = 0;
+    for (std::size_t k = 0; k < inst.rings.size(); ++k) {
+      inst.rings[k].window(ts, m.window_ns[k], windows[k]);
+      if (windows[k].values.empty()) {  // an input has not been seen in its window yet
+        skipped_windows.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      samples += windows[k].values.size();
+    }
+    const auto start = std::chrono::steady_clock::now();
+    auto result = inst.backend->run(windows);
+    const std::int64_t latency_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+    if (!result) {
+      if (skipped_windows.fetch_add(1, std::memory_order_relaxed) % 1000 == 0)
+        spdlog::warn("inference: model '{}' on '{}': {}", manifest.name, equipment, result.error().message());
+      return;
+    }
+    runs.fetch_add(1, std::memory_order_relaxed);
+    record_latency(latency_ns);
+    InferenceRecord rec;
+    rec.model = manifest.name;
+    rec.version = manifest.version;
+    rec.equipment = equipment;
+    rec.window_to_ns = ts;
+    rec.window_from_ns = ts - m.longest_window_ns;
+    rec.window_samples = samples;
+    rec.input_sha256 = sha256_hex(canonical_window_encoding(windows));
+    rec.latency_ns = latency_ns;
+    const std::size_t n = std::min(result->size(), manifest.outputs.size());
+    for (std::size_t j = 0; j < n; ++j) {
+      rec.outputs.push_back((*result)[j]);
+      if (inst.output_ids[j] != 0) m.outputs.push_back(Sample{inst.output_ids[j], ts, (*result)[j], Quality{}});
+    }
+    records.push_back(std::move(rec));
+  }
+
+  void process(const std::vector<PendingSample>& batch) {
+    for (const auto& s : batch) {
+      // Every input of a model that this series feeds takes the sample before the model runs
+      // (a model may compute two features from one series). Inputs are grouped by model.
+      const auto& inputs = s.binding->inputs;
+      for (std::size_t i = 0; i < inputs.size();) {
+        auto& m = models[inputs[i].deployment];
+        Instance& inst = instance(m, s.binding->equipment);
+        for (const std::size_t d = inputs[i].deployment; i < inputs.size() && inputs[i].deployment == d; ++i)
+          inst.rings[inputs[i].input].push(s.ts_ns, s.value);
+        maybe_run(m, s.binding->equipment, inst, s.ts_ns);
+      }
+    }
+    for (auto& m : models) {
+      if (m.outputs.empty()) continue;
+      OutputBatch out;
+      out.batch.samples = std::move(m.outputs);
+      m.outputs.clear();
+      out.batch.provenance = Provenance{"inference", m.client_id, unix_now_ns(), {}};
+      if (unsent.size() >= options.max_pending_output_batches) {
+        dropped_outputs.fetch_add(out.batch.samples.size(), std::memory_order_relaxed);
+        continue;
+      }
+      unsent.push_back(std::move(out));
+    }
+  }
+
+  // Hands output batches to the pipeline in order; on RetryLater keeps them for the next round.
+  void send_outputs(bool final_round) {
+    while (!unsent.empty()) {
+      OutputBatch& front = unsent.front();
+      SampleBatch copy = front.batch;  // a refused submit may have run stages on its argument
+      const std::size_t n = copy.samples.size();
+      const Admission a = consumer.submit(std::move(copy), [](const Status&) {});
+      if (a == Admission::kAccepted) {
+        outputs_written.fetch_add(n, std::memory_order_relaxed);
+        unsent.pop_front();
+        continue;
+      }
+      if (a == Admission::kRetryLater) {
+        output_retries.fetch_add(1, std::memory_order_relaxed);
+        if (++front.attempts < options.max_output_attempts && !final_round) return;
+      }
+      dropped_outputs.fetch_add(n, std::memory_order_relaxed);  // rejected, or retried long enough
+      unsent.pop_front();
+    }
+  }
+
+  void run() {
+    auto last_flush = std::chrono::steady_clock::now();
+    std::vector<PendingSample> batch;
+    while (true) {
+      bool stop_now;
+      {
+        std::unique_lock lock(mu);
+        const auto wait = std::chrono::milliseconds(unsent.empty() ? options.record_flush_ms : options.output_retry_ms);
+        wake.wait_for(lock, wait, [this] { return stopping || !pending.empty(); });
+        batch.swap(pending);
+        stop_now = stopping;
+      }
+      process(batch);
+      batch.clear();
+      send_outputs(stop_now);
+      const auto now = std::chrono::steady_clock::now();
+      if (!records.empty() && (stop_now || records.size() >= 4096 ||
+                               now - last_flush >= std::chrono::milliseconds(options.record_flush_ms))) {
+        sink(std::move(records));
+        records.clear();
+        last_flush = now;
+      }
+      if (stop_now) {
+        std::lock_guard lock(mu);
+        if (pending.empty()) break;
+      }
+    }
+  }
+};
+
+InferenceScheduler::InferenceScheduler(const infomodel::Model& model, SeriesCatalog& catalog, BatchConsumer& outputs,
+                                       InferenceRecordSink records, InferenceOptions options)
+    : impl_(std::make_unique<Impl>(model, catalog, outputs, std::move(records), options)) {}
+
+InferenceScheduler::~InferenceScheduler() { stop(); }
+
+std::string InferenceScheduler::output_path(std::string_view equipment, std::string_view interface_id,
+                                            std::string_view output) {
+  return fmt::format("{}/ai.{}.{}", equipment, interface_id, output);
+}
+
+Status InferenceScheduler::deploy(Deployment d) {
+  const ModelManifest& m = d.manifest;
+  const std::string source = fmt::format("model '{}' version {}", m.name, m.version);
+  if (impl_->worker.joinable())
+    return {StatusCode::kFailedPrecondition, source + ": deploy before the scheduler starts"};
+  for (const auto& other : impl_->models) {
+    const auto& om = other.deployment.manifest;
+    if (om.name == m.name)
+      return {StatusCode::kAlreadyExists, fmt::format("{}: a version of '{}' is already deployed", source, m.name)};
+    // Outputs are series per equipment and interface: two models of one interface on one
+    // category would write the same series.
+    if (om.interface_id == m.interface_id)
+      for (const auto& a : om.inputs)
+        for (const auto& b : m.inputs)
+          if (a.category == b.category)
+            return {StatusCode::kAlreadyExists,
+                    fmt::format("{}: model '{}' already implements interface '{}' for category '{}' (its outputs "
+                                "would be the same series)",
+                                source, om.name, m.interface_id, a.category)};
+  }
+  if (Status s = validate_manifest(m, impl_->model, source); !s) return s;
+  if (m.inputs.empty()) return {StatusCode::kInvalidArgument, source + ": no inputs"};
+  DeployedModel dm;
+  dm.contract = impl_->model.find_ai_interface(m.interface_id);
+  for (std::size_t k = 0; k < m.inputs.size(); ++k) {
+    const auto& in = m.inputs[k];
+    const auto* category = impl_->model.find_category(in.category);
+    const auto* signal = category ? category->find_signal(in.signal) : nullptr;
+    if (signal == nullptr)
+      return {StatusCode::kInvalidArgument,
+              fmt::format("{}: inputs[{}] '{}': {}/{} is not a signal of the information model (live inputs name "
+                          "one concrete signal)",
+                          source, k, in.name, in.category, in.signal)};
+    if (auto probe = window_feature(in.feature, WindowInput{{0}, {0.0}}); !probe)
+      return {StatusCode::kInvalidArgument, fmt::format("{}: inputs[{}] '{}': {}", source, k, in.name, probe.error().message())};
+    const std::int64_t window_ns = static_cast<std::int64_t>(std::llround(in.window_s * 1e9));
+    dm.window_ns.push_back(window_ns);
+    dm.longest_window_ns = std::max(dm.longest_window_ns, window_ns);
+    const double rate = signal->rate_hz > 0 ? signal->rate_hz : impl_->options.default_rate_hz;
+    // Twice the nominal rate, so a device sampling faster than declared still fills the window.
+    const double wanted = std::ceil(in.window_s * rate * 2) + 2;
+    dm.capacity.push_back(static_cast<std::size_t>(std::min(wanted, static_cast<double>(impl_->options.max_window_samples))));
+    const std::int64_t step_ns = static_cast<std::int64_t>(std::llround(in.step_s * 1e9));
+    dm.step_ns = k == 0 ? step_ns : std::min(dm.step_ns, step_ns);
+  }
+  auto factory = make_backend_factory(m, d.dir);
+  if (!factory) return {factory.error().code(), fmt::format("{}: {}", source, factory.error().message())};
+  if (auto probe = (*factory)(); !probe) return {probe.error().code(), fmt::format("{}: {}", source, probe.error().message())};
+  dm.factory = std::move(*factory);
+  dm.client_id = fmt::format("{}@{}", m.name, m.version);
+  dm.deployment = std::move(d);
+  spdlog::info("inference: deployed {} ({} backend, interface {}, {} input(s), step {} ms)", dm.client_id,
+               dm.deployment.manifest.backend, dm.deployment.manifest.interface_id, dm.window_ns.size(),
+               dm.step_ns / 1'000'000);
+  impl_->models.push_back(std::move(dm));
+  return {};
+}
+
+void InferenceScheduler::start() {
+  if (impl_->worker.joinable()) return;
+  impl_->worker = std::thread([this] { impl_->run(); });
+}
+
+void InferenceScheduler::stop() {
+  if (!impl_->worker.joinable()) return;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  impl_->worker.join();
+}
+
+Admission InferenceScheduler::on_durable(const SampleBatch& batch) {
+  auto& impl = *impl_;
+  impl.scratch.clear();
+  for (const auto& s : batch.samples) {
+    if (s.quality.severity() == Severity::kBad || !std::isfinite(s.value)) continue;  // not a measurement
+    if (const SeriesBinding* b = impl.bind(s.series)) impl.scratch.push_back({b, s.ts_ns, s.value});
+  }
+  if (impl.scratch.empty()) return Admission::kAccepted;
+  {
+    std::lock_guard lock(impl.mu);
+    if (impl.stopping || impl.pending.size() + impl.scratch.size() > impl.options.max_pending_samples) {
+      impl.skipped_samples.fetch_add(impl.scratch.size(), std::memory_order_relaxed);
+      return Admission::kRetryLater;
+    }
+    impl.pending.insert(impl.pending.end(), impl.scratch.begin(), impl.scratch.end());
+  }
+  impl.wake.notify_one();
+  return Admission::kAccepted;
+}
+
+InferenceStats InferenceScheduler::stats() const {
+  const auto& impl = *impl_;
+  InferenceStats s;
+  s.runs = impl.runs.load();
+  s.skipped_windows = impl.skipped_windows.load();
+  s.skipped_samples = impl.skipped_samples.load();
+  s.outputs_written = impl.outputs_written.load();
+  s.dropped_outputs = impl.dropped_outputs.load();
+  s.output_retries = impl.output_retries.load();
+  std::vector<std::int64_t> lat;
+  {
+    std::lock_guard lock(impl.latency_mu);
+    lat = impl.latencies;
+  }
+  if (!lat.empty()) {
+    std::sort(lat.begin(), lat.end());
+    s.latency_p50_ns = lat[lat.size() / 2];
+    s.latency_p99_ns = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
+  }
+  return s;
+}
+
+}  // namespace resonance::models

@@ -1,0 +1,97 @@
+#include "resonance/models/inference_log.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace resonance::models {
+namespace {
+
+InferenceRecord record(std::string model, TimestampNs to, double out) {
+  InferenceRecord r;
+  r.model = std::move(model);
+  r.version = "1";
+  r.equipment = "s/a/l/cnc-01";
+  r.window_from_ns = to - 10;
+  r.window_to_ns = to;
+  r.window_samples = 3;
+  r.input_sha256 = std::string(64, 'e');
+  r.outputs = {out};
+  r.latency_ns = 1234;
+  return r;
+}
+
+class TempDir {
+ public:
+  TempDir() : path(std::filesystem::temp_directory_path() / ("inference_log_" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::filesystem::path path;
+};
+
+TEST(InferenceLog, RecordsGoToTheFileAndTheAuditInBoundedBodies) {
+  TempDir dir;
+  std::vector<std::string> appended;
+  {
+    auto writer = InferenceLogWriter::open(dir.path / "inference.jsonl", [&](std::span<const std::string> bodies) {
+      appended.insert(appended.end(), bodies.begin(), bodies.end());
+      return Status::ok();
+    });
+    ASSERT_TRUE(writer) << writer.error().message();
+    std::vector<InferenceRecord> batch;
+    for (int i = 0; i < 800; ++i) batch.push_back(record(i < 600 ? "a" : "b", 1000 + i, i));
+    (*writer)->push(std::move(batch));
+    ASSERT_TRUE((*writer)->flush().is_ok());
+    EXPECT_EQ((*writer)->stats().written, 800u);
+    EXPECT_EQ((*writer)->stats().audit_entries, appended.size());
+  }
+  // Bodies stay under the bound, one model version each, and hold every record once.
+  std::size_t total = 0;
+  for (const auto& body : appended) {
+    EXPECT_LE(body.size(), 60'000u);
+    const auto j = nlohmann::json::parse(body);
+    total += j.at("records").size();
+    EXPECT_TRUE(j.at("model") == "a" || j.at("model") == "b");
+  }
+  EXPECT_EQ(total, 800u);
+  EXPECT_GE(appended.size(), 3u);  // 600 records of ~200 bytes do not fit one 60 kB body
+
+  auto b = read_inference_log(dir.path / "inference.jsonl", "b", 0);
+  ASSERT_TRUE(b) << b.error().message();
+  EXPECT_EQ(b->size(), 200u);
+  auto last = read_inference_log(dir.path / "inference.jsonl", "a", 2);
+  ASSERT_EQ(last->size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(last->back()).at("to_ns"), 1599);
+  EXPECT_EQ(nlohmann::json::parse(last->back()).at("input_sha256"), std::string(64, 'e'));
+}
+
+TEST(InferenceLog, ReopenAppendsAndAForeignFileIsRefused) {
+  TempDir dir;
+  const auto file = dir.path / "inference.jsonl";
+  for (int round = 0; round < 2; ++round) {
+    auto writer = InferenceLogWriter::open(file, {});
+    ASSERT_TRUE(writer) << writer.error().message();
+    (*writer)->push({record("a", 10 + round, 1)});
+  }
+  EXPECT_EQ(read_inference_log(file, "", 0)->size(), 2u);
+  std::ofstream(dir.path / "other.jsonl") << "{\"format\":\"something-else\"}\n";
+  auto refused = InferenceLogWriter::open(dir.path / "other.jsonl", {});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("header"), std::string::npos);
+  auto unreadable = read_inference_log(dir.path / "other.jsonl", "", 0);
+  ASSERT_FALSE(unreadable);
+  EXPECT_NE(unreadable.error().message().find(":1:"), std::string::npos);
+}
+
+TEST(InferenceLog, AFullQueueDropsAndCounts) {
+  TempDir dir;
+  auto writer = InferenceLogWriter::open(dir.path / "i.jsonl", {}, 3, 60'000);
+  ASSERT_TRUE(writer);
+  (*writer)->push({record("a", 1, 1), record("a", 2, 1), record("a", 3, 1), record("a", 4, 1)});
+  EXPECT_EQ((*writer)->stats().dropped, 1u);
+}
+
+}  // namespace
+}  // namespace resonance::models
