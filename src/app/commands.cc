@@ -263,6 +263,7 @@ void register_commands(CLI::App& app) {
   register_audit(app);
   register_policy(app);
   register_models(app);
+  register_backfill(app);
 }
 
 int exit_code() { return g_exit_code; }

@@ -12,6 +12,7 @@ void register_infomodel(CLI::App& app);  // infomodel_command.cc
 void register_audit(CLI::App& app);  // audit_command.cc: resonance audit verify|prove|consistency
 void register_policy(CLI::App& app);  // policy_command.cc: resonance policy explain|show|check
 void register_models(CLI::App& app);  // model_command.cc: resonance dataset …, resonance model …
+void register_backfill(CLI::App& app);  // backfill_command.cc: resonance backfill --data-dir --csv
 int exit_code();
 void set_exit_code(int code);
 

@@ -194,6 +194,12 @@ Status Node::start() {
                     [h = historian_.get()] { return static_cast<double>(h->stats().head_samples); });
   metrics_.gauge_fn("resonance_historian_group_commits", "Group commits (fdatasync) since start",
                     [h = historian_.get()] { return static_cast<double>(h->stats().group_commits); });
+  metrics_.gauge_fn("resonance_historian_head_bytes", "Bytes the in-memory head holds (bound: max_head_bytes)",
+                    [h = historian_.get()] { return static_cast<double>(h->stats().head_bytes); });
+  metrics_.gauge_fn("resonance_historian_memory_retry_later", "Submits answered RetryLater at max_head_bytes",
+                    [h = historian_.get()] { return static_cast<double>(h->stats().memory_retry_later); });
+  metrics_.gauge_fn("resonance_historian_compactions", "Partitions folded into one chunk file since start",
+                    [h = historian_.get()] { return static_cast<double>(h->stats().compactions); });
 
   // Governance: the policy in force is loaded (and its version logged) before any data moves, so
   // no exit can run under a policy nobody recorded. No file: a policy that declares no

@@ -125,7 +125,8 @@ Status ChunkStore::add(std::shared_ptr<const MappedFile> file, std::uint64_t fil
   const std::int64_t end = info->partition_start > std::numeric_limits<std::int64_t>::max() - info->partition_ns
                                ? std::numeric_limits<std::int64_t>::max()
                                : info->partition_start + info->partition_ns;
-  files_by_seq_[file_seq] = FileEntry{std::move(name), end, file};
+  files_by_seq_[file_seq] = FileEntry{std::move(name), info->partition_start, info->partition_ns,
+                                      !salvaged->damage.empty(), end, file};
   std::uint64_t k = 0;
   for (const auto& e : info->index) {
     auto views = chunks_of(bytes, e);
@@ -262,6 +263,7 @@ Status ChunkStore::add_tombstone(SeriesId series, std::uint64_t wal_sequence) {
   if (Status s = write_tombstones(list); !s) return s;
   std::unique_lock lock(mu_);
   tombstones_ = std::move(list);
+  ++tombstone_generation_;
   by_series_.erase(series);
   latest_.erase(series);
   return Status::ok();
@@ -275,6 +277,126 @@ std::vector<ChunkStore::Tombstone> ChunkStore::tombstones() const {
 ChunkStore::Damage ChunkStore::damage() const {
   std::shared_lock lock(mu_);
   return damage_;
+}
+
+std::vector<ChunkStore::PartitionFiles> ChunkStore::partitions() const {
+  std::shared_lock lock(mu_);
+  std::map<std::pair<std::int64_t, std::int64_t>, PartitionFiles> groups;
+  for (const auto& [seq, f] : files_by_seq_) {
+    auto& g = groups[{f.partition_start, f.partition_ns}];
+    g.partition_start = f.partition_start;
+    g.partition_ns = f.partition_ns;
+    g.seqs.push_back(seq);  // files_by_seq_ is ordered, so seqs ascend
+    g.bytes += f.file->bytes().size();
+    if (f.damaged) g.compactable = false;
+  }
+  std::vector<PartitionFiles> out;
+  for (auto& [key, g] : groups) out.push_back(std::move(g));
+  // Groups of different lengths that overlap in time (the partition length was reconfigured).
+  for (auto& a : out)
+    for (const auto& b : out)
+      if (&a != &b && a.partition_ns != b.partition_ns) {
+        const std::int64_t a_end = files_by_seq_.at(a.seqs.front()).partition_end;
+        const std::int64_t b_end = files_by_seq_.at(b.seqs.front()).partition_end;
+        if (a.partition_start < b_end && b.partition_start < a_end) a.compactable = false;
+      }
+  return out;
+}
+
+std::map<SeriesId, std::vector<ChunkRef>> ChunkStore::chunks_in(const PartitionFiles& p) const {
+  std::map<SeriesId, std::vector<ChunkRef>> out;
+  std::shared_lock lock(mu_);
+  std::vector<const MappedFile*> files;
+  for (std::uint64_t seq : p.seqs)
+    if (const auto it = files_by_seq_.find(seq); it != files_by_seq_.end()) files.push_back(it->second.file.get());
+  for (const auto& [series, list] : by_series_)
+    for (const auto& c : list)
+      if (std::find(files.begin(), files.end(), c.file.get()) != files.end()) out[series].push_back(c);
+  return out;
+}
+
+std::uint64_t ChunkStore::tombstone_generation() const {
+  std::shared_lock lock(mu_);
+  return tombstone_generation_;
+}
+
+Result<std::filesystem::path> ChunkStore::write_partition_tmp(const PartitionFiles& p,
+                                                              std::span<const std::uint8_t> bytes,
+                                                              std::size_t slice_bytes,
+                                                              const std::function<bool(std::size_t)>& pace) {
+  const auto tmp = dir_ / fmt::format("{}_compacted{}.tmp", p.partition_start, kSuffix);
+  (void)env_.remove(tmp);  // a leftover of an abandoned attempt; absence is the normal case
+  auto file = env_.open_appendable(tmp);
+  if (!file) return error(file.error());
+  Status written = Status::ok();
+  for (std::size_t at = 0; at < bytes.size() && written; at += slice_bytes) {
+    const std::size_t n = std::min(slice_bytes, bytes.size() - at);
+    if (!pace(n)) {
+      written = Status(StatusCode::kUnavailable, "historian: compaction stopped (store closing)");
+      break;
+    }
+    written = (*file)->append(bytes.subspan(at, n));
+  }
+  if (written) written = (*file)->sync();
+  file->reset();
+  if (!written) {
+    (void)env_.remove(tmp);  // best effort: a full disk gets its space back now
+    return error(std::move(written));
+  }
+  return tmp;
+}
+
+Result<bool> ChunkStore::replace_partition(const PartitionFiles& p, const std::filesystem::path& tmp,
+                                           std::uint64_t tombstone_generation) {
+  bool unchanged = false;
+  {
+    std::shared_lock lock(mu_);
+    std::vector<std::uint64_t> now;
+    for (const auto& [seq, f] : files_by_seq_)
+      if (f.partition_start == p.partition_start && f.partition_ns == p.partition_ns) now.push_back(seq);
+    unchanged = now == p.seqs && tombstone_generation_ == tombstone_generation;
+  }
+  if (!unchanged) {
+    (void)env_.remove(tmp);
+    return false;
+  }
+  const std::uint64_t seq = next_file_seq_++;
+  const std::string name = fmt::format("{}_{:08}{}", p.partition_start, seq, kSuffix);
+  if (Status s = env_.rename(tmp, dir_ / name); !s) return error(std::move(s));
+  // Durable before the old files go: from here a crash leaves the new file and some of the old
+  // ones, which hold the same samples (reads deduplicate; the next compaction folds them again).
+  if (Status s = env_.sync_dir(dir_); !s) return error(std::move(s));
+  auto mapped = env_.map_file(dir_ / name);
+  if (!mapped) return error(mapped.error());
+  // Published before the old files are withdrawn: a reader sees both (deduplicated), never neither.
+  if (Status s = add(*mapped, seq, name); !s) return error(std::move(s));
+  std::vector<FileEntry> old;
+  {
+    std::unique_lock lock(mu_);
+    for (std::uint64_t s : p.seqs) {
+      const auto it = files_by_seq_.find(s);
+      if (it == files_by_seq_.end()) continue;
+      old.push_back(it->second);
+      bytes_ -= it->second.file->bytes().size();
+      --files_;
+      files_by_seq_.erase(it);
+    }
+    std::vector<SeriesId> touched;
+    for (auto& [series, list] : by_series_) {
+      const std::size_t before = list.size();
+      std::erase_if(list, [&](const ChunkRef& c) {
+        for (const auto& f : old)
+          if (c.file == f.file) return true;
+        return false;
+      });
+      if (list.size() != before) touched.push_back(series);
+    }
+    for (SeriesId s : touched) recompute_latest(s);
+  }
+  for (const auto& f : old)
+    if (Status s = env_.remove(dir_ / f.name); !s) return error(std::move(s));
+  if (Status s = env_.sync_dir(dir_); !s) return error(std::move(s));
+  return true;
 }
 
 std::uint64_t ChunkStore::bytes() const {

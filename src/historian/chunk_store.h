@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -80,6 +81,38 @@ class ChunkStore {
   };
   Damage damage() const;
 
+  // --- compaction (HistorianImpl::compact; docs/historian.md "Compaction") ---------------------
+  // The files of one partition, identified by the (start, length) in their headers.
+  struct PartitionFiles {
+    std::int64_t partition_start = 0;
+    std::int64_t partition_ns = 0;
+    std::vector<std::uint64_t> seqs;  // ascending
+    std::uint64_t bytes = 0;
+    // False when folding them is unsafe now: a file had damaged chunks (the damage may be in the
+    // page cache only; rewriting would make the loss permanent), or a file of a different partition
+    // length overlaps the range (a changed configuration: ranks across both must stay as they are).
+    bool compactable = true;
+  };
+  std::vector<PartitionFiles> partitions() const;  // ascending partition_start
+  // Every visible chunk of `p`'s files (tombstoned series left out), by series, in rank order.
+  std::map<SeriesId, std::vector<ChunkRef>> chunks_in(const PartitionFiles& p) const;
+  // Changes whenever a tombstone is added.
+  std::uint64_t tombstone_generation() const;
+  // Writes `bytes` durably (written, fdatasynced) to a .tmp file of `p` in slices of at most
+  // `slice_bytes`, calling `pace(n)` before each slice; `pace` returning false abandons the write
+  // (the .tmp is removed, kUnavailable). A crash leaves only a .tmp, which open() deletes.
+  Result<std::filesystem::path> write_partition_tmp(const PartitionFiles& p, std::span<const std::uint8_t> bytes,
+                                                    std::size_t slice_bytes,
+                                                    const std::function<bool(std::size_t)>& pace);
+  // Makes `tmp` the partition's only file: renamed to the next file number (so it outranks the
+  // files it replaces, which it contains merged), the directory synced, published to queries, and
+  // only then the old files are withdrawn and unlinked. Returns false, removing `tmp`, when the
+  // partition changed since `p` was taken (another file, retention) or a tombstone was added since
+  // `tombstone_generation`: the merge would be stale. Writer only (the caller holds the lock that
+  // serialises chunk flushes and deletions).
+  Result<bool> replace_partition(const PartitionFiles& p, const std::filesystem::path& tmp,
+                                 std::uint64_t tombstone_generation);
+
  private:
   ChunkStore(Env& env, std::filesystem::path dir) : env_(env), dir_(std::move(dir)) {}
   Status add(std::shared_ptr<const MappedFile> file, std::uint64_t file_seq,
@@ -90,6 +123,9 @@ class ChunkStore {
 
   struct FileEntry {
     std::string name;
+    std::int64_t partition_start = 0;
+    std::int64_t partition_ns = 0;
+    bool damaged = false;            // some chunks failed their checks when it was opened
     std::int64_t partition_end = 0;  // partition_start + partition_ns (saturated)
     std::shared_ptr<const MappedFile> file;
   };
@@ -107,6 +143,7 @@ class ChunkStore {
   std::map<std::uint64_t, FileEntry> files_by_seq_;      // guarded by mu_
   std::vector<Tombstone> tombstones_;                    // guarded by mu_
   Damage damage_;                                        // guarded by mu_
+  std::uint64_t tombstone_generation_ = 0;               // guarded by mu_
 };
 
 }  // namespace resonance::historian

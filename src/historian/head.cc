@@ -30,6 +30,13 @@ void Head::seal(SeriesId id, SeriesState& st, Buffer& b) {
   c->rank = next_rank_++;
   sealed_bytes_.fetch_add(c->bytes.size(), std::memory_order_relaxed);
   st.sealed.push_back(std::move(c));
+  if (&b == &st.late) {
+    // Late data is occasional (a backfill touches each series once): give the columns back rather
+    // than keep chunk_samples of capacity per series for good.
+    free_columns(b);
+    account(b);
+    return;
+  }
   b.ts_ns.clear();
   b.values.clear();
   b.quality.clear();
@@ -74,6 +81,7 @@ void Head::insert_one(SeriesId id, SeriesState& st, const Sample& s, std::uint64
   if (!b->empty() && p != b->partition) seal(id, st, *b);
   if (b->empty()) b->partition = p;
   add_to(*b, s, sequence, added);
+  account(*b);
   if (b->ts_ns.size() >= chunk_samples_) seal(id, st, *b);
 }
 
@@ -184,6 +192,7 @@ void Head::delete_series(SeriesId series, std::uint64_t wal_sequence) {
   const auto it = series_.find(series);
   if (it == series_.end()) return;
   std::size_t samples = it->second.open.ts_ns.size() + it->second.late.ts_ns.size(), bytes = 0;
+  buffer_bytes_.fetch_sub(it->second.open.counted_bytes + it->second.late.counted_bytes, std::memory_order_relaxed);
   for (const auto& c : it->second.sealed) {
     samples += c->view.header.count;
     bytes += c->bytes.size();
@@ -192,6 +201,16 @@ void Head::delete_series(SeriesId series, std::uint64_t wal_sequence) {
   sample_count_.store(sample_count_.load(std::memory_order_relaxed) - samples, std::memory_order_relaxed);
   sealed_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   series_count_.store(series_.size(), std::memory_order_relaxed);
+}
+
+void Head::release_empty_buffers() {
+  std::unique_lock lock(mu_);
+  for (auto& [id, st] : series_)
+    for (Buffer* b : {&st.open, &st.late})
+      if (b->empty() && b->ts_ns.capacity() > 0) {
+        free_columns(*b);
+        account(*b);
+      }
 }
 
 void Head::expire_latest(TimestampNs cutoff_ns) {

@@ -84,6 +84,19 @@ class Head {
   std::size_t sample_count() const { return sample_count_.load(std::memory_order_relaxed); }
   std::size_t series_count() const { return series_count_.load(std::memory_order_relaxed); }
   std::size_t sealed_bytes() const { return sealed_bytes_.load(std::memory_order_relaxed); }
+  // What the head holds in memory, in bytes: the capacity of every open and late buffer's columns
+  // (what the allocator really handed out, not just the samples in them), the sealed chunks, and a
+  // fixed estimate per series for its map entry and state. The historian refuses submits
+  // (RetryLater) while this plus what is pending would pass HistorianOptions::max_head_bytes.
+  std::size_t memory_bytes() const {
+    return buffer_bytes_.load(std::memory_order_relaxed) + sealed_bytes_.load(std::memory_order_relaxed) +
+           series_count_.load(std::memory_order_relaxed) * kSeriesStateBytes;
+  }
+  // Frees the columns of empty buffers (sealing keeps their capacity for the next samples). Called
+  // under memory pressure after a flush has sealed and written everything.
+  void release_empty_buffers();
+  static constexpr std::size_t kSeriesStateBytes = 256;
+  static constexpr std::size_t kBytesPerBufferedSample = sizeof(TimestampNs) + sizeof(double) + sizeof(std::uint32_t);
   std::int64_t partition_of(TimestampNs ts) const;
 
  private:
@@ -95,6 +108,7 @@ class Head {
     std::int64_t partition = 0;
     std::uint64_t min_sequence = 0;  // meaningful while non-empty
     MonoTime opened{};               // when the buffer got its first sample
+    std::size_t counted_bytes = 0;   // its columns' capacity as last added to buffer_bytes_
     bool empty() const { return ts_ns.empty(); }
   };
   struct SeriesState {
@@ -113,7 +127,24 @@ class Head {
   };
   void insert_one(SeriesId id, SeriesState& st, const Sample& s, std::uint64_t sequence, std::size_t& added);
   void add_to(Buffer& b, const Sample& s, std::uint64_t sequence, std::size_t& added);
+  // Brings buffer_bytes_ in line with `b`'s columns after any change to them; mu_ held exclusively.
+  void account(Buffer& b) {
+    const std::size_t now = capacity_bytes(b);
+    if (now >= b.counted_bytes) buffer_bytes_.fetch_add(now - b.counted_bytes, std::memory_order_relaxed);
+    else buffer_bytes_.fetch_sub(b.counted_bytes - now, std::memory_order_relaxed);
+    b.counted_bytes = now;
+  }
   void seal(SeriesId id, SeriesState& st, Buffer& b);  // mu_ held exclusively
+  // `v = {}` would keep the capacity (it assigns an empty initializer list); swapping frees it.
+  static void free_columns(Buffer& b) {
+    std::vector<TimestampNs>().swap(b.ts_ns);
+    std::vector<double>().swap(b.values);
+    std::vector<std::uint32_t>().swap(b.quality);
+  }
+  static std::size_t capacity_bytes(const Buffer& b) {
+    return b.ts_ns.capacity() * sizeof(TimestampNs) + b.values.capacity() * sizeof(double) +
+           b.quality.capacity() * sizeof(std::uint32_t);
+  }
 
   const std::size_t chunk_samples_;
   const std::int64_t partition_ns_;
@@ -125,6 +156,7 @@ class Head {
   std::atomic<std::size_t> sample_count_{0};
   std::atomic<std::size_t> series_count_{0};
   std::atomic<std::size_t> sealed_bytes_{0};
+  std::atomic<std::size_t> buffer_bytes_{0};  // sum of capacity_bytes over all buffers; written under mu_
 };
 
 // Merges runs (each ascending) into one ascending, deduplicated sequence: on equal timestamps the

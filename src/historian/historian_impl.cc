@@ -34,6 +34,11 @@ Status validate(const HistorianOptions& o) {
     return Status(StatusCode::kInvalidArgument,
                   fmt::format("historian: seal_idle_ms {} must be > 0 and retention_ns {} >= 0", o.seal_idle_ms,
                               o.retention_ns));
+  if (o.max_head_bytes == 0 || o.compaction_interval_ms < 0 || o.compaction_min_files < 2)
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("historian: max_head_bytes {} must be > 0, compaction_interval_ms {} >= 0 and "
+                              "compaction_min_files {} >= 2",
+                              o.max_head_bytes, o.compaction_interval_ms, o.compaction_min_files));
   if (o.wal_segment_bytes < kMinSegmentBytes)
     return Status(StatusCode::kInvalidArgument,
                   fmt::format("historian: wal_segment_bytes {} is below the minimum {}", o.wal_segment_bytes,
@@ -88,12 +93,19 @@ Result<std::unique_ptr<HistorianImpl>> HistorianImpl::open(const HistorianOption
                h->head_.series_count(), h->next_sequence_);
   h->flusher_ = std::thread([p = h.get()] { p->flusher_loop(); });
   h->chunk_flusher_ = std::thread([p = h.get()] { p->chunk_flusher_loop(); });
+  if (options.compaction_interval_ms > 0) h->compactor_ = std::thread([p = h.get()] { p->compaction_loop(); });
   return h;
 }
 
 HistorianImpl::~HistorianImpl() {
   close();
   if (flusher_.joinable()) flusher_.join();  // only when close() was first called from a callback
+  {
+    std::lock_guard lock(compaction_mu_);
+    compaction_closing_ = true;
+  }
+  compaction_cv_.notify_all();
+  if (compactor_.joinable()) compactor_.join();
   {
     std::lock_guard lock(chunk_mu_);
     chunk_closing_ = true;
@@ -108,7 +120,12 @@ void HistorianImpl::chunk_flusher_loop() {
     chunk_cv_.wait_for(lock, std::chrono::milliseconds(options_.chunk_flush_interval_ms));
     if (chunk_closing_) break;
     lock.unlock();
-    const Status s = flush_chunks(false);
+    // Under memory pressure (max_head_bytes) seal every buffer now, so all of the head can go to
+    // chunk files, and free the columns the empty buffers keep; at worst this makes small chunks,
+    // which compaction later folds.
+    const bool pressure = memory_pressure_.exchange(false);
+    const Status s = flush_chunks(pressure);
+    if (pressure && s) head_.release_empty_buffers();
     lock.lock();
     if (!s) {
       if (chunk_error_.empty()) spdlog::error("historian: chunk flush failed (will retry): {}", s.to_string());
@@ -185,7 +202,7 @@ Admission HistorianImpl::submit(SampleBatch&& batch, DurableCallback on_durable)
   std::lock_guard lock(mu_);
   // Unacceptable whatever the load: retrying would never help.
   if (n == 0 || size - kFrameHeaderBytes > kMaxBodyBytes || size > options_.max_pending_bytes ||
-      n > options_.max_head_samples) {
+      n > options_.max_head_samples || n * Head::kBytesPerBufferedSample > options_.max_head_bytes) {
     ++counters_.rejected;
     return Admission::kRejected;
   }
@@ -195,6 +212,7 @@ Admission HistorianImpl::submit(SampleBatch&& batch, DurableCallback on_durable)
     ++counters_.retry_later;
     return Admission::kRetryLater;
   }
+  if (over_memory_bound(n)) return Admission::kRetryLater;
   const bool first = filling_.empty();
   const std::size_t before = filling_.bytes.size();
   const std::uint64_t sequence = next_sequence_++;
@@ -207,6 +225,16 @@ Admission HistorianImpl::submit(SampleBatch&& batch, DurableCallback on_durable)
   if (first || (before < options_.group_commit_bytes && filling_.bytes.size() >= options_.group_commit_bytes))
     flusher_cv_.notify_one();
   return Admission::kAccepted;
+}
+
+bool HistorianImpl::over_memory_bound(std::size_t n) {
+  // Samples pending in the WAL buffers will land in the head's columns: count them at that price.
+  const std::size_t incoming = (filling_.samples + inflight_samples_ + n) * Head::kBytesPerBufferedSample;
+  if (head_.memory_bytes() + incoming <= options_.max_head_bytes) return false;
+  ++counters_.retry_later;
+  ++memory_retry_later_;
+  if (!memory_pressure_.exchange(true)) chunk_cv_.notify_one();
+  return true;
 }
 
 void HistorianImpl::flusher_loop() {
@@ -386,6 +414,15 @@ HistorianStats HistorianImpl::stats() const {
   s.chunk_bytes = store_->bytes();
   s.chunk_files = store_->files();
   s.head_sealed_bytes = head_.sealed_bytes();
+  s.head_bytes = head_.memory_bytes();
+  s.memory_retry_later = memory_retry_later_;
+  s.backfill_samples = backfill_samples_;
+  {
+    std::lock_guard compaction_lock(compaction_mu_);
+    s.compactions = compactions_;
+    s.compaction_bytes_written = compaction_bytes_written_;
+    s.compaction_error = compaction_error_;
+  }
   s.last_error = failure_.is_ok() ? std::string() : failure_.to_string();
   return s;
 }

@@ -7,6 +7,7 @@
 // Lock order: mu_ before Head's lock (submit reads the head size, which is an atomic anyway);
 // never the reverse. Callbacks run on the flusher with no lock held, so they may call submit().
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -45,6 +46,16 @@ class HistorianImpl final : public Historian {
   // the series. Serialised with flush_chunks() so a chunk taken from the head before the call is
   // not written back after it.
   Status delete_series(SeriesId series) override;
+  // backfill.cc: sorted partition-major (then series, then time) so the late path seals whole
+  // chunks, submitted as WAL records of kBackfillBatchSamples, waiting out RetryLater.
+  Result<BackfillReport> backfill(std::vector<Sample>&& samples, std::string_view source) override;
+  static constexpr std::size_t kBackfillBatchSamples = 8192;
+
+  // compaction.cc: folds each partition with at least compaction_min_files files (all but the
+  // store's newest partition unless include_newest) into one file, paced to
+  // compaction_bytes_per_s. Called by the compaction thread; tests and the backfill command call
+  // it directly. Serialised by compact_mu_; takes flush_mu_ only for each partition's final swap.
+  Result<CompactionReport> compact(bool include_newest);
 
   // Writes every sealed chunk (and, with seal_open, every open buffer) into chunk files, advances
   // the checkpoint and deletes the WAL segments it covers. Called by the chunk flusher thread;
@@ -75,6 +86,12 @@ class HistorianImpl final : public Historian {
   explicit HistorianImpl(const HistorianOptions& options);
   void flusher_loop();
   void chunk_flusher_loop();
+  void compaction_loop();
+  // mu_ held: true (counted, the chunk flusher woken) when n more samples would take the head past
+  // max_head_bytes.
+  bool over_memory_bound(std::size_t n);
+  // Waits until `bytes` more fit under compaction_bytes_per_s since `started`; false once closing.
+  bool pace_compaction(MonoTime started, std::uint64_t& paced_bytes, std::size_t bytes);
 
   const HistorianOptions options_;
   Head head_;                        // has its own lock; written by the flusher only
@@ -104,6 +121,20 @@ class HistorianImpl final : public Historian {
   std::uint64_t chunk_files_expired_ = 0;
   std::uint64_t series_deleted_ = 0;
   std::thread chunk_flusher_;
+  // Set by submit when max_head_bytes refuses a batch: the chunk flusher then seals and writes
+  // every buffer at once and frees the empty ones, instead of waiting for its interval.
+  std::atomic<bool> memory_pressure_{false};
+  std::uint64_t memory_retry_later_ = 0;  // guarded by mu_
+  std::uint64_t backfill_samples_ = 0;    // guarded by mu_
+
+  std::mutex compact_mu_;  // serialises compact()
+  mutable std::mutex compaction_mu_;  // guards the members below
+  std::condition_variable compaction_cv_;  // wakes the compaction thread (and its pacing) on close
+  bool compaction_closing_ = false;
+  std::uint64_t compactions_ = 0;
+  std::uint64_t compaction_bytes_written_ = 0;
+  std::string compaction_error_;
+  std::thread compactor_;
 };
 
 }  // namespace resonance::historian

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "resonance/core/sample.h"
@@ -29,6 +30,9 @@ struct HistorianOptions {
   std::int64_t group_commit_interval_us = 2000;  // ... or when the oldest pending record is this old
   std::size_t max_pending_bytes = 64 << 20;     // bound on unsynced bytes; beyond it RetryLater
   std::size_t max_head_samples = 50'000'000;    // bound on samples held in memory; beyond it RetryLater
+  // Bound on the bytes the head (open, late and sealed buffers) holds plus what is pending in the
+  // WAL buffers; beyond it RetryLater, and the chunk flusher seals and writes early to make room.
+  std::size_t max_head_bytes = std::size_t{1} << 30;  // 1 GiB
   std::uint64_t wal_segment_bytes = 64 << 20;   // WAL segments rotate at this size (docs/formats/wal.md)
   // Chunk files (docs/formats/chunk.md): the head seals a series' buffer at chunk_samples samples
   // or when a sample falls in a newer partition (samples of an older partition than the series'
@@ -45,6 +49,33 @@ struct HistorianOptions {
   // Retention by whole partitions: chunk files of partitions that end at or before
   // now - retention_ns are deleted by the chunk flusher. 0 keeps data forever.
   std::int64_t retention_ns = 0;
+  // Compaction (docs/historian.md "Compaction"): one background thread folds every partition that
+  // has several chunk files (one per flush, plus late data and backfill) into one file, newest
+  // sample winning on equal (series, ts) as reads do. It looks every compaction_interval_ms, leaves
+  // the store's newest partition alone (it still receives a file per flush) and paces its reads
+  // and writes to compaction_bytes_per_s (0 = unpaced). compaction_interval_ms = 0 disables the
+  // thread (compact() can still be called).
+  std::int64_t compaction_interval_ms = 60'000;
+  std::uint64_t compaction_bytes_per_s = 32ull << 20;  // 32 MiB/s
+  std::size_t compaction_min_files = 2;                // a partition with fewer files is left alone
+};
+
+// What Historian::backfill loaded.
+struct BackfillReport {
+  std::uint64_t samples = 0;     // accepted and durable
+  std::uint64_t series = 0;      // distinct series among them
+  std::uint64_t partitions = 0;  // distinct partitions they fall in
+  std::uint64_t batches = 0;     // WAL records written
+  std::uint64_t retries = 0;     // times the store answered RetryLater and the backfill waited
+};
+
+struct CompactionReport {
+  std::uint64_t partitions = 0;     // partitions folded into one file
+  std::uint64_t files_in = 0;       // files replaced
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t samples_out = 0;
+  std::uint64_t abandoned = 0;      // partitions that changed meanwhile (a flush, a delete): retried later
 };
 
 // One time bucket of an aggregation: [start, start + step). min, max, sum and mean skip NaN values
@@ -108,6 +139,12 @@ struct HistorianStats {
   std::uint64_t damaged_chunks_skipped = 0;   // chunks that failed their CRC or structure checks
   std::uint64_t chunk_files_quarantined = 0;  // files renamed to .corrupt (header/index unreadable)
   std::string chunk_damage;               // the last chunk damage: file, byte offset, series, reason
+  std::uint64_t head_bytes = 0;           // Head memory (buffers' capacity, sealed chunks, per series)
+  std::uint64_t memory_retry_later = 0;   // RetryLater answers because of max_head_bytes
+  std::uint64_t backfill_samples = 0;     // loaded by backfill() in this process
+  std::uint64_t compactions = 0;          // partitions folded by compaction in this process
+  std::uint64_t compaction_bytes_written = 0;
+  std::string compaction_error;           // last compaction failure; empty while healthy
 };
 
 class Historian : public BatchConsumer {
@@ -133,6 +170,18 @@ class Historian : public BatchConsumer {
   // docs/formats/chunk.md). Samples submitted after it returns are kept. The default answers
   // kFailedPrecondition (a store without deletion).
   virtual Status delete_series(SeriesId series);
+
+  // Loads history (an export of another system, an older logger) in any time order, for existing
+  // or new series, merged with what is stored exactly as live writes are: inside a series' newest
+  // partition in order, older partitions through the late path (a separate run that reads merge
+  // and compaction folds in); on an equal (series, ts) the backfilled sample wins, being the later
+  // write. Blocks until every sample is durable (the same promise as a submit's on_durable), or
+  // returns the first error; on an error some samples may be stored and others not, and running
+  // the same backfill again is harmless (equal samples replace each other). Waits, rather than
+  // fails, while the store answers RetryLater, so it yields to live ingest. Thread-safe; not from
+  // a DurableCallback. `source` names the origin in the WAL records' provenance. The default
+  // answers kFailedPrecondition (a store without backfill).
+  virtual Result<BackfillReport> backfill(std::vector<Sample>&& samples, std::string_view source);
 
   // Stops the flusher after syncing what is pending; further submits answer RetryLater.
   virtual void close() = 0;
