@@ -301,6 +301,7 @@ void GatewayLoop::receive() {
       handled += static_cast<unsigned>(n);
       if (static_cast<unsigned>(n) < RecvBatch::kRecvBatch) break;  // drained
     }
+    flush_staged();  // the PUBLISHes of this wake-up go to the pipeline together
     receive();
   });
 }
@@ -376,9 +377,12 @@ void GatewayLoop::on_datagram(const Endpoint& from, std::span<const std::uint8_t
     return;
   }
   metrics_.packet_in(type_of(*message));
+  // Anything but a PUBLISH may change sessions or answer about earlier messages (PUBREL,
+  // DISCONNECT, CONNECT): what was staged before it goes to the pipeline first.
+  if (!std::holds_alternative<Publish>(*message)) flush_staged();
   Session* session = sessions_.find(from);
   if (session) session->last_heard = mono_now();
-  std::visit([&](const auto& m) { handle(from, session, m); }, *message);
+  std::visit([&](auto& m) { handle(from, session, m); }, *message);
 }
 
 void GatewayLoop::send(const Endpoint& to, const Message& message) {
@@ -386,6 +390,10 @@ void GatewayLoop::send(const Endpoint& to, const Message& message) {
   if (!bytes) {  // only oversized messages fail
     metrics_.send_errors.inc();
     spdlog::error("mqttsn: cannot encode {}: {}", msg_type_name(type_of(message)), bytes.error().message());
+    return;
+  }
+  if (tx_batching_) {
+    tx_.push_back(Outgoing{to, std::move(*bytes), type_of(message)});
     return;
   }
   boost::system::error_code ec;
@@ -614,10 +622,11 @@ SeriesId GatewayLoop::series_of(const std::string& name) {
   return 0;
 }
 
-void GatewayLoop::publish_qos_minus_one(const Endpoint& from, const Publish& m) {
+void GatewayLoop::publish_qos_minus_one(const Endpoint& from, Publish& m) {
   // Spec 6.8: connectionless, predefined ids and short names only, never answered.
   metrics_.publishes_qosm1.inc();
-  std::string name;
+  std::string short_storage;
+  const std::string* name = nullptr;
   SeriesId series = 0;
   if (m.flags.topic_id_type == TopicIdType::kPredefined) {
     auto it = options_.predefined_topics.find(m.topic_id);
@@ -625,20 +634,21 @@ void GatewayLoop::publish_qos_minus_one(const Endpoint& from, const Publish& m) 
       metrics_.invalid_topic_id.inc();
       return;
     }
-    name = it->second;
+    name = &it->second;
     auto cached = predefined_series_.find(m.topic_id);
     series = cached != predefined_series_.end() ? cached->second
-                                                 : (predefined_series_[m.topic_id] = series_of(name));
+                                                 : (predefined_series_[m.topic_id] = series_of(*name));
   } else if (m.flags.topic_id_type == TopicIdType::kShortName) {
-    name = short_name(m.topic_id);
+    short_storage = short_name(m.topic_id);
+    name = &short_storage;
   } else {
     metrics_.rejected_unsupported.inc();  // a normal id means nothing without a session
     return;
   }
-  route(from, nullptr, m, name, series);
+  route(from, nullptr, m, *name, series);
 }
 
-void GatewayLoop::handle(const Endpoint& from, Session* session, const Publish& m) {
+void GatewayLoop::handle(const Endpoint& from, Session* session, Publish& m) {
   if (m.flags.qos < 0) return publish_qos_minus_one(from, m);
   if (!require_session(from, session)) return;
   switch (m.flags.qos) {
@@ -646,14 +656,17 @@ void GatewayLoop::handle(const Endpoint& from, Session* session, const Publish& 
     case 1: metrics_.publishes_qos1.inc(); break;
     default: metrics_.publishes_qos2.inc(); break;
   }
-  std::string name;
+  // The name is referenced, not copied (a copy per PUBLISH was an allocation per message);
+  // route() copies it when a delivery could add to a topic table.
+  std::string short_storage;
+  const std::string* name = nullptr;
   SeriesId series = 0;
   switch (m.flags.topic_id_type) {
     case TopicIdType::kNormal: {
       TopicEntry* topic = session->topics.find_mutable(m.topic_id);
       if (topic) {
         if (topic->series == 0) topic->series = series_of(topic->name);  // subscribed first
-        name = topic->name;
+        name = &topic->name;
         series = topic->series;
       }
       break;
@@ -661,16 +674,19 @@ void GatewayLoop::handle(const Endpoint& from, Session* session, const Publish& 
     case TopicIdType::kPredefined: {
       auto it = options_.predefined_topics.find(m.topic_id);
       if (it != options_.predefined_topics.end()) {
-        name = it->second;
+        name = &it->second;
         auto cached = predefined_series_.find(m.topic_id);
         series = cached != predefined_series_.end() ? cached->second
-                                                     : (predefined_series_[m.topic_id] = series_of(name));
+                                                     : (predefined_series_[m.topic_id] = series_of(*name));
       }
       break;
     }
-    case TopicIdType::kShortName: name = short_name(m.topic_id); break;
+    case TopicIdType::kShortName:
+      short_storage = short_name(m.topic_id);
+      name = &short_storage;
+      break;
   }
-  if (name.empty()) {
+  if (!name || name->empty()) {
     // Answered for QoS 0 too (spec 6.6): the client learns to re-register.
     metrics_.invalid_topic_id.inc();
     return send_puback(from, m.topic_id, m.msg_id, ReturnCode::kInvalidTopicId);
@@ -694,16 +710,22 @@ void GatewayLoop::handle(const Endpoint& from, Session* session, const Publish& 
       return send_puback(from, m.topic_id, m.msg_id, ReturnCode::kCongestion);
     }
   }
-  route(from, session, m, name, series);
+  route(from, session, m, *name, series);
 }
 
-void GatewayLoop::route(const Endpoint& from, Session* session, const Publish& m,
-                        const std::string& name, SeriesId series) {
+void GatewayLoop::route(const Endpoint& from, Session* session, Publish& m,
+                        const std::string& topic_name, SeriesId series) {
+  // `topic_name` may live in a topic table, and a delivery may REGISTER a topic with a subscriber
+  // (growing its table): with subscriptions about, work on a copy.
+  std::string copy;
+  const std::string* name = &topic_name;
   if (subscription_count_ > 0) {
-    deliver(name, m.data, static_cast<std::int8_t>(std::max<int>(m.flags.qos, 0)), m.flags.retain);
+    copy = topic_name;
+    name = &copy;
+    deliver(*name, m.data, static_cast<std::int8_t>(std::max<int>(m.flags.qos, 0)), m.flags.retain);
   }
-  if (series != 0 || validate_equipment_prefix(name).is_ok())
-    return submit(from, session, m, name, series);
+  if (series != 0 || validate_equipment_prefix(*name).is_ok())
+    return submit(from, session, m, *name, series);
   // Neither a series nor an equipment: routed to device subscriptions only (commands, short names), and that is done.
   metrics_.routed_only.inc();
   acknowledge(from, session, m);
@@ -808,10 +830,10 @@ void GatewayLoop::quarantine(const Endpoint& from, const Session* session, const
   options_.quarantine->add(std::move(entry));  // never blocks on I/O
 }
 
-void GatewayLoop::submit(const Endpoint& from, Session* session, const Publish& m,
+void GatewayLoop::submit(const Endpoint& from, Session* session, Publish& m,
                          const std::string& name, SeriesId series) {
   const bool acked = session && m.flags.qos >= 1;
-  const std::string client_id = session ? session->client_id : std::string();
+  const std::string_view client_id = session ? std::string_view(session->client_id) : std::string_view();
   auto samples = samples_of(m.data, name, series);
   if (!samples) {
     if (samples.error().code() != StatusCode::kInvalidArgument) {
@@ -829,76 +851,162 @@ void GatewayLoop::submit(const Endpoint& from, Session* session, const Publish& 
     if (acked) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kNotSupported);
     return;
   }
-  SampleBatch batch;
-  batch.samples = std::move(*samples);
-  batch.provenance.connector = "mqttsn";
-  batch.provenance.client_id = session ? session->client_id : to_string(from);
-  batch.provenance.receive_ts_ns = unix_now_ns();
-  const std::size_t n = batch.samples.size();
-
-  const Admission admission = pipeline_.submit(
-      std::move(batch),
-      make_durable_callback(acked ? session : nullptr, m.msg_id, m.topic_id, m.flags.qos));
-  switch (admission) {
-    case Admission::kAccepted:
-      metrics_.samples.inc(n);
-      // The callback only posts, so its completion runs after this handler has recorded `pending`.
-      if (acked) session->pending.emplace(m.msg_id, InflightUp{m.topic_id, m.flags.qos});
-      return;
-    case Admission::kRetryLater:
-      metrics_.congestion.inc();
-      if (acked) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kCongestion);
-      return;
-    case Admission::kRejected:
-      metrics_.rejected_pipeline.inc();
-      spdlog::debug("mqttsn: PUBLISH from '{}' on '{}' rejected by the pipeline", client_id, name);
-      quarantine(from, session, name, m.data, "rejected",
-                 fmt::format("the pipeline rejected the whole batch of {} sample(s) decoded from this "
-                             "PUBLISH (samples a stage refused are also quarantined by that stage)",
-                             n));
-      if (acked) send_puback(from, m.topic_id, m.msg_id, ReturnCode::kNotSupported);
-      return;
-  }
+  if (staged_.empty()) staged_receive_ts_ = unix_now_ns();
+  SampleBatch part;
+  part.samples = std::move(*samples);
+  part.provenance.connector = "mqttsn";
+  // Per PUBLISH, so per device: the provenance store and the audit log keep who sent what.
+  part.provenance.client_id = session ? session->client_id : to_string(from);
+  part.provenance.receive_ts_ns = staged_receive_ts_;
+  // Recorded now, not at the flush, so a retransmission later in the same wake-up is a duplicate
+  // and max_inflight_per_client counts what is staged.
+  if (acked) session->pending.emplace(m.msg_id, InflightUp{m.topic_id, m.flags.qos});
+  staged_samples_ += part.samples.size();
+  const std::size_t n = part.samples.size();
+  staged_parts_.push_back(std::move(part));
+  staged_.push_back(Staged{.from = from, .session = session, .message = std::move(m), .samples = n});
+  if (staged_samples_ >= kMaxStagedSamples) flush_staged();
 }
 
-DurableCallback GatewayLoop::make_durable_callback(const Session* session, std::uint16_t msg_id,
-                                                   std::uint16_t topic_id, std::int8_t qos) {
-  // Runs on the pipeline's flusher thread, possibly after the gateway stopped: it only posts.
-  return [relay = relay_, client_id = session ? session->client_id : std::string(),
-          generation = session ? session->generation : 0, msg_id, topic_id,
-          qos](const Status& status) {
+std::string GatewayLoop::topic_name_of(const Session* session, const Publish& m) const {
+  switch (m.flags.topic_id_type) {
+    case TopicIdType::kNormal:
+      if (session)
+        if (const TopicEntry* e = session->topics.find(m.topic_id)) return e->name;
+      break;
+    case TopicIdType::kPredefined:
+      if (auto it = options_.predefined_topics.find(m.topic_id); it != options_.predefined_topics.end())
+        return it->second;
+      break;
+    case TopicIdType::kShortName: return short_name(m.topic_id);
+  }
+  return {};
+}
+
+void GatewayLoop::flush_staged() {
+  if (staged_.empty()) return;
+  // The acknowledgements this group may owe, known before submitting: the callback reads this
+  // list only on the loop thread (it posts), after this function has trimmed it to the parts the
+  // pipeline accepted.
+  auto acks = std::make_shared<std::vector<AckTarget>>();
+  bool owes_acks = false;
+  for (const Staged& st : staged_) owes_acks = owes_acks || (st.session && st.message.flags.qos >= 1);
+  // Runs on the pipeline's flusher thread, possibly after the gateway stopped: it only posts, and
+  // posts nothing for a group of QoS 0/-1 messages (no one to answer).
+  DurableCallback on_durable = [relay = relay_, acks, owes_acks](const Status& status) {
     std::lock_guard lock(relay->mu);
     GatewayLoop* loop = relay->loop;
     if (!loop) return;
-    asio::post(loop->io_, [loop, client_id, generation, msg_id, topic_id, qos, status] {
-      loop->on_durable(client_id, generation, msg_id, topic_id, qos, status);
-    });
+    if (!status.is_ok()) {
+      loop->metrics_.durable_errors.inc();
+      spdlog::warn("mqttsn: a group of PUBLISHes is not durable: {}", status.to_string());
+    }
+    if (!owes_acks) return;
+    asio::post(loop->io_, [loop, acks, status] { loop->on_group_durable(*acks, status); });
   };
+  const std::vector<Admission> admissions = pipeline_.submit_group(staged_parts_, std::move(on_durable));
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    Staged& st = staged_[i];
+    const Publish& m = st.message;
+    Session* session = st.session;
+    const bool acked = session && m.flags.qos >= 1;
+    const Admission admission = i < admissions.size() ? admissions[i] : Admission::kRejected;
+    switch (admission) {
+      case Admission::kAccepted:
+        metrics_.samples.inc(st.samples);
+        if (acked)
+          acks->push_back(AckTarget{.client_id = session->client_id, .generation = session->generation,
+                                    .msg_id = m.msg_id, .topic_id = m.topic_id, .qos = m.flags.qos});
+        break;
+      case Admission::kRetryLater:
+        metrics_.congestion.inc();
+        if (acked) {
+          session->pending.erase(m.msg_id);
+          send_puback(st.from, m.topic_id, m.msg_id, ReturnCode::kCongestion);
+        }
+        break;
+      case Admission::kRejected: {
+        metrics_.rejected_pipeline.inc();
+        const std::string name = topic_name_of(session, m);
+        spdlog::debug("mqttsn: PUBLISH from '{}' on '{}' rejected by the pipeline",
+                      session ? session->client_id : to_string(st.from), name);
+        quarantine(st.from, session, name, m.data, "rejected",
+                   fmt::format("the pipeline rejected the whole batch of {} sample(s) decoded from this "
+                               "PUBLISH (samples a stage refused are also quarantined by that stage)",
+                               st.samples));
+        if (acked) {
+          session->pending.erase(m.msg_id);
+          send_puback(st.from, m.topic_id, m.msg_id, ReturnCode::kNotSupported);
+        }
+        break;
+      }
+    }
+  }
+  staged_.clear();
+  staged_parts_.clear();
+  staged_samples_ = 0;
 }
 
-void GatewayLoop::on_durable(const std::string& client_id, std::uint64_t generation,
-                             std::uint16_t msg_id, std::uint16_t topic_id, std::int8_t qos,
-                             const Status& status) {
-  if (!status.is_ok()) {
-    metrics_.durable_errors.inc();
-    spdlog::warn("mqttsn: batch from '{}' not durable: {}", client_id, status.to_string());
+void GatewayLoop::on_group_durable(const std::vector<AckTarget>& acks, const Status& status) {
+  // A group's acknowledgements leave in sendmmsg batches: one system call per up to kTxBatch
+  // PUBACKs instead of one each.
+  tx_batching_ = true;
+  for (const AckTarget& ack : acks) on_durable(ack, status);
+  tx_batching_ = false;
+  flush_tx();
+}
+
+void GatewayLoop::flush_tx() {
+  constexpr std::size_t kTxBatch = 64;
+  std::array<mmsghdr, kTxBatch> msgs{};
+  std::array<iovec, kTxBatch> iov{};
+  for (std::size_t base = 0; base < tx_.size(); base += kTxBatch) {
+    const std::size_t n = std::min(kTxBatch, tx_.size() - base);
+    for (std::size_t i = 0; i < n; ++i) {
+      Outgoing& o = tx_[base + i];
+      iov[i] = {o.bytes.data(), o.bytes.size()};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_name = o.to.data();
+      msgs[i].msg_hdr.msg_namelen = static_cast<socklen_t>(o.to.size());
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    std::size_t done = 0;
+    while (done < n) {
+      const int sent = ::sendmmsg(socket_.native_handle(), msgs.data() + done, static_cast<unsigned>(n - done), 0);
+      if (sent < 0) {
+        if (errno == EINTR) continue;
+        // As send(): a full socket buffer (non-blocking) or an unreachable peer drops that
+        // datagram, counted; the client retransmits its PUBLISH and gets the PUBACK again.
+        metrics_.send_errors.inc();
+        spdlog::debug("mqttsn: send {} to {} failed: {}", msg_type_name(tx_[base + done].type),
+                      to_string(tx_[base + done].to), std::strerror(errno));
+        ++done;
+        continue;
+      }
+      for (int k = 0; k < sent; ++k) metrics_.packet_out(tx_[base + done + static_cast<std::size_t>(k)].type);
+      done += static_cast<std::size_t>(sent);
+    }
   }
-  if (generation == 0) return;  // nothing to acknowledge (QoS 0 / -1)
-  Session* session = sessions_.find_client(client_id);
-  if (!session || session->generation != generation) return;  // the session ended meanwhile
-  session->pending.erase(msg_id);
+  tx_.clear();
+}
+
+void GatewayLoop::on_durable(const AckTarget& ack, const Status& status) {
+  Session* session = sessions_.find_client(ack.client_id);
+  if (!session || session->generation != ack.generation) return;  // the session ended meanwhile
+  session->pending.erase(ack.msg_id);
   if (!session->endpoint) return;
   if (!status.is_ok()) {
     // Nothing is guaranteed stored: "congestion" makes the client send it again later.
     metrics_.congestion.inc();
-    return send_puback(*session->endpoint, topic_id, msg_id, ReturnCode::kCongestion);
+    return send_puback(*session->endpoint, ack.topic_id, ack.msg_id, ReturnCode::kCongestion);
   }
-  if (qos == 2) {
-    session->qos2_received.insert(msg_id);
-    send(*session->endpoint, Pubrec{.msg_id = msg_id});
+  if (ack.qos == 2) {
+    session->qos2_received.insert(ack.msg_id);
+    send(*session->endpoint, Pubrec{.msg_id = ack.msg_id});
   } else {
-    session->remember_acked(msg_id, topic_id);
-    send_puback(*session->endpoint, topic_id, msg_id, ReturnCode::kAccepted);
+    session->remember_acked(ack.msg_id, ack.topic_id);
+    send_puback(*session->endpoint, ack.topic_id, ack.msg_id, ReturnCode::kAccepted);
   }
 }
 

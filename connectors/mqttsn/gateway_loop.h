@@ -64,7 +64,7 @@ class GatewayLoop {
   void handle(const Endpoint& from, Session* session, const WillMsg& m);
   void handle(const Endpoint& from, Session* session, const Register& m);
   void handle(const Endpoint& from, Session* session, const Regack& m);
-  void handle(const Endpoint& from, Session* session, const Publish& m);
+  void handle(const Endpoint& from, Session* session, Publish& m);
   void handle(const Endpoint& from, Session* session, const Puback& m);
   void handle(const Endpoint& from, Session* session, const Pubrec& m);
   void handle(const Endpoint& from, Session* session, const Pubrel& m);
@@ -82,15 +82,22 @@ class GatewayLoop {
   // A session able to exchange messages (connected, awake or asleep-but-pinging); otherwise the
   // endpoint gets DISCONNECT and false.
   bool require_session(const Endpoint& from, Session* session);
-  void publish_qos_minus_one(const Endpoint& from, const Publish& m);
+  void publish_qos_minus_one(const Endpoint& from, Publish& m);
   // Stores (series topics and equipment prefixes) and fans out to device subscriptions; answers
-  // unless the batch was accepted with QoS 1/2 (then on_durable does).
-  void route(const Endpoint& from, Session* session, const Publish& m, const std::string& name,
+  // unless the samples were staged with QoS 1/2 (then flush_staged or on_group_durable does).
+  void route(const Endpoint& from, Session* session, Publish& m, const std::string& name,
              SeriesId series);
   // `series` != 0: a series topic (single-series payload forms); 0: an equipment prefix
   // (multi-signal forms, each signal mapped through signal_series_path and the catalog).
-  void submit(const Endpoint& from, Session* session, const Publish& m, const std::string& name,
+  // Decodes at once (a bad payload is answered and quarantined alone, now); good samples are
+  // staged as one part of the wake-up's group.
+  void submit(const Endpoint& from, Session* session, Publish& m, const std::string& name,
               SeriesId series);
+  // Hands every staged PUBLISH to the pipeline as ONE group (one part, with its own provenance,
+  // per PUBLISH) and answers the parts the pipeline did not take. Called at the end of each
+  // receive wake-up and before any message other than PUBLISH is handled, so everything a
+  // client sent before, say, a DISCONNECT or a PUBREL has been submitted when that is handled.
+  void flush_staged();
   // The samples of a PUBLISH on `name`. kInvalidArgument: the payload is refused (the message says
   // why, for the quarantine); any other error is the catalog's (transient, nothing refused).
   Result<std::vector<Sample>> samples_of(std::span<const std::uint8_t> payload,
@@ -99,11 +106,19 @@ class GatewayLoop {
   void quarantine(const Endpoint& from, const Session* session, const std::string& topic,
                   std::span<const std::uint8_t> payload, std::string reason_code, std::string reason);
   void acknowledge(const Endpoint& to, Session* session, const Publish& m);
-  // On the event loop, after the pipeline's DurableCallback fired.
-  void on_durable(const std::string& client_id, std::uint64_t generation, std::uint16_t msg_id,
-                  std::uint16_t topic_id, std::int8_t qos, const Status& status);
-  DurableCallback make_durable_callback(const Session* session, std::uint16_t msg_id,
-                                        std::uint16_t topic_id, std::int8_t qos);
+  // Who gets a PUBACK/PUBREC once a group is durable: one per accepted QoS 1/2 part.
+  struct AckTarget {
+    std::string client_id;
+    std::uint64_t generation = 0;  // never acknowledges on behalf of a later session
+    std::uint16_t msg_id = 0;
+    std::uint16_t topic_id = 0;
+    std::int8_t qos = 1;
+  };
+  // On the event loop, after the pipeline's DurableCallback for a group fired.
+  void on_group_durable(const std::vector<AckTarget>& acks, const Status& status);
+  void on_durable(const AckTarget& ack, const Status& status);
+  // The topic name of a staged PUBLISH, for the quarantine (rare: only when the pipeline refuses).
+  std::string topic_name_of(const Session* session, const Publish& m) const;
   // A series for `name`, or 0 when it is not a series path (or the catalog failed: logged).
   SeriesId series_of(const std::string& name);
 
@@ -153,6 +168,32 @@ class GatewayLoop {
   // at high packet rates the per-datagram system call was the gateway's largest cost.
   struct RecvBatch;
   std::unique_ptr<RecvBatch> rx_;
+
+  // PUBLISHes decoded in this wake-up, waiting for flush_staged(): staged_parts_[i] is the
+  // SampleBatch (with its device's provenance) of staged_[i]. Sessions referenced here stay valid
+  // until the flush: only handlers of other messages end sessions, and they flush first.
+  struct Staged {
+    Endpoint from;
+    Session* session = nullptr;  // null for QoS -1
+    Publish message;             // header and payload (the payload is kept for the quarantine)
+    std::size_t samples = 0;
+  };
+  std::vector<Staged> staged_;
+  // While tx_batching_, send() queues here and flush_tx() sends the lot with sendmmsg.
+  struct Outgoing {
+    Endpoint to;
+    std::vector<std::uint8_t> bytes;
+    MsgType type;
+  };
+  bool tx_batching_ = false;
+  std::vector<Outgoing> tx_;
+  void flush_tx();
+  std::vector<SampleBatch> staged_parts_;
+  std::size_t staged_samples_ = 0;
+  TimestampNs staged_receive_ts_ = 0;  // one receive time per group (read in the same wake-up)
+  // A group is flushed early beyond this many samples, so one wake-up of large multi-signal
+  // payloads cannot make a group the store refuses as a whole.
+  static constexpr std::size_t kMaxStagedSamples = 16384;
 };
 
 }  // namespace resonance::mqttsn

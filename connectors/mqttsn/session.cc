@@ -1,6 +1,8 @@
 #include "connectors/mqttsn/session.h"
 
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <limits>
@@ -99,13 +101,18 @@ std::vector<std::pair<std::uint16_t, const TopicEntry*>> TopicTable::entries() c
 }
 
 void Session::remember_acked(std::uint16_t msg_id, std::uint16_t topic_id) {
-  recent_acked.emplace_back(msg_id, topic_id);
-  if (recent_acked.size() > kRecentAcked) recent_acked.pop_front();
+  recent_acked[recent_acked_next] = {msg_id, topic_id};
+  recent_acked_next = static_cast<std::uint8_t>((recent_acked_next + 1) % kRecentAcked);
+  if (recent_acked_count < kRecentAcked) ++recent_acked_count;
 }
 
 std::optional<std::uint16_t> Session::recently_acked(std::uint16_t msg_id) const {
-  for (const auto& [id, topic] : recent_acked)
+  // Oldest first, as before the ring: the first match wins.
+  const std::size_t start = recent_acked_count < kRecentAcked ? 0 : recent_acked_next;
+  for (std::size_t k = 0; k < recent_acked_count; ++k) {
+    const auto& [id, topic] = recent_acked[(start + k) % kRecentAcked];
     if (id == msg_id) return topic;
+  }
   return std::nullopt;
 }
 
@@ -116,9 +123,34 @@ void Session::clear_state() {
   pending_will_topic_seen = false;
   subscriptions.clear();
   qos2_received.clear();
-  recent_acked.clear();
+  recent_acked_count = 0;
+  recent_acked_next = 0;
   queue.clear();
   outstanding.reset();
+}
+
+std::size_t EndpointHash::operator()(const Endpoint& e) const noexcept {
+  // FNV-1a over the bytes that identify a peer; v4 and v6 never collide in meaning because the
+  // family is hashed too.
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const void* p, std::size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  const sockaddr* sa = e.data();
+  if (sa->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
+    mix(&in->sin_family, sizeof in->sin_family);
+    mix(&in->sin_port, sizeof in->sin_port);
+    mix(&in->sin_addr, sizeof in->sin_addr);
+  } else {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    mix(&in6->sin6_family, sizeof in6->sin6_family);
+    mix(&in6->sin6_port, sizeof in6->sin6_port);
+    mix(&in6->sin6_addr, sizeof in6->sin6_addr);
+    mix(&in6->sin6_scope_id, sizeof in6->sin6_scope_id);
+  }
+  return static_cast<std::size_t>(h);
 }
 
 Session* SessionTable::find(const Endpoint& endpoint) {

@@ -65,19 +65,7 @@ Admission IngestPipeline::submit(SampleBatch&& batch, DurableCallback on_durable
     retry_later_.inc();
     return Admission::kRetryLater;
   }
-  for (const auto& stage : stages_) {
-    if (Status s = stage->process(batch); !s) {
-      // A stage failing as a whole (not per sample) is surprising: log and count, refuse the batch.
-      spdlog::warn("pipeline: stage '{}' refused a batch from {}/{}: {}", stage->name(),
-                   batch.provenance.connector, batch.provenance.client_id, s.to_string());
-      rejected_.inc();
-      return Admission::kRejected;
-    }
-  }
-  if (batch.samples.empty()) {  // every sample went to the quarantine
-    rejected_.inc();
-    return Admission::kRejected;
-  }
+  if (!run_stages(batch)) return Admission::kRejected;
   // Listeners need the batch after the store has consumed it: keep a shared copy only then.
   std::shared_ptr<const SampleBatch> for_fanout;
   if (!listeners_.empty()) for_fanout = std::make_shared<const SampleBatch>(batch);
@@ -101,6 +89,119 @@ Admission IngestPipeline::submit(SampleBatch&& batch, DurableCallback on_durable
     (admission == Admission::kRetryLater ? retry_later_ : rejected_).inc();
   }
   return admission;
+}
+
+bool IngestPipeline::run_stages(SampleBatch& batch) {
+  for (const auto& stage : stages_) {
+    if (Status s = stage->process(batch); !s) {
+      // A stage failing as a whole (not per sample) is surprising: log and count, refuse the batch.
+      spdlog::warn("pipeline: stage '{}' refused a batch from {}/{}: {}", stage->name(),
+                   batch.provenance.connector, batch.provenance.client_id, s.to_string());
+      rejected_.inc();
+      return false;
+    }
+  }
+  if (batch.samples.empty()) {  // every sample went to the quarantine
+    rejected_.inc();
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// One group in flight. Two events must both happen before the group completes: the store's
+// durable callback, and the submitter learning which parts the store accepted (the callback may
+// come first: the flusher can sync the group before submit_group() has returned). Whichever comes
+// second completes it, so listeners only ever see parts that were accepted.
+struct GroupInFlight {
+  std::mutex mu;
+  int events = 2;
+  Status status = Status::ok();
+  std::vector<Admission> admissions;                         // the store's, one per stored part
+  std::vector<std::shared_ptr<const SampleBatch>> fanout;    // copies for listeners (if any)
+  DurableCallback on_durable;
+};
+
+}  // namespace
+
+std::vector<Admission> IngestPipeline::submit_group(std::span<SampleBatch> parts, DurableCallback on_durable) {
+  std::vector<Admission> out(parts.size(), Admission::kRetryLater);
+  if (parts.empty()) return out;
+  batches_in_.inc(parts.size());
+  std::size_t samples = 0;
+  for (const auto& p : parts) samples += p.samples.size();
+  samples_in_.inc(samples);
+  if (in_flight_.load(std::memory_order_relaxed) >= options_.max_in_flight_batches) {
+    retry_later_.inc(parts.size());
+    return out;
+  }
+  // Stages per part: a refusal costs only that part (and its device), never its neighbours.
+  std::vector<std::size_t> kept;  // indices into parts
+  std::vector<SampleBatch> stored;
+  kept.reserve(parts.size());
+  stored.reserve(parts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (!run_stages(parts[i])) {
+      out[i] = Admission::kRejected;
+      continue;
+    }
+    kept.push_back(i);
+    stored.push_back(std::move(parts[i]));
+  }
+  if (stored.empty()) return out;
+
+  auto group = std::make_shared<GroupInFlight>();
+  group->on_durable = std::move(on_durable);
+  if (!listeners_.empty()) {
+    group->fanout.reserve(stored.size());
+    for (const auto& b : stored) group->fanout.push_back(std::make_shared<const SampleBatch>(b));
+  }
+  // Completes the group once both events are in; runs with no lock held.
+  auto complete = [this](GroupInFlight& g) {
+    in_flight_.fetch_sub(1);
+    std::size_t accepted = 0;
+    for (std::size_t j = 0; j < g.admissions.size(); ++j) {
+      if (g.admissions[j] != Admission::kAccepted) continue;
+      ++accepted;
+      if (g.status.is_ok() && !g.fanout.empty()) {
+        auto copy = g.fanout[j];
+        if (!fanout_queue_.try_push(std::move(copy))) fanout_dropped_.inc();
+      }
+    }
+    (g.status.is_ok() ? batches_durable_ : batches_failed_).inc(accepted);
+    if (g.on_durable) g.on_durable(g.status);
+  };
+  in_flight_.fetch_add(1);
+  const std::vector<Admission> admissions =
+      store_.submit_group(stored, [group, complete](const Status& status) {
+        {
+          std::lock_guard lock(group->mu);
+          group->status = status;
+          if (--group->events > 0) return;
+        }
+        complete(*group);
+      });
+  bool any = false;
+  for (std::size_t j = 0; j < kept.size(); ++j) {
+    const Admission a = j < admissions.size() ? admissions[j] : Admission::kRejected;
+    out[kept[j]] = a;
+    if (a == Admission::kAccepted)
+      any = true;
+    else
+      (a == Admission::kRetryLater ? retry_later_ : rejected_).inc();
+  }
+  if (!any) {
+    in_flight_.fetch_sub(1);  // the store took nothing, so its callback never fires
+    return out;
+  }
+  {
+    std::lock_guard lock(group->mu);
+    group->admissions = admissions;
+    if (--group->events > 0) return out;
+  }
+  complete(*group);
+  return out;
 }
 
 void IngestPipeline::fanout_loop() {

@@ -43,12 +43,20 @@ class IngestPipeline final : public BatchConsumer {
   void stop();
 
   Admission submit(SampleBatch&& batch, DurableCallback on_durable) override;
+  // The stages run on each part as submit() would run them (same quarantine, same provenance,
+  // per-device identity kept), the surviving parts go to the store in one submit_group, and
+  // listeners see each accepted part as its own batch. A group counts as ONE submission against
+  // max_in_flight_batches: the bound is on completions outstanding, and the store bounds the
+  // bytes and samples pending itself.
+  std::vector<Admission> submit_group(std::span<SampleBatch> parts, DurableCallback on_durable) override;
 
   Quarantine& quarantine() { return *quarantine_; }
   std::size_t in_flight() const { return in_flight_.load(); }
 
  private:
   void fanout_loop();
+  // Runs the stages on one batch in place; false when the batch is refused (counted).
+  bool run_stages(SampleBatch& batch);
 
   const PipelineOptions options_;
   BatchConsumer& store_;
