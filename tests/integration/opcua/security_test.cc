@@ -228,6 +228,24 @@ TEST_F(NodeOpcuaSecure, SessionResumesOverANewSecuredChannel) {
   EXPECT_TRUE((*c)->close());
 }
 
+// The other direction: a server that does not trust our certificate refuses the channel, and the
+// error says which request failed and with what status.
+TEST_F(NodeOpcuaSecure, ServerThatDistrustsOurCertificateIsAClearError) {
+  NodeOpcuaServer strict(NodeServerOptions{
+      .env = {"SECURE=1", "CERT=" + (dir_ / "server.pem").string(), "KEY=" + (dir_ / "server.key").string(),
+              "PKI_DIR=" + (dir_ / "strict-pki").string(), "PKI_REJECT_UNKNOWN=1"}});
+  std::string why;
+  ASSERT_TRUE(strict.start(why)) << why;
+  auto o = options(ChunkSecurity::kSign);
+  o.endpoint_url = strict.url();
+  auto c = Client::connect(o);
+  ASSERT_FALSE(c);
+  const auto& m = c.error().message();
+  // node-opcua answers the OPN with a ServiceFault BadSecurityChecksFailed.
+  EXPECT_NE(m.find("opening the secure channel"), std::string::npos) << m;
+  EXPECT_NE(m.find("0x80130000 BadSecurityChecksFailed"), std::string::npos) << m;
+}
+
 TEST_F(NodeOpcuaSecure, MissingKeyFileIsAClearError) {
   auto o = options(ChunkSecurity::kSign);
   o.security.private_key_file = (dir_ / "no-such.key").string();

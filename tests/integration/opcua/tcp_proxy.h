@@ -96,7 +96,8 @@ class TcpProxy {
           break;
         }
         for (ssize_t off = 0; off < n;) {
-          const ssize_t w = ::write(fds[1 - i].fd, buf + off, static_cast<std::size_t>(n - off));
+          // MSG_NOSIGNAL: a side already gone must end the relay, not the test process (SIGPIPE).
+          const ssize_t w = ::send(fds[1 - i].fd, buf + off, static_cast<std::size_t>(n - off), MSG_NOSIGNAL);
           if (w <= 0) {
             done = true;
             break;
