@@ -37,7 +37,9 @@ class ApiServer::Impl {
                               .quarantine = options_.quarantine,
                               .policy = options_.policy,
                               .provenance = options_.provenance,
-                              .export_gate = options_.export_gate},
+                              .export_gate = options_.export_gate,
+                              .remote = options_.remote,
+                              .model = options_.model},
                 catalog, historian, metrics) {}
 
   ~Impl() { stop(); }

@@ -8,6 +8,7 @@
 #include "api/http_target.h"
 #include "api/governance_routes.h"
 #include "api/quarantine_route.h"
+#include "api/remote_access.h"
 #include "api/responses.h"
 #include "api/routes.h"
 
@@ -59,11 +60,15 @@ Router::Router(RouterOptions options, const SeriesCatalog& catalog, const Histor
 }
 
 Response Router::handle(std::string_view method, std::string_view target) const {
+  return handle(method, target, ClientAddress::loopback_v4());
+}
+
+Response Router::handle(std::string_view method, std::string_view target, const ClientAddress& client) const {
   Response response;
   // The last line of defence: the historian, the catalog or an allocation may throw, and one
   // request must never take the node down. Counted as a 5xx like any other.
   try {
-    response = route(method, target);
+    response = route(method, target, client);
   } catch (const std::exception& e) {
     response = error_response(500, "internal", fmt::format("internal error: {}", e.what()));
   } catch (...) {
@@ -73,11 +78,22 @@ Response Router::handle(std::string_view method, std::string_view target) const 
   return response;
 }
 
-Response Router::route(std::string_view method, std::string_view target) const {
+Response Router::route(std::string_view method, std::string_view target, const ClientAddress& client) const {
   auto parsed = parse_target(target);
   if (!parsed) return error_response(parsed.error());
   const std::string_view path = parsed->path;
   const RouteContext ctx{options_, catalog_, historian_, registry_, started_};
+
+  // Remote reading is export: a client outside the local networks passes the egress gate before
+  // any route reads data (docs/api.md "Remote clients").
+  const bool remote = !is_local_client(options_.remote, client);
+  if (remote) {
+    std::string_view latest_id;
+    if (path.starts_with(kSeriesPrefix) && path.ends_with(kLatestSuffix) &&
+        path.size() > kSeriesPrefix.size() + kLatestSuffix.size())
+      latest_id = path.substr(kSeriesPrefix.size(), path.size() - kSeriesPrefix.size() - kLatestSuffix.size());
+    if (auto refused = check_remote_read(ctx, path, *parsed, latest_id)) return std::move(*refused);
+  }
 
   if (path == "/api/v1/quarantine") {
     if (method != "GET" && method != "HEAD") {
@@ -133,7 +149,7 @@ Response Router::route(std::string_view method, std::string_view target) const {
       r.headers.emplace_back("Allow", "GET, HEAD");
       return r;
     }
-    return handle_infomodel(*parsed);
+    return handle_infomodel(ctx, *parsed);
   }
 
   // Resolve the route first so an unknown path is a 404 whatever the method.
@@ -194,7 +210,10 @@ Response Router::route(std::string_view method, std::string_view target) const {
       return asset_response(*asset, false);
     }
     case Route::kHealth: return handle_health(ctx);
-    case Route::kSeries: return handle_series_list(ctx);
+    case Route::kSeries:
+      if (remote)
+        return handle_series_list(ctx, [&ctx](std::string_view series_path) { return remote_may_read(ctx, series_path); });
+      return handle_series_list(ctx);
     case Route::kLatest: return handle_series_latest(ctx, arg);
     case Route::kQuery: return handle_query(ctx, *parsed);
     case Route::kMetrics: {

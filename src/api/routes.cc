@@ -281,8 +281,7 @@ double bucket_value(const AggregateBucket& b, AggFn fn) {
 // the information model's for the signal the path names (MQTT-SN REGISTER carries no unit).
 // Adds "unit" (UNECE code or the catalog's text, null if neither knows one), "unit_symbol" (what a
 // person reads: "°C", "mm") and "unit_source" ("catalog" | "infomodel" | null).
-void add_unit(json& body, const SeriesInfo& info) {
-  const infomodel::Model& model = infomodel::builtin_model();
+void add_unit(json& body, const SeriesInfo& info, const infomodel::Model& model) {
   std::string code = info.unit;
   const char* source = code.empty() ? nullptr : "catalog";
   if (code.empty())
@@ -304,6 +303,10 @@ void add_unit(json& body, const SeriesInfo& info) {
 
 }  // namespace
 
+const infomodel::Model& model_of(const RouterOptions& options) {
+  return options.model != nullptr ? *options.model : infomodel::builtin_model();
+}
+
 Response handle_health(const RouteContext& ctx) {
   const double uptime_s =
       std::chrono::duration<double>(mono_now() - ctx.started).count();
@@ -318,12 +321,13 @@ Response handle_health(const RouteContext& ctx) {
   return json_response(body);
 }
 
-Response handle_series_list(const RouteContext& ctx) {
+Response handle_series_list(const RouteContext& ctx, const std::function<bool(std::string_view)>& visible) {
   json list = json::array();
   for (const SeriesInfo& info : ctx.catalog.list()) {
+    if (visible && !visible(info.path)) continue;
     const auto latest = ctx.historian.latest(info.id);
     json entry = {{"id", info.id}, {"path", info.path}};
-    add_unit(entry, info);
+    add_unit(entry, info, model_of(ctx.options));
     entry["latest"] = latest ? sample_json(*latest) : json(nullptr);
     list.push_back(std::move(entry));
   }
@@ -350,7 +354,7 @@ Response handle_series_latest(const RouteContext& ctx, std::string_view id_segme
   json body = sample_json(*latest);
   body["series"] = info->id;
   body["path"] = info->path;
-  add_unit(body, *info);
+  add_unit(body, *info, model_of(ctx.options));
   return json_response(body);
 }
 
@@ -562,10 +566,10 @@ Response handle_frame(const RouteContext& ctx, const ParsedTarget& target) {
   return json_response(std::string(buf.data(), buf.size()));
 }
 
-Response handle_infomodel(const ParsedTarget& target) {
+Response handle_infomodel(const RouteContext& ctx, const ParsedTarget& target) {
   static constexpr std::string_view kParams[] = {"category"};
   if (Status s = check_params(target, kParams, "category"); !s.is_ok()) return error_response(s);
-  const infomodel::Model& model = infomodel::builtin_model();
+  const infomodel::Model& model = model_of(ctx.options);
   if (const auto id = target.param("category")) {
     const infomodel::Category* category = model.find_category(*id);
     if (category == nullptr) {

@@ -24,10 +24,23 @@ constexpr std::chrono::seconds kLingerTimeout{2};
 
 std::string_view to_std(beast::string_view s) { return {s.data(), s.size()}; }
 
+ClientAddress peer_address(const asio::ip::tcp::socket& socket) {
+  ClientAddress out;
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return out;
+  asio::ip::address a = endpoint.address();
+  const asio::ip::address_v6 v6 =
+      a.is_v4() ? asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()) : a.to_v6();
+  const auto bytes = v6.to_bytes();
+  std::copy(bytes.begin(), bytes.end(), out.bytes.begin());
+  return out;
+}
+
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket&& socket, const Router& router, SessionLimits limits)
-    : stream_(std::move(socket)), router_(router), limits_(limits) {
+    : stream_(std::move(socket)), router_(router), limits_(limits), client_(peer_address(stream_.socket())) {
   router_.metrics().connection_opened();
 }
 
@@ -79,7 +92,7 @@ void Session::on_read(beast::error_code ec, std::size_t /*bytes*/) {
 
   const auto& request = parser_->get();
   const bool head_only = request.method() == http::verb::head;
-  Response response = router_.handle(to_std(request.method_string()), to_std(request.target()));
+  Response response = router_.handle(to_std(request.method_string()), to_std(request.target()), client_);
   send(std::move(response), request.keep_alive(), head_only, request.version());
 }
 

@@ -52,6 +52,9 @@ class Session : public std::enable_shared_from_this<Session> {
   char drain_[512];
   const Router& router_;
   SessionLimits limits_;
+  // The peer, read once at accept; an address that cannot be read is "::", which no local network
+  // holds, so such a client is treated as remote (the safe side).
+  ClientAddress client_;
 };
 
 }  // namespace resonance::api

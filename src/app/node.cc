@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <span>
 #include <vector>
 
@@ -14,6 +16,8 @@
 #include "resonance/audit/ingest_listener.h"
 #include "resonance/audit/log.h"
 #include "resonance/audit/note.h"
+#include "lifecycle_forwarder.h"
+#include "resonance/governance/consents.h"
 #include "resonance/governance/gate.h"
 #include "resonance/governance/policy.h"
 #include "resonance/governance/records.h"
@@ -154,6 +158,40 @@ std::unique_ptr<governance::DecisionSink> make_decision_sink(audit::Log* log, Me
   return sink;
 }
 
+// Consent changes since the previous start become consent.change entries. The state file is
+// rewritten (atomically) only after the entries are durable: a crash in between logs the same
+// changes again on the next start — at least once, never lost.
+Status log_consent_changes(audit::Log& log, const governance::Policy& policy, const std::filesystem::path& data_dir,
+                           TimestampNs now) {
+  const auto state_file = data_dir / "consents.state.json";
+  std::string previous;
+  if (std::ifstream in(state_file, std::ios::binary); in) {
+    previous.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) return Status(StatusCode::kIoError, fmt::format("{}: cannot read", state_file.string()));
+  }
+  auto changes = governance::consent_changes(previous, policy, now);
+  if (!changes)
+    return Status(changes.error().code(), fmt::format("{}: {}", state_file.string(), changes.error().message()));
+  if (!changes->empty()) {
+    std::vector<audit::Entry> entries;
+    for (const auto& change : *changes)
+      entries.push_back({audit::EntryType::kConsentChange, now, governance::to_json(change, policy, now)});
+    auto appended = log.append_batch(entries);
+    if (!appended) return appended.error();
+    spdlog::info("governance: {} consent change(s) since the last start recorded in the audit log", changes->size());
+  }
+  const auto tmp = state_file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << governance::consent_state_json(policy, now);
+    if (!out.flush()) return Status(StatusCode::kIoError, fmt::format("{}: cannot write", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, state_file, ec);
+  if (ec) return Status(StatusCode::kIoError, fmt::format("{}: cannot replace: {}", state_file.string(), ec.message()));
+  return Status::ok();
+}
+
 }  // namespace
 
 Node::Node(NodeConfig config) : config_(std::move(config)) {}
@@ -161,6 +199,17 @@ Node::Node(NodeConfig config) : config_(std::move(config)) {}
 Node::~Node() { stop(); }
 
 Status Node::start() {
+  // The model first: every stage, the gate's subjects and the API judge by the same one.
+  if (config_.infomodel_dir.empty()) {
+    model_ = &infomodel::builtin_model();
+  } else {
+    auto model = infomodel::load_model_overlay(config_.infomodel_dir);
+    if (!model) return Status(model.error().code(), fmt::format("infomodel.dir: {}", model.error().message()));
+    model_storage_ = std::make_unique<infomodel::Model>(std::move(*model));
+    model_ = model_storage_.get();
+    spdlog::info("infomodel: {} laid over the built-in model ({} categories)", config_.infomodel_dir,
+                 model_->categories.size());
+  }
   auto opcua_config = app::opcua_config(config_);
   if (!opcua_config) return opcua_config.error();
   auto bridge_config = bridge_options(config_);
@@ -228,14 +277,27 @@ Status Node::start() {
     auto appended = audit_log_->append(
         {audit::EntryType::kPolicyLoad, now, governance::to_json(governance::load_record(*policy_, now))});
     if (!appended) return appended.error();
+    if (Status s = log_consent_changes(*audit_log_, *policy_, config_.data_dir, now); !s) return s;
+    // Model lifecycle: registry stage changes (also those made while the node was down) become
+    // model.lifecycle entries now and every 2 s while the node runs.
+    if (!config_.inference_registry.empty()) {
+      lifecycle_ = std::make_unique<LifecycleForwarder>(*audit_log_, config_.inference_registry,
+                                                        config_.data_dir / "model-lifecycle.cursor",
+                                                        std::chrono::milliseconds(2000));
+      if (Status s = lifecycle_->forward_now(); !s)
+        return Status(s.code(), fmt::format("inference.registry: model lifecycle: {}", s.message()));
+      lifecycle_->start();
+      metrics_.gauge_fn("resonance_audit_model_lifecycle_entries", "Model registry changes recorded in the audit log",
+                        [l = lifecycle_.get()] { return static_cast<double>(l->forwarded()); });
+    }
     if (auto cp = audit_log_->checkpoint(); !cp) return cp.error();
   }
 
   // One gate for every exit, over the policy just logged; deny by default.
   decision_sink_ = make_decision_sink(audit_log_.get(), metrics_);
   gate_ = std::make_unique<governance::EgressGate>(policy_, *decision_sink_);
-  subjects_ = std::make_unique<governance::SubjectResolver>(policy_, &infomodel::builtin_model());
-  for (std::string_view exit : {"api_export", "mqtt_bridge_will"})
+  subjects_ = std::make_unique<governance::SubjectResolver>(policy_, model_);
+  for (std::string_view exit : {"api_export", "api_remote", "mqtt_bridge_will"})
     for (std::string_view verdict : {"allow", "deny"})
       (void)metrics_.counter("resonance_egress_decisions_total", "Egress gate decisions by exit and verdict",
                              fmt::format("exit=\"{}\",verdict=\"{}\"", exit, verdict));
@@ -249,7 +311,7 @@ Status Node::start() {
   pipeline_->add_stage(make_validation_stage({}, *catalog_, pipeline_->quarantine(), metrics_));
   // The information model checks what the catalog cannot: the signal exists in its equipment
   // category, its type and range, and that each series' timestamps do not go backwards.
-  pipeline_->add_stage(infomodel::make_model_validation_stage(infomodel::builtin_model(), *catalog_,
+  pipeline_->add_stage(infomodel::make_model_validation_stage(*model_, *catalog_,
                                                               pipeline_->quarantine(), metrics_));
   pipeline_->add_stage(make_governance_stage(metrics_));
   if (config_.governance_provenance) {
@@ -279,8 +341,18 @@ Status Node::start() {
     aopts.quarantine = &pipeline_->quarantine();
     aopts.policy = policy_.get();
     aopts.provenance = provenance_.get();
+    aopts.model = model_;
     aopts.export_gate = [this](std::string_view path, std::string_view destination, std::string_view purpose) {
       return decide_egress("api_export", path, destination, purpose);
+    };
+    auto local_clients = api::parse_client_networks(config_.api_local_clients);
+    if (!local_clients)
+      return Status(StatusCode::kInvalidArgument, fmt::format("api.local_clients: {}", local_clients.error().message()));
+    aopts.remote.local_clients = std::move(*local_clients);
+    aopts.remote.destination = config_.api_remote_destination;
+    aopts.remote.purpose = config_.api_remote_purpose;
+    aopts.remote.gate = [this](std::string_view path, std::string_view destination, std::string_view purpose) {
+      return decide_egress("api_remote", path, destination, purpose);
     };
     api_ = std::make_unique<api::ApiServer>(aopts, *catalog_, *historian_, metrics_);
     if (Status s = api_->start(); !s) return s;
@@ -344,6 +416,11 @@ void Node::stop() {
   if (pipeline_) pipeline_->stop();
   if (provenance_listener_) (void)provenance_listener_->flush();
   if (audit_ingest_) (void)audit_ingest_->flush();
+  if (inference_log_) (void)inference_log_->flush();
+  if (lifecycle_) {
+    lifecycle_->stop();
+    (void)lifecycle_->forward_now();  // what changed since the last pass
+  }
   if (inference_log_) (void)inference_log_->flush();
   // Every decision taken (the exits are stopped) is in the log before its last checkpoint.
   if (auto* batching = dynamic_cast<governance::BatchingDecisionSink*>(decision_sink_.get()))

@@ -33,6 +33,9 @@ namespace models {
 class InferenceScheduler;
 class InferenceLogWriter;
 }  // namespace models
+namespace infomodel {
+struct Model;
+}  // namespace infomodel
 namespace governance {
 struct Policy;
 class ProvenanceStore;
@@ -45,6 +48,8 @@ struct Decision;
 }  // namespace resonance
 
 namespace resonance::app {
+
+class LifecycleForwarder;
 
 class Node {
  public:
@@ -72,6 +77,11 @@ class Node {
 
  private:
   NodeConfig config_;
+  // The information model in force: the built-in one, or `[infomodel] dir` laid over it. Set
+  // first in start(); the validation stage, the gate's subjects and the API point into it, so it is
+  // declared before them (destroyed after them).
+  std::unique_ptr<infomodel::Model> model_storage_;
+  const infomodel::Model* model_ = nullptr;
   MetricsRegistry metrics_;
   std::optional<DirLock> lock_;  // held for the node's life; released last
   std::unique_ptr<SeriesCatalog> catalog_;
@@ -79,6 +89,7 @@ class Node {
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<audit::Log> audit_log_;
   std::unique_ptr<audit::IngestListener> audit_ingest_;  // after audit_log_: destroyed first
+  std::unique_ptr<LifecycleForwarder> lifecycle_;         // likewise: registry changes → log
   std::shared_ptr<const governance::Policy> policy_;
   // After audit_log_ (destroyed before it: the sink writes what is pending on destruction) and
   // before every exit (the API and the bridge hold callables that point at the gate).

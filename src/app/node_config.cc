@@ -33,6 +33,16 @@ ConfigSchema build_schema() {
                {"max_head_samples", T::kInteger, std::int64_t{50'000'000},
                 "Bound on samples held in memory; beyond it writers get RetryLater.", 1000,
                 std::int64_t{1} << 40},
+               {"max_head_bytes", T::kInteger, std::int64_t{1} << 30,
+                "Bound on the bytes the in-memory head holds (buffers, sealed chunks, per-series state); "
+                "beyond it writers get RetryLater (MQTT-SN: congestion) and the head is written to chunk "
+                "files at once.", std::int64_t{1} << 20, std::int64_t{1} << 40},
+               {"compaction_interval_ms", T::kInteger, std::int64_t{60'000},
+                "How often the compaction thread folds each partition's chunk files (per-flush files, late "
+                "data, backfill) into one; 0 turns it off.", 0, 86'400'000},
+               {"compaction_bytes_per_s", T::kInteger, std::int64_t{32} << 20,
+                "I/O rate limit of compaction (bytes read plus written per second); 0 = unlimited.", 0,
+                std::int64_t{1} << 34},
                {"wal_segment_bytes", T::kInteger, std::int64_t{64} << 20,
                 "Write-ahead log segments rotate at this size; whole segments are deleted once their samples "
                 "are in chunk files.", 65536, std::int64_t{1} << 32},
@@ -59,7 +69,15 @@ ConfigSchema build_schema() {
               {{"enabled", T::kBool, true, "Serve the API."},
                {"bind", T::kString, std::string("127.0.0.1"),
                 "Address to listen on. Loopback by default: exposing the node is a deliberate choice."},
-               {"port", T::kInteger, std::int64_t{8080}, "TCP port (0 = any free port).", 0, 65535}}});
+               {"port", T::kInteger, std::int64_t{8080}, "TCP port (0 = any free port).", 0, 65535},
+               {"local_clients", T::kString, std::string("127.0.0.0/8, ::1/128"),
+                "Comma-separated networks whose clients are the local operator and read without the egress "
+                "gate; any other client is remote access (docs/api.md)."},
+               {"remote_destination", T::kString, std::string(""),
+                "Destination id (declared in the governance policy) remote clients count as; empty = remote "
+                "clients read no data."},
+               {"remote_purpose", T::kString, std::string("remote_access"),
+                "Purpose the egress gate is asked about for remote reads."}}});
   schema.add({"mqttsn", "MQTT-SN v1.2 gateway over UDP (connectors/mqttsn/README.md).",
               {{"enabled", T::kBool, true, "Run the gateway."},
                {"bind", T::kString, std::string("127.0.0.1"),
@@ -160,6 +178,11 @@ ConfigSchema build_schema() {
                {"origin", T::kString, std::string(""),
                 "Name of the log (the key name in checkpoints) when a key is generated; empty: "
                 "resonance/<node.name>."}}});
+  schema.add({"infomodel", "The information model the node validates against (docs/infomodel/README.md).",
+              {{"dir", T::kString, std::string(""),
+                "Directory of model files laid over the built-in model: model.toml, units.toml, ai_interfaces.toml "
+                "and categories/*.toml each replace the built-in file of the same name or add a category. Empty: "
+                "the built-in model."}}});
   schema.add({"governance", "Labels, consent, residency and the egress gate (docs/governance.md).",
               {{"policy", T::kString, std::string(""),
                 "Policy file (docs/formats/policy.md). Empty: the built-in policy, which declares no destination, "
@@ -211,6 +234,9 @@ NodeConfig to_node_config(const Config& c) {
   n.group_commit_interval_us = c.integer("historian.group_commit_interval_us");
   n.max_pending_bytes = c.integer("historian.max_pending_bytes");
   n.max_head_samples = c.integer("historian.max_head_samples");
+  n.max_head_bytes = c.integer("historian.max_head_bytes");
+  n.compaction_interval_ms = c.integer("historian.compaction_interval_ms");
+  n.compaction_bytes_per_s = c.integer("historian.compaction_bytes_per_s");
   n.wal_segment_bytes = c.integer("historian.wal_segment_bytes");
   n.historian_partition = c.str("historian.partition");
   n.chunk_samples = c.integer("historian.chunk_samples");
@@ -221,6 +247,9 @@ NodeConfig to_node_config(const Config& c) {
   n.api_enabled = c.boolean("api.enabled");
   n.api_bind = c.str("api.bind");
   n.api_port = static_cast<std::uint16_t>(c.integer("api.port"));
+  n.api_local_clients = c.str("api.local_clients");
+  n.api_remote_destination = c.str("api.remote_destination");
+  n.api_remote_purpose = c.str("api.remote_purpose");
   n.mqttsn_enabled = c.boolean("mqttsn.enabled");
   n.mqttsn_bind = c.str("mqttsn.bind");
   n.mqttsn_port = static_cast<std::uint16_t>(c.integer("mqttsn.port"));
@@ -273,6 +302,7 @@ NodeConfig to_node_config(const Config& c) {
   n.audit_key_file = c.str("audit.key_file");
   n.audit_origin = c.str("audit.origin");
   n.governance_policy = c.str("governance.policy");
+  n.infomodel_dir = c.str("infomodel.dir");
   n.governance_provenance = c.boolean("governance.provenance");
   n.inference_enabled = c.boolean("inference.enabled");
   n.inference_registry = c.str("inference.registry");
@@ -308,6 +338,9 @@ Result<HistorianOptions> historian_options(const NodeConfig& c) {
   o.group_commit_interval_us = c.group_commit_interval_us;
   o.max_pending_bytes = static_cast<std::size_t>(c.max_pending_bytes);
   o.max_head_samples = static_cast<std::size_t>(c.max_head_samples);
+  o.max_head_bytes = static_cast<std::size_t>(c.max_head_bytes);
+  o.compaction_interval_ms = c.compaction_interval_ms;
+  o.compaction_bytes_per_s = static_cast<std::uint64_t>(c.compaction_bytes_per_s);
   o.wal_segment_bytes = static_cast<std::uint64_t>(c.wal_segment_bytes);
   o.chunk_samples = static_cast<std::size_t>(c.chunk_samples);
   o.chunk_flush_interval_ms = c.chunk_flush_interval_ms;

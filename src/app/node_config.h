@@ -24,6 +24,9 @@ struct NodeConfig {
   std::int64_t group_commit_interval_us = 0;
   std::int64_t max_pending_bytes = 0;
   std::int64_t max_head_samples = 0;
+  std::int64_t max_head_bytes = 0;
+  std::int64_t compaction_interval_ms = 0;
+  std::int64_t compaction_bytes_per_s = 0;
   std::int64_t wal_segment_bytes = 64 << 20;
   std::string historian_partition = "1h";  // durations, checked by historian_options()
   std::int64_t chunk_samples = 1024;
@@ -36,6 +39,9 @@ struct NodeConfig {
   bool api_enabled = true;
   std::string api_bind;
   std::uint16_t api_port = 0;
+  std::string api_local_clients = "127.0.0.0/8, ::1/128";  // networks of local clients
+  std::string api_remote_destination;                      // empty: remote clients read nothing
+  std::string api_remote_purpose = "remote_access";
 
   bool mqttsn_enabled = true;
   std::string mqttsn_bind;
@@ -93,6 +99,7 @@ struct NodeConfig {
   std::string audit_origin;    // empty: resonance/<node_name>
 
   std::string governance_policy;  // empty: built-in deny-all policy
+  std::string infomodel_dir;      // empty: the built-in information model
   bool governance_provenance = true;
 
   bool inference_enabled = false;

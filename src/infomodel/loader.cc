@@ -688,6 +688,50 @@ const Model& builtin_model() {
   return model;
 }
 
+Result<Model> load_model_overlay(const std::filesystem::path& dir) {
+  if (!std::filesystem::is_directory(dir))
+    return error(StatusCode::kInvalidArgument, fmt::format("{}: not a directory of model files", dir.string()));
+  // Relative name ("categories/cnc.toml") → file; the built-in ones first, then DIR's over them.
+  std::vector<std::pair<std::string, SourceFile>> files;
+  constexpr std::string_view kBuiltinPrefix = "infomodel/";
+  for (const auto& f : builtin_sources()) {
+    std::string rel = f.name;
+    if (rel.starts_with(kBuiltinPrefix)) rel.erase(0, kBuiltinPrefix.size());
+    files.emplace_back(std::move(rel), f);
+  }
+  std::vector<std::string> relative;
+  for (const char* name : {"model.toml", "units.toml", "ai_interfaces.toml"})
+    if (std::filesystem::exists(dir / name)) relative.emplace_back(name);
+  std::error_code ec;
+  if (std::filesystem::is_directory(dir / "categories")) {
+    std::vector<std::string> categories;
+    for (std::filesystem::directory_iterator it(dir / "categories", ec), end; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".toml") categories.push_back("categories/" + it->path().filename().string());
+    if (ec)
+      return error(StatusCode::kIoError, fmt::format("{}: cannot list: {}", (dir / "categories").string(), ec.message()));
+    std::sort(categories.begin(), categories.end());
+    relative.insert(relative.end(), categories.begin(), categories.end());
+  }
+  if (relative.empty())
+    return error(StatusCode::kInvalidArgument,
+                 fmt::format("{}: no model files (expected model.toml, units.toml, ai_interfaces.toml or "
+                             "categories/*.toml)",
+                             dir.string()));
+  for (const auto& rel : relative) {
+    const auto path = dir / rel;
+    auto text = read_text(path);
+    if (!text) return error(text.error());
+    SourceFile file{path.generic_string(), std::move(*text)};
+    const auto same = std::find_if(files.begin(), files.end(), [&](const auto& f) { return f.first == rel; });
+    if (same != files.end()) same->second = std::move(file);
+    else files.emplace_back(rel, std::move(file));
+  }
+  std::vector<SourceFile> sources;
+  sources.reserve(files.size());
+  for (auto& [rel, file] : files) sources.push_back(std::move(file));
+  return load_model(sources);
+}
+
 Result<Model> validate_path(const std::filesystem::path& path) {
   if (std::filesystem::is_directory(path)) return load_model_dir(path);
   auto text = read_text(path);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "resonance/models/dataset.h"  // sha256_hex
+
 #include <chrono>
 
 namespace resonance::models {
@@ -161,6 +163,20 @@ std::vector<RegistryEntry> ModelRegistry::list() const {
   std::vector<RegistryEntry> out;
   Stmt s(db_, fmt::format("{} ORDER BY name, registered_ns", kSelect).c_str());
   while (s.step() == SQLITE_ROW) out.push_back(entry_from(s));
+  return out;
+}
+
+Result<std::vector<StageEvent>> ModelRegistry::history_since(std::int64_t after_seq, std::size_t limit) const {
+  Stmt s(db_,
+         "SELECT h.seq, h.name, h.version, h.stage, h.at_ns, m.manifest FROM stage_history h"
+         " JOIN models m ON m.name = h.name AND m.version = h.version WHERE h.seq > ? ORDER BY h.seq LIMIT ?");
+  if (!s.ok()) return std::unexpected(db_error(db_, "prepare history"));
+  s.bind(1, after_seq).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<StageEvent> out;
+  int rc = SQLITE_ROW;
+  while ((rc = s.step()) == SQLITE_ROW)
+    out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.int64(4), sha256_hex(s.text(5))});
+  if (rc != SQLITE_DONE) return std::unexpected(db_error(db_, "read history"));
   return out;
 }
 

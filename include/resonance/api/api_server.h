@@ -34,6 +34,8 @@ struct ApiOptions {
   const governance::Policy* policy = nullptr;  // served at /api/v1/policy; must outlive the server
   const governance::ProvenanceStore* provenance = nullptr;  // /api/v1/provenance; likewise
   ExportGate export_gate;  // GET /api/v1/export; unset = every export denied (403)
+  RemoteAccessOptions remote;  // clients outside remote.local_clients pass the egress gate
+  const infomodel::Model* model = nullptr;  // the node's information model; null = built-in
   int idle_timeout_s = 30;              // a connection silent this long mid-request or idle is closed
 };
 

@@ -15,10 +15,15 @@
 
 #include "resonance/core/catalog.h"
 #include "resonance/core/metrics.h"
+#include "resonance/core/status.h"
 #include "resonance/core/time.h"
 #include "resonance/governance/gate.h"
 #include "resonance/historian/historian.h"
 #include "resonance/pipeline/quarantine.h"
+
+namespace resonance::infomodel {
+struct Model;
+}  // namespace resonance::infomodel
 
 namespace resonance::governance {
 struct Policy;
@@ -53,6 +58,36 @@ std::span<const StaticAsset> embedded_assets();
 using ExportGate = std::function<governance::Decision(
     std::string_view series_path, std::string_view destination, std::string_view purpose)>;
 
+// A client address as 16 bytes; IPv4 is held in its IPv4-mapped IPv6 form (::ffff:a.b.c.d), so
+// one comparison serves both families.
+struct ClientAddress {
+  std::array<std::uint8_t, 16> bytes{};
+  static ClientAddress loopback_v4();  // 127.0.0.1, the caller of handle() without an address
+};
+
+// A network of clients (address/prefix). Parsed from "127.0.0.0/8", "::1/128", "10.1.2.3"
+// (a bare address is a /32 or /128).
+struct ClientNetwork {
+  ClientAddress base;
+  int prefix_bits = 128;  // over the 16-byte form: an IPv4 /8 is stored as /104
+  bool contains(const ClientAddress& a) const;
+};
+
+// "127.0.0.0/8, ::1/128" → networks. An error names the item and what is wrong.
+Result<std::vector<ClientNetwork>> parse_client_networks(std::string_view comma_list);
+
+// Remote access (docs/governance.md "Enforcement points"): reading data from outside the node is
+// export. A client outside `local_clients` is remote; its data reads ask `gate` for
+// `destination` and `purpose` per series, and reads that name no series (the quarantine's raw
+// payloads) are refused. Local clients (the operator on the node's own host, by default loopback
+// only) read without asking.
+struct RemoteAccessOptions {
+  std::vector<ClientNetwork> local_clients;  // empty = loopback only (127.0.0.0/8, ::1)
+  std::string destination;                   // empty: remote clients read no data at all
+  std::string purpose = "remote_access";
+  ExportGate gate;                           // unset: every remote read is denied
+};
+
 struct RouterOptions {
   std::size_t max_points = 100'000;  // hard cap on points in one /query answer
   std::string node_name = "resonance";
@@ -62,6 +97,10 @@ struct RouterOptions {
   const governance::Policy* policy = nullptr;  // GET /api/v1/policy; must outlive the router
   const governance::ProvenanceStore* provenance = nullptr;  // GET /api/v1/provenance; likewise
   ExportGate export_gate;  // GET /api/v1/export asks it before reading any sample
+  RemoteAccessOptions remote;
+  // The node's information model (units, GET /api/v1/infomodel); null = the built-in one. Must
+  // outlive the router.
+  const infomodel::Model* model = nullptr;
 };
 
 // Counters the API registers in the node's MetricsRegistry; shared with the socket layer so
@@ -99,12 +138,15 @@ class Router {
 
   // method: "GET", "HEAD", ...; target: the request-target as sent ("/api/v1/query?series=1").
   // Never throws: an unexpected exception becomes a counted 500.
+  // The caller is a local client (the in-process tests and tools).
   Response handle(std::string_view method, std::string_view target) const;
+  // The same for a request that came from `client` (the socket's peer address).
+  Response handle(std::string_view method, std::string_view target, const ClientAddress& client) const;
 
   ApiMetrics& metrics() const { return metrics_; }
 
  private:
-  Response route(std::string_view method, std::string_view target) const;
+  Response route(std::string_view method, std::string_view target, const ClientAddress& client) const;
 
   RouterOptions options_;
   const SeriesCatalog& catalog_;

@@ -35,6 +35,12 @@ std::span<const SourceFile> builtin_sources();
 // it is a build defect: the function aborts with the error.
 const Model& builtin_model();
 
+// The built-in model with DIR's files laid over it: DIR/model.toml, DIR/units.toml,
+// DIR/ai_interfaces.toml and DIR/categories/*.toml each replace the built-in file of the same
+// relative name or, for a new category file, are added. How a plant extends or narrows the model
+// without rebuilding (`[infomodel] dir`). Errors name DIR's file, line, column and field.
+Result<Model> load_model_overlay(const std::filesystem::path& dir);
+
 // Checks one file in the context of the built-in model: the file replaces the built-in file of the
 // same name (e.g. a user's edited cnc.toml) or is added to it (a new category). A directory is
 // loaded on its own.

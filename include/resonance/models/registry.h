@@ -25,6 +25,17 @@ struct RegistryEntry {
   std::int64_t registered_ns = 0;
 };
 
+// One stage change of a model version (registration is the change to "staging"), in the order
+// the registry recorded them. What the node forwards to the transparency log as model.lifecycle.
+struct StageEvent {
+  std::int64_t seq = 0;  // increasing, never reused
+  std::string name;
+  std::string version;
+  std::string stage;  // staging | production | archived
+  std::int64_t at_ns = 0;
+  std::string manifest_sha256;  // hex SHA-256 of the version's manifest JSON as registered
+};
+
 class ModelRegistry {
  public:
   static Result<std::unique_ptr<ModelRegistry>> open(const std::filesystem::path& file);
@@ -42,6 +53,8 @@ class ModelRegistry {
   Result<RegistryEntry> get(std::string_view name, std::string_view version) const;
   Result<RegistryEntry> production(std::string_view name) const;
   std::vector<RegistryEntry> list() const;
+  // Stage changes with seq > `after_seq`, oldest first, at most `limit`.
+  Result<std::vector<StageEvent>> history_since(std::int64_t after_seq, std::size_t limit = 10'000) const;
 
  private:
   explicit ModelRegistry(sqlite3* db) : db_(db) {}

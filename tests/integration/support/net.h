@@ -32,11 +32,19 @@ struct HttpReply {
 };
 
 // nullopt when no connection could be made.
-inline std::optional<HttpReply> http_get(std::uint16_t port, const std::string& target) {
+// `source`: the local address to send from (another loopback address, e.g. 127.0.0.2, lets a test
+// be a client outside the node's [api] local_clients without leaving the machine).
+inline std::optional<HttpReply> http_get(std::uint16_t port, const std::string& target,
+                                         const std::string& source = "") {
   namespace http = boost::beast::http;
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket socket(io);
   boost::system::error_code ec;
+  if (!source.empty()) {
+    socket.open(boost::asio::ip::tcp::v4(), ec);
+    if (!ec) socket.bind({boost::asio::ip::make_address(source), 0}, ec);
+    if (ec) return std::nullopt;
+  }
   socket.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
   if (ec) return std::nullopt;
   http::request<http::empty_body> req{http::verb::get, target, 11};
