@@ -43,16 +43,6 @@ ConfigSchema build_schema() {
                {"compaction_bytes_per_s", T::kInteger, std::int64_t{32} << 20,
                 "I/O rate limit of compaction (bytes read plus written per second); 0 = unlimited.", 0,
                 std::int64_t{1} << 34},
-               {"max_head_bytes", T::kInteger, std::int64_t{1} << 30,
-                "Bound on the bytes the in-memory head holds (buffers, sealed chunks, per-series state); "
-                "beyond it writers get RetryLater (MQTT-SN: congestion) and the head is written to chunk "
-                "files at once.", std::int64_t{1} << 20, std::int64_t{1} << 40},
-               {"compaction_interval_ms", T::kInteger, std::int64_t{60'000},
-                "How often the compaction thread folds each partition's chunk files (per-flush files, late "
-                "data, backfill) into one; 0 turns it off.", 0, 86'400'000},
-               {"compaction_bytes_per_s", T::kInteger, std::int64_t{32} << 20,
-                "I/O rate limit of compaction (bytes read plus written per second); 0 = unlimited.", 0,
-                std::int64_t{1} << 34},
                {"wal_segment_bytes", T::kInteger, std::int64_t{64} << 20,
                 "Write-ahead log segments rotate at this size; whole segments are deleted once their samples "
                 "are in chunk files.", 65536, std::int64_t{1} << 32},
@@ -247,9 +237,6 @@ NodeConfig to_node_config(const Config& c) {
   n.max_head_bytes = c.integer("historian.max_head_bytes");
   n.compaction_interval_ms = c.integer("historian.compaction_interval_ms");
   n.compaction_bytes_per_s = c.integer("historian.compaction_bytes_per_s");
-  n.max_head_bytes = c.integer("historian.max_head_bytes");
-  n.compaction_interval_ms = c.integer("historian.compaction_interval_ms");
-  n.compaction_bytes_per_s = c.integer("historian.compaction_bytes_per_s");
   n.wal_segment_bytes = c.integer("historian.wal_segment_bytes");
   n.historian_partition = c.str("historian.partition");
   n.chunk_samples = c.integer("historian.chunk_samples");
@@ -351,9 +338,6 @@ Result<HistorianOptions> historian_options(const NodeConfig& c) {
   o.group_commit_interval_us = c.group_commit_interval_us;
   o.max_pending_bytes = static_cast<std::size_t>(c.max_pending_bytes);
   o.max_head_samples = static_cast<std::size_t>(c.max_head_samples);
-  o.max_head_bytes = static_cast<std::size_t>(c.max_head_bytes);
-  o.compaction_interval_ms = c.compaction_interval_ms;
-  o.compaction_bytes_per_s = static_cast<std::uint64_t>(c.compaction_bytes_per_s);
   o.max_head_bytes = static_cast<std::size_t>(c.max_head_bytes);
   o.compaction_interval_ms = c.compaction_interval_ms;
   o.compaction_bytes_per_s = static_cast<std::uint64_t>(c.compaction_bytes_per_s);

@@ -27,9 +27,6 @@ struct NodeConfig {
   std::int64_t max_head_bytes = 0;
   std::int64_t compaction_interval_ms = 0;
   std::int64_t compaction_bytes_per_s = 0;
-  std::int64_t max_head_bytes = 0;
-  std::int64_t compaction_interval_ms = 0;
-  std::int64_t compaction_bytes_per_s = 0;
   std::int64_t wal_segment_bytes = 64 << 20;
   std::string historian_partition = "1h";  // durations, checked by historian_options()
   std::int64_t chunk_samples = 1024;
