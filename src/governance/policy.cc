@@ -3,6 +3,7 @@
 #include "resonance/governance/policy.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
@@ -94,7 +95,32 @@ ResolvedLabels resolve_labels(const Policy& policy, const infomodel::Model* mode
                               std::string_view series_path) {
   ResolvedLabels out;
   std::string base = "default (no information-model signal for this path)";
-  if (model != nullptr) {
+  // A model output (".../<equipment>/ai.<interface>.<output>") is derived data: it inherits the
+  // strictest effective labels (policy overrides included) of the inputs its contract reads on the
+  // same equipment; only an override on the output's own path (below) changes that afterwards.
+  bool derived = false;
+  if (model != nullptr && !infomodel::lookup_path(*model, series_path)) {
+    if (auto ai = infomodel::lookup_ai_output(*model, series_path)) {
+      const std::string_view equipment = series_path.substr(0, series_path.rfind('/') + 1);
+      std::vector<Labels> inputs;
+      std::vector<std::string> names;
+      for (const auto& in : ai->interface->inputs) {
+        if (in.category != "*" && in.category != ai->category->id) continue;
+        for (const auto& signal : ai->category->signals) {
+          if (in.signal != "*" && in.signal != signal.name) continue;
+          inputs.push_back(resolve_labels(policy, model, std::string(equipment) + signal.name).labels);
+          names.push_back(signal.name);
+        }
+      }
+      if (auto merged = strictest(inputs)) {
+        out.labels = *merged;
+        derived = true;
+        base = fmt::format("derived: strictest of the inputs of AI interface '{}' ({})", ai->interface->id,
+                           fmt::join(names, ", "));
+      }
+    }
+  }
+  if (model != nullptr && !derived) {
     if (auto ref = infomodel::lookup_path(*model, series_path)) {
       const auto& l = ref->signal->labels;
       // The information model names the same grades; an unknown word there is caught by its own
@@ -106,8 +132,9 @@ ResolvedLabels resolve_labels(const Policy& policy, const infomodel::Model* mode
                          ref->signal->where.line, ref->signal->name, ref->category->id);
     }
   }
-  out.origins = {{"grade", base},        {"personal", base},   {"trade_secret", base},
-                 {"sharing", "default"}, {"owner", "default"}, {"custodian", "default"}};
+  const std::string other = derived ? base : std::string("default");
+  out.origins = {{"grade", base},      {"personal", base}, {"trade_secret", base},
+                 {"sharing", other},   {"owner", other},   {"custodian", other}};
   for (const auto& o : policy.labels) {
     if (!match_path(o.pattern, series_path)) continue;
     const std::string src = fmt::format("policy {} (pattern '{}')", where_text(o.where), o.pattern);
