@@ -58,9 +58,20 @@ Result<ClientNetwork> parse_network(std::string_view item) {
   return net;
 }
 
-std::vector<ClientNetwork> loopback_networks() {
+// Asked on every request: parsed once, returned by reference.
+const std::vector<ClientNetwork>& loopback_networks() {
   static const std::vector<ClientNetwork> nets = *parse_client_networks("127.0.0.0/8, ::1/128");
   return nets;
+}
+
+// The one place a remote read asks the gate: no destination or no gate is a denial, never a pass.
+governance::Decision ask_gate(const RemoteAccessOptions& remote, std::string_view series_path) {
+  if (remote.gate && !remote.destination.empty()) return remote.gate(series_path, remote.destination, remote.purpose);
+  governance::Decision decision;
+  decision.rule = remote.gate ? "deny.remote.no_destination" : "deny.gate.absent";
+  decision.reason = remote.gate ? "this node declares no destination for remote clients ([api] remote_destination)"
+                                : "no egress gate is attached to this API; remote clients read no data";
+  return decision;
 }
 
 Response denied(std::string_view rule, std::string_view reason) {
@@ -138,10 +149,6 @@ std::optional<Response> check_remote_read(const RouteContext& ctx, std::string_v
   } else {
     return std::nullopt;
   }
-  if (remote.destination.empty())
-    return denied("deny.remote.no_destination",
-                  "this node declares no destination for remote clients ([api] remote_destination); only "
-                  "local clients may read data");
   std::size_t pos = 0;
   for (;;) {
     const std::size_t comma = list.find(',', pos);
@@ -157,13 +164,7 @@ std::optional<Response> check_remote_read(const RouteContext& ctx, std::string_v
                       fmt::format("series {}: no such series, so no labels to decide on", id));
       series_path = info->path;
     }
-    governance::Decision decision;
-    if (remote.gate) {
-      decision = remote.gate(series_path, remote.destination, remote.purpose);
-    } else {
-      decision.rule = "deny.gate.absent";
-      decision.reason = "no egress gate is attached to this API; remote clients read no data";
-    }
+    const governance::Decision decision = ask_gate(remote, series_path);
     if (!decision.allowed()) return denied(decision.rule, decision.reason);
     if (comma == std::string_view::npos) break;
     pos = comma + 1;
@@ -172,9 +173,7 @@ std::optional<Response> check_remote_read(const RouteContext& ctx, std::string_v
 }
 
 bool remote_may_read(const RouteContext& ctx, std::string_view series_path) {
-  const RemoteAccessOptions& remote = ctx.options.remote;
-  if (remote.destination.empty() || !remote.gate) return false;
-  return remote.gate(series_path, remote.destination, remote.purpose).allowed();
+  return ask_gate(ctx.options.remote, series_path).allowed();
 }
 
 }  // namespace resonance::api

@@ -51,6 +51,23 @@ bool log_has_decision(const std::filesystem::path& audit_dir, std::string_view v
   return false;
 }
 
+// A stopped node's log copied off the node (as an auditor would) and checked offline by
+// `resonance audit verify` with the node's verifier key; empty (and a test failure) if it fails.
+std::filesystem::path verified_audit_copy(NodeProcess& node) {
+  const auto audit_dir = node.dir() / "audit-copy";
+  std::filesystem::remove_all(audit_dir);
+  std::filesystem::copy(node.dir() / "data" / "audit", audit_dir, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(audit_dir / "LOCK");
+  const std::string vkey = "@" + (node.dir() / "data" / "audit-key" / "node.vkey").string();
+  ChildProcess verify({RESONANCE_BINARY, "audit", "verify", "--key", vkey, audit_dir.string()},
+                      (node.dir() / "verify.log").string());
+  if (!verify.started() || verify.wait() != 0) {
+    ADD_FAILURE() << "audit verify failed: " << read_all(node.dir() / "verify.log");
+    return {};
+  }
+  return audit_dir;
+}
+
 TEST(Egress, ApiExportOnlyToAnAllowedDestinationAndEveryDecisionLogged) {
   NodeProcess node("egress");
   const auto policy_file = node.dir() / "policy.toml";
@@ -108,14 +125,8 @@ TEST(Egress, ApiExportOnlyToAnAllowedDestinationAndEveryDecisionLogged) {
   EXPECT_EQ(node.stop(), 0);
 
   // Offline, nothing running: the log verifies and holds the allow and both denials.
-  const auto audit_dir = node.dir() / "audit-copy";
-  std::filesystem::copy(node.dir() / "data" / "audit", audit_dir, std::filesystem::copy_options::recursive);
-  std::filesystem::remove(audit_dir / "LOCK");
-  const std::string vkey = "@" + (node.dir() / "data" / "audit-key" / "node.vkey").string();
-  ChildProcess verify({RESONANCE_BINARY, "audit", "verify", "--key", vkey, audit_dir.string()},
-                      (node.dir() / "verify.log").string());
-  ASSERT_TRUE(verify.started());
-  EXPECT_EQ(verify.wait(), 0) << read_all(node.dir() / "verify.log");
+  const auto audit_dir = verified_audit_copy(node);
+  ASSERT_FALSE(audit_dir.empty());
   EXPECT_TRUE(log_has_decision(audit_dir, "allow", "cloud-eu"));
   EXPECT_TRUE(log_has_decision(audit_dir, "deny", "partner-x"));
   EXPECT_TRUE(log_has_decision(audit_dir, "deny", "nowhere"));
@@ -200,14 +211,8 @@ TEST(Egress, RemoteClientsReadOnlyWhatTheGateAllows) {
       << metrics->body;
   EXPECT_EQ(node.stop(), 0);
 
-  const auto audit_dir = node.dir() / "audit-copy";
-  std::filesystem::copy(node.dir() / "data" / "audit", audit_dir, std::filesystem::copy_options::recursive);
-  std::filesystem::remove(audit_dir / "LOCK");
-  const std::string vkey = "@" + (node.dir() / "data" / "audit-key" / "node.vkey").string();
-  ChildProcess verify({RESONANCE_BINARY, "audit", "verify", "--key", vkey, audit_dir.string()},
-                      (node.dir() / "verify.log").string());
-  ASSERT_TRUE(verify.started());
-  EXPECT_EQ(verify.wait(), 0) << read_all(node.dir() / "verify.log");
+  const auto audit_dir = verified_audit_copy(node);
+  ASSERT_FALSE(audit_dir.empty());
   EXPECT_TRUE(log_has_decision(audit_dir, "allow", "vendor-de"));
   EXPECT_TRUE(log_has_decision(audit_dir, "deny", "vendor-de"));
 }
@@ -272,14 +277,8 @@ sensitive = true
   node.start();
   EXPECT_EQ(node.stop(), 0);
 
-  const auto audit_dir = node.dir() / "audit-copy";
-  std::filesystem::copy(node.dir() / "data" / "audit", audit_dir, std::filesystem::copy_options::recursive);
-  std::filesystem::remove(audit_dir / "LOCK");
-  const std::string vkey = "@" + (node.dir() / "data" / "audit-key" / "node.vkey").string();
-  ChildProcess verify({RESONANCE_BINARY, "audit", "verify", "--key", vkey, audit_dir.string()},
-                      (node.dir() / "verify.log").string());
-  ASSERT_TRUE(verify.started());
-  EXPECT_EQ(verify.wait(), 0) << read_all(node.dir() / "verify.log");
+  const auto audit_dir = verified_audit_copy(node);
+  ASSERT_FALSE(audit_dir.empty());
   EXPECT_EQ(count_in_entries(audit_dir, R"("action":"grant","at")"), 2u);
   EXPECT_EQ(count_in_entries(audit_dir, R"("action":"withdraw","at")"), 1u);
   EXPECT_EQ(count_in_entries(audit_dir, R"("consent_id":"camera-2026")"), 1u);

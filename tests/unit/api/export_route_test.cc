@@ -1,9 +1,7 @@
 // GET /api/v1/export through the Router with a real EgressGate: CSV of one series only after the
 // gate allows (destination, purpose); a denial is a 403 naming the rule, with no sample in it,
 // and every request that reaches the gate is one recorded decision.
-#include "resonance/governance/gate.h"
-#include "resonance/governance/policy.h"
-#include "router_fixture.h"
+#include "gated_router_fixture.h"
 
 namespace resonance::api::testing {
 namespace {
@@ -23,31 +21,17 @@ purposes = ["monitoring"]
 
 constexpr std::string_view kPump = "plant1/area1/line1/pump1/pressure";
 
-class ExportRouteTest : public RouterTest {
+class ExportRouteTest : public GatedRouterTest {
  protected:
-  void SetUp() override {
-    auto policy = governance::parse_policy(kPolicy, "export-test.toml");
-    ASSERT_TRUE(policy.has_value()) << policy.error().to_string();
-    policy_ = std::make_shared<const governance::Policy>(std::move(*policy));
-    gate_ = std::make_unique<governance::EgressGate>(policy_, sink_);
-    RouterTest::SetUp();
-  }
+  ExportRouteTest() : GatedRouterTest(kPolicy) {}
   RouterOptions options() override {
     RouterOptions o = RouterTest::options();
-    o.export_gate = [this](std::string_view path, std::string_view destination, std::string_view purpose) {
-      asked_paths_.emplace_back(path);
-      return gate_->decide(governance::make_subject(*policy_, nullptr, path), destination, purpose, kNow);
-    };
+    o.export_gate = gate();
     return o;
   }
   static std::string target(std::string_view destination, std::string_view purpose = "monitoring") {
     return fmt::format("/api/v1/export?series={}&destination={}&purpose={}&from=0", kPump, destination, purpose);
   }
-
-  std::shared_ptr<const governance::Policy> policy_;
-  governance::MemoryDecisionSink sink_;
-  std::unique_ptr<governance::EgressGate> gate_;
-  std::vector<std::string> asked_paths_;
 };
 
 TEST_F(ExportRouteTest, AllowedDestinationGetsEverySampleAsCsv) {

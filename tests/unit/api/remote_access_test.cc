@@ -1,9 +1,7 @@
 // Remote clients through the Router with a real EgressGate: a client outside [api] local_clients
 // is remote access, so every data read asks the gate for the configured remote destination
 // before a sample is read; local clients never ask; networks parse with precise errors.
-#include "resonance/governance/gate.h"
-#include "resonance/governance/policy.h"
-#include "router_fixture.h"
+#include "gated_router_fixture.h"
 
 namespace resonance::api::testing {
 namespace {
@@ -33,23 +31,14 @@ ClientAddress address(std::string_view text) {
   return nets->front().base;
 }
 
-class RemoteAccessTest : public RouterTest {
+class RemoteAccessTest : public GatedRouterTest {
  protected:
-  void SetUp() override {
-    auto policy = governance::parse_policy(kPolicy, "remote-test.toml");
-    ASSERT_TRUE(policy.has_value()) << policy.error().to_string();
-    policy_ = std::make_shared<const governance::Policy>(std::move(*policy));
-    gate_ = std::make_unique<governance::EgressGate>(policy_, sink_);
-    RouterTest::SetUp();
-  }
+  RemoteAccessTest() : GatedRouterTest(kPolicy) {}
   RouterOptions options() override {
     RouterOptions o = RouterTest::options();
     o.remote.destination = destination_;
     o.remote.local_clients = *parse_client_networks("127.0.0.0/8, ::1, 10.20.0.0/16");
-    o.remote.gate = [this](std::string_view path, std::string_view destination, std::string_view purpose) {
-      asked_paths_.emplace_back(path);
-      return gate_->decide(governance::make_subject(*policy_, nullptr, path), destination, purpose, kNow);
-    };
+    o.remote.gate = gate();
     return o;
   }
   Response get_from(std::string_view client, std::string_view target) {
@@ -57,10 +46,6 @@ class RemoteAccessTest : public RouterTest {
   }
 
   std::string destination_ = "vendor-de";
-  std::shared_ptr<const governance::Policy> policy_;
-  governance::MemoryDecisionSink sink_;
-  std::unique_ptr<governance::EgressGate> gate_;
-  std::vector<std::string> asked_paths_;
 };
 
 TEST_F(RemoteAccessTest, LocalClientsReadWithoutAskingTheGate) {
