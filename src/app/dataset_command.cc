@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <cmath>
 #include <fmt/ranges.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "resonance/infomodel/loader.h"
 #include "resonance/models/dataset.h"
 #include "resonance/models/frame_dataset.h"
+#include "resonance/models/window_dataset.h"
 
 namespace resonance::app {
 
@@ -81,6 +83,72 @@ Result<FrameRequest> frame_request(const HistorianDatasetOptions& o) {
 
 }  // namespace
 
+// --window: every input series read from the start of its window before the first grid point,
+// Bad quality left out as live inference leaves it out, then window features per grid point
+// (models::dataset_from_windows, the computation live inference shares).
+void create_window_dataset(const HistorianDatasetOptions& o, const models::FrameSpec& frame, const fs::path& dir,
+                           const std::string& store_dir) {
+  const auto window = parse_duration_ns(o.window);
+  if (!window || *window < 0)
+    return report(Status(StatusCode::kInvalidArgument,
+                         fmt::format("--window '{}': expected a duration such as 30s, 5m (0: the newest sample)", o.window)),
+                  2);
+  models::WindowDatasetSpec spec;
+  spec.label = o.label;
+  spec.label_staleness_ns = frame.request.max_staleness_ns;
+  spec.from_ns = frame.request.from_ns;
+  spec.to_ns = frame.request.to_ns;
+  spec.step_ns = frame.request.step_ns;
+  const std::vector<std::string> features = o.window_features.empty() ? std::vector<std::string>{"mean"} : o.window_features;
+  for (const auto& path : o.series) {
+    if (path == o.label) continue;
+    for (const auto& f : features) {
+      if (!models::is_window_feature(f))
+        return report(Status(StatusCode::kInvalidArgument,
+                             fmt::format("--features '{}': not a window feature (last, value, mean, std, slope, min, max)", f)),
+                      2);
+      spec.columns.push_back({path, f, *window});
+    }
+  }
+  if (spec.columns.empty())
+    return report(Status(StatusCode::kInvalidArgument, "--window: give at least one --series besides the label"), 2);
+  HistorianOptions hopts;
+  hopts.dir = dir / "historian";
+  auto historian = open_historian(hopts);
+  if (!historian) return report(historian.error(), 1);
+  models::SeriesHistory history;
+  for (std::size_t k = 0; k < frame.series_paths.size(); ++k) {
+    const std::string& path = frame.series_paths[k];
+    const std::int64_t reach = path == o.label ? spec.label_staleness_ns : *window;
+    // The historian's range is [from, to): +1 takes the grid's last point's own samples too.
+    constexpr std::size_t kMaxSamples = 50'000'000;
+    const auto samples = (*historian)->range(frame.request.series[k], spec.from_ns - reach, spec.to_ns + 1, kMaxSamples);
+    if (samples.size() == kMaxSamples) {
+      (*historian)->close();
+      return report(Status(StatusCode::kInvalidArgument,
+                           fmt::format("--series '{}': more than {} samples in the range; narrow --from/--to", path,
+                                       kMaxSamples)),
+                    2);
+    }
+    auto& h = history[path];
+    for (const auto& s : samples) {
+      if (s.quality.severity() == Severity::kBad || !std::isfinite(s.value)) continue;  // as live inference
+      h.ts_ns.push_back(s.ts_ns);
+      h.values.push_back(s.value);
+    }
+  }
+  (*historian)->close();
+  std::size_t skipped = 0;
+  auto ds = models::dataset_from_windows(spec, history, &skipped);
+  if (!ds) return report(ds.error(), 2);
+  auto id = DatasetStore(store_dir).put(*ds);
+  if (!id) return report(id.error(), 1);
+  std::cerr << fmt::format("{} rows × {} window features, label '{}' ({} grid points skipped: a window or the label "
+                           "had no sample)\n",
+                           ds->rows, ds->cols(), ds->label_name, skipped);
+  std::cout << *id << "\n";
+}
+
 void create_dataset_from_historian(const HistorianDatasetOptions& o, const std::string& store_dir) {
   auto request = frame_request(o);
   if (!request) return report(request.error(), 2);
@@ -124,6 +192,7 @@ void create_dataset_from_historian(const HistorianDatasetOptions& o, const std::
     request->series.push_back(info->id);
   }
   spec.request = *request;
+  if (!o.window.empty()) return create_window_dataset(o, spec, dir, store_dir);
 
   HistorianOptions hopts;
   hopts.dir = dir / "historian";

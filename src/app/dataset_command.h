@@ -18,6 +18,10 @@ struct HistorianDatasetOptions {
   std::string step = "1s";              // grid step (historian duration syntax)
   std::string max_staleness;            // default: the step
   std::string fill = "locf";            // locf | linear
+  // Window features instead of grid values (window_dataset.h): each input series gives one column
+  // per feature over (t − window, t]; the label is its newest value within max_staleness.
+  std::string window;                   // empty: a frame dataset
+  std::vector<std::string> window_features;  // default with --window: mean
 };
 
 // Builds the dataset from the historian and puts it into `store_dir`; prints its id. Sets the exit

@@ -17,6 +17,7 @@
 #include "resonance/models/progress.h"
 #include "resonance/models/proofs.h"
 #include "resonance/models/registry.h"
+#include "resonance/models/window_dataset.h"
 
 namespace resonance::app {
 
@@ -69,6 +70,11 @@ void register_dataset(CLI::App& app) {
   create->add_option("--to", historian.to, "End of the range, exclusive");
   create->add_option("--step", historian.step, "Grid step, e.g. 1s, 500ms")->capture_default_str();
   create->add_option("--max-staleness", historian.max_staleness, "Oldest observation a grid point may use (default: the step)");
+  create->add_option("--window", historian.window,
+                     "With --from-historian: window features over (t - window, t] instead of grid values (e.g. 30s)");
+  create->add_option("--window-features", historian.window_features,
+                     "Window features per input series with --window: last, mean, std, slope, min, max (default mean)")
+      ->delimiter(',');
   create->add_option("--fill", historian.fill, "locf or linear")->capture_default_str();
   create->add_option("--group", group, "A group column (e.g. unit id) for group-wise cross-validation");
   create->add_option("--features", features, "Input columns (default: every number column left)")->delimiter(',');
@@ -217,10 +223,19 @@ void register_model(CLI::App& app) {
     m.interface_id = interface_id;
     m.backend = "xgboost";
     m.task = std::string(to_string(params.task));
-    const auto slash = signal.find('/');
-    for (const auto& feature : ds->feature_names) {
-      m.inputs.push_back({feature, signal.substr(0, slash), slash == std::string::npos ? "" : signal.substr(slash + 1),
-                          window_s, 0, "derived"});
+    // A window dataset's columns say which signal, feature and window they are: the model's inputs
+    // are then live window features (docs/models.md "Live inference"). Any other dataset's columns
+    // were made by a transform a window cannot redo: `derived`, on --signal and --window-s.
+    auto live = live_inputs(*ds, infomodel::builtin_model());
+    if (!live) return fail(live.error());
+    if (*live) {
+      m.inputs = std::move(**live);
+    } else {
+      const auto slash = signal.find('/');
+      for (const auto& feature : ds->feature_names) {
+        m.inputs.push_back({feature, signal.substr(0, slash), slash == std::string::npos ? "" : signal.substr(slash + 1),
+                            window_s, 0, "derived"});
+      }
     }
     if (!output_name.empty()) m.outputs.push_back({output_name, infomodel::DataType::kDouble});
     m.files.push_back({"model.json", std::string(64, '0')});  // set once trained

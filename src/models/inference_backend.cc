@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "resonance/models/inference.h"
+#include "resonance/models/onnx_model.h"
 #include "resonance/models/statistical.h"
 #include "resonance/models/table.h"
 #include "resonance/models/xgboost_model.h"
@@ -133,6 +134,45 @@ class XgbBackend final : public InferenceBackend {
   std::vector<float> row_;
 };
 
+// A network through OpenCV DNN (onnx_model.h) on one row of window features. The network is
+// loaded once per deployment and shared by the instances of every equipment: they all run on the
+// scheduler's one worker, and OnnxModel serialises its calls anyway.
+class OnnxBackend final : public InferenceBackend {
+ public:
+  OnnxBackend(std::shared_ptr<const OnnxModel> model, std::vector<std::string> features, std::size_t outputs)
+      : model_(std::move(model)), features_(std::move(features)), outputs_(outputs) {
+    row_.resize(features_.size());
+  }
+  Result<std::vector<double>> run(std::span<const WindowInput> in) override {
+    for (std::size_t k = 0; k < features_.size(); ++k) {
+      auto x = window_feature(features_[k], in[k]);
+      if (!x) return error(x.error());
+      row_[k] = static_cast<float>(*x);  // the network takes float32, as predict_rows gives it
+    }
+    auto t = model_->predict(row_, 1);
+    if (!t) return error(t.error());
+    return onnx_outputs(model_->manifest(), t->values, outputs_);
+  }
+  // One row of the network's output → the manifest's outputs: a binary model's two class scores
+  // give the probability of class 1 (as predict_rows reads them); otherwise one value per output,
+  // in order. Any other width is refused rather than guessed at.
+  static Result<std::vector<double>> onnx_outputs(const ModelManifest& m, std::span<const float> row, std::size_t outputs) {
+    if (m.task == "binary" && outputs == 1 && row.size() == 2) return std::vector<double>{row[1]};
+    if (row.size() != outputs)
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("model '{}': the network gives {} value(s) per row, the manifest lists {} output(s){}",
+                               m.name, row.size(), outputs,
+                               m.task == "binary" ? " (a binary model may also give 2 class scores for 1 output)" : ""));
+    return std::vector<double>(row.begin(), row.end());
+  }
+
+ private:
+  std::shared_ptr<const OnnxModel> model_;
+  std::vector<std::string> features_;
+  std::size_t outputs_;
+  std::vector<float> row_;
+};
+
 Status one_input(const ModelManifest& m) {
   if (m.inputs.size() != 1)
     return {StatusCode::kInvalidArgument,
@@ -147,7 +187,7 @@ Result<BackendFactory> make_backend_factory(const ModelManifest& m, const std::f
   json params = json::parse(m.params_json, nullptr, false);
   if (params.is_discarded() || !params.is_object()) params = json::object();
   const std::size_t produced = m.backend == "xgboost" ? 1 : 2;
-  if (m.outputs.size() > produced)
+  if (m.backend != "onnx" && m.outputs.size() > produced)
     return error(StatusCode::kInvalidArgument,
                  fmt::format("model '{}': backend {} produces {} output(s), the manifest lists {}", m.name, m.backend,
                              produced, m.outputs.size()));
@@ -217,8 +257,31 @@ Result<BackendFactory> make_backend_factory(const ModelManifest& m, const std::f
       return std::make_unique<XgbBackend>(std::move(*model), features);
     });
   }
+  if (m.backend == "onnx") {
+    if (m.onnx && m.onnx->image)
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("model '{}': an image model (onnx.image) takes pictures, not signal windows; it cannot "
+                               "run on live series",
+                               m.name));
+    if (m.outputs.empty())
+      return error(StatusCode::kInvalidArgument, fmt::format("model '{}': backend onnx needs at least one output", m.name));
+    auto loaded = OnnxModel::load(m, dir);  // checks the onnx section and every file's sha256
+    if (!loaded) return error(loaded.error());
+    std::shared_ptr<const OnnxModel> model = std::move(*loaded);
+    std::vector<std::string> features;
+    for (const auto& in : m.inputs) features.push_back(in.feature);
+    // One run on zeros at deployment: a network whose output does not fit the manifest's outputs
+    // is refused now, naming both, not on every live window.
+    const std::vector<float> zeros(features.size(), 0.0f);
+    auto probe = model->predict(zeros, 1);
+    if (!probe) return error(probe.error());
+    if (auto fits = OnnxBackend::onnx_outputs(m, probe->values, m.outputs.size()); !fits) return error(fits.error());
+    return BackendFactory([model, features, n = m.outputs.size()]() -> Result<std::unique_ptr<InferenceBackend>> {
+      return std::make_unique<OnnxBackend>(model, features, n);
+    });
+  }
   return error(StatusCode::kInvalidArgument,
-               fmt::format("model '{}': backend '{}' cannot run live (live backends: xgboost, ewma, cusum, "
+               fmt::format("model '{}': backend '{}' cannot run live (live backends: xgboost, onnx, ewma, cusum, "
                            "linear_trend, threshold)",
                            m.name, m.backend));
 }

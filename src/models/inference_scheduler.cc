@@ -326,6 +326,12 @@ Status InferenceScheduler::deploy(Deployment d) {
               fmt::format("{}: inputs[{}] '{}': {}/{} is not a signal of the information model (live inputs name "
                           "one concrete signal)",
                           source, k, in.name, in.category, in.signal)};
+    if (in.feature == "derived")
+      return {StatusCode::kInvalidArgument,
+              fmt::format("{}: inputs[{}] '{}': a 'derived' column was computed by a training transform that a live "
+                          "window cannot recompute; train on a window dataset (dataset create --from-historian "
+                          "--window D --features …), whose columns model train writes as window features",
+                          source, k, in.name)};
     if (auto probe = window_feature(in.feature, WindowInput{{0}, {0.0}}); !probe)
       return {StatusCode::kInvalidArgument, fmt::format("{}: inputs[{}] '{}': {}", source, k, in.name, probe.error().message())};
     const std::int64_t window_ns = static_cast<std::int64_t>(std::llround(in.window_s * 1e9));

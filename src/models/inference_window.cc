@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "resonance/models/inference.h"
@@ -75,42 +74,6 @@ void WindowRing::window(TimestampNs to_ns, std::int64_t window_ns, WindowInput& 
       out.values.push_back(values_[i]);
     }
   }
-}
-
-Result<double> window_feature(std::string_view feature, const WindowInput& w) {
-  const auto& v = w.values;
-  if (v.empty()) return error(StatusCode::kInvalidArgument, "window is empty");
-  if (feature == "last" || feature == "value") return v.back();
-  if (feature == "min") return *std::min_element(v.begin(), v.end());
-  if (feature == "max") return *std::max_element(v.begin(), v.end());
-  double mean = 0;
-  for (double x : v) mean += x;
-  mean /= static_cast<double>(v.size());
-  if (feature == "mean") return mean;
-  if (feature == "std") {
-    double ss = 0;
-    for (double x : v) ss += (x - mean) * (x - mean);
-    return std::sqrt(ss / static_cast<double>(v.size()));
-  }
-  if (feature == "slope") {
-    if (v.size() < 2) return 0.0;  // one point has no trend; training used 0 too (short windows)
-    // Times relative to the first sample, in seconds, keep the sums well conditioned.
-    const double t0 = static_cast<double>(w.ts_ns.front());
-    double mt = 0;
-    for (auto t : w.ts_ns) mt += (static_cast<double>(t) - t0) / 1e9;
-    mt /= static_cast<double>(v.size());
-    double num = 0, den = 0;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const double dt = (static_cast<double>(w.ts_ns[i]) - t0) / 1e9 - mt;
-      num += dt * (v[i] - mean);
-      den += dt * dt;
-    }
-    return den > 0 ? num / den : 0.0;
-  }
-  return error(StatusCode::kInvalidArgument,
-               fmt::format("feature '{}' cannot be computed on a live window (live features: last, value, "
-                           "mean, std, slope, min, max)",
-                           feature));
 }
 
 }  // namespace resonance::models

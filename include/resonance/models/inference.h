@@ -32,6 +32,7 @@
 #include "resonance/core/status.h"
 #include "resonance/infomodel/model.h"
 #include "resonance/models/manifest.h"
+#include "resonance/models/window_features.h"
 #include "resonance/pipeline/pipeline.h"
 
 namespace resonance::models {
@@ -47,12 +48,6 @@ struct InferenceRecord {
   std::string input_sha256;       // of canonical_window_encoding (docs/formats/inference-log.md)
   std::vector<double> outputs;    // in the manifest's output order
   std::int64_t latency_ns = 0;    // feature row + backend, on the worker
-};
-
-// The samples of one input inside a window, oldest first.
-struct WindowInput {
-  std::vector<TimestampNs> ts_ns;
-  std::vector<double> values;
 };
 
 // Canonical bytes of a window (docs/formats/inference-log.md): per input in manifest order,
@@ -77,10 +72,6 @@ class WindowRing {
   std::size_t head_ = 0;  // next slot to write
   std::size_t size_ = 0;
 };
-
-// The feature of a window: last | value (the newest value), mean, std (population), slope
-// (least squares, value units per second), min, max. An error names the unknown feature.
-Result<double> window_feature(std::string_view feature, const WindowInput& window);
 
 // Runs one model on feature windows. Not thread-safe: one instance per (model, equipment), used
 // only by the scheduler's worker.
