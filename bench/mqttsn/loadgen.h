@@ -21,7 +21,11 @@ struct Device {
 
 class LoadGen {
  public:
-  LoadGen(std::uint16_t gateway_port, std::string prefix) : port_(gateway_port), prefix_(std::move(prefix)) {}
+  // gso: a device's burst of PUBLISHes leaves in one sendmsg with UDP_SEGMENT (each PUBLISH is
+  // still its own datagram on the wire) instead of one datagram per sendmmsg entry, which is what
+  // lets one core offer more than ~200,000 datagrams/s here.
+  LoadGen(std::uint16_t gateway_port, std::string prefix, bool gso = false)
+      : port_(gateway_port), prefix_(std::move(prefix)), gso_(gso) {}
   ~LoadGen();
   LoadGen(const LoadGen&) = delete;
   LoadGen& operator=(const LoadGen&) = delete;
@@ -54,8 +58,12 @@ class LoadGen {
   std::size_t size() const { return devices_.size(); }
 
  private:
+  // Sends k PUBLISHes of kPublishSize bytes laid end to end in buf; returns how many left.
+  int send_burst(Device& d, std::uint8_t* buf, int k);
+
   std::uint16_t port_;
   std::string prefix_;
+  bool gso_ = false;
   std::vector<Device> devices_;
 };
 

@@ -39,7 +39,7 @@ struct Stack {
   std::unique_ptr<mqttsn::Gateway> gateway;
 
   Status open(const std::filesystem::path& dir, std::size_t max_clients, std::size_t max_inflight,
-              std::size_t pipeline_in_flight) {
+              std::size_t pipeline_in_flight, std::int64_t group_commit_us) {
     std::filesystem::create_directories(dir);
     auto c = SeriesCatalog::open(dir / "catalog.sqlite");
     if (!c) return c.error();
@@ -47,6 +47,7 @@ struct Stack {
     HistorianOptions h;
     h.dir = dir / "historian";
     h.durability = Durability::kSync;
+    h.group_commit_interval_us = group_commit_us;
     auto hist = open_historian(h);
     if (!hist) return hist.error();
     historian = std::move(*hist);
@@ -100,19 +101,29 @@ int main(int argc, char** argv) {
                "CONNECT latency and memory per client, with mosquitto measured in the same run"};
   std::filesystem::path dir = "/tmp/mqttsn-bench";
   int qos0_clients = 1000, qos1_clients = 100, window = 16, idle_clients = 1000;
+  std::vector<int> windows = {1, 4, 8, 16};
+  std::string sender = "gso";
   double seconds = 2;
   std::vector<double> rates = {10'000, 25'000, 50'000, 100'000, 200'000, 500'000, 0};
   int mosquitto_port = 0, mosquitto_pid = 0;
   std::size_t pipeline_in_flight = 4096;
+  std::int64_t group_commit_us = HistorianOptions{}.group_commit_interval_us;
   app.add_option("--dir", dir, "Scratch folder (emptied first)");
   app.add_option("--qos0-clients", qos0_clients, "Devices in the QoS 0 runs");
   app.add_option("--qos1-clients", qos1_clients, "Devices in the QoS 1 runs");
-  app.add_option("--window", window, "QoS 1 PUBLISHes in flight per device (1..64)");
+  app.add_option("--window", window, "QoS 1 window of the mosquitto peer run (1..64)");
+  app.add_option("--windows", windows, "QoS 1 PUBLISHes in flight per device, one step each (1..64)");
+  app.add_option("--sender", sender,
+                 "How the load generator sends a device's burst: gso (one sendmsg with UDP_SEGMENT; "
+                 "every PUBLISH still its own datagram) or mmsg (one sendmmsg entry per datagram)")
+      ->check(CLI::IsMember({"gso", "mmsg"}));
   app.add_option("--idle-clients", idle_clients, "mosquitto idle clients for its memory figure");
   app.add_option("--seconds", seconds, "Duration of each step");
   app.add_option("--rates", rates, "QoS 0 offered rates in packets/s (0 = unpaced)");
   app.add_option("--pipeline-in-flight", pipeline_in_flight,
                  "pipeline.max_in_flight_batches (the node's default: 4096); beyond it RetryLater");
+  app.add_option("--group-commit-us", group_commit_us,
+                 "historian.group_commit_interval_us: the longest a pending record waits for its fdatasync");
   app.add_option("--mosquitto-port", mosquitto_port, "mosquitto on 127.0.0.1 (0 = no peer run)");
   app.add_option("--mosquitto-pid", mosquitto_pid, "its pid, for its memory figure");
   CLI11_PARSE(app, argc, argv);
@@ -128,15 +139,18 @@ int main(int argc, char** argv) {
   out["bench"] = "mqttsn";
   out["machine"] = fmt::format("{} cores", std::thread::hardware_concurrency());
   out["pipeline_max_in_flight_batches"] = pipeline_in_flight;
+  out["sender"] = sender;
+  out["group_commit_interval_us"] = group_commit_us;
+  const bool gso = sender == "gso";
 
   // ---- QoS 0, CONNECT latency, memory per idle client ----
   Stack s;
-  if (Status st = s.open(dir / "gateway", static_cast<std::size_t>(qos0_clients + 2 * qos1_clients + 16), 64,
-                     pipeline_in_flight); !st) {
+  const std::size_t max_clients = static_cast<std::size_t>(qos0_clients) + windows.size() * qos1_clients + 16;
+  if (Status st = s.open(dir / "gateway", max_clients, 64, pipeline_in_flight, group_commit_us); !st) {
     std::fprintf(stderr, "mqttsn_bench: %s\n", st.to_string().c_str());
     return 1;
   }
-  LoadGen gen(s.gateway->bound_port(), "q0");
+  LoadGen gen(s.gateway->bound_port(), "q0", gso);
   if (Status st = gen.open(qos0_clients); !st) {
     std::fprintf(stderr, "mqttsn_bench: %s\n", st.to_string().c_str());
     return 1;
@@ -186,8 +200,10 @@ int main(int argc, char** argv) {
   std::printf("\nQoS 1 (PUBACK after fdatasync), %d clients, %.1f s\n", qos1_clients, seconds);
   std::printf("%8s %12s %12s %10s %10s %10s\n", "window", "PUBACKs/s", "congestion", "p50 us", "p99 us", "other");
   double qos1_best = 0, qos1_best_p99 = 0;
-  for (int w : {1, window}) {
-    LoadGen g1(s.gateway->bound_port(), fmt::format("q1w{}", w));
+  double qos1_within_goal = 0;  // most PUBACKs/s of a step whose p99 is within the 5 ms goal
+  int qos1_within_goal_window = 0;
+  for (int w : windows) {
+    LoadGen g1(s.gateway->bound_port(), fmt::format("q1w{}", w), gso);
     Status st = g1.open(qos1_clients);
     if (st) {
       auto c = g1.connect_all();
@@ -204,6 +220,10 @@ int main(int argc, char** argv) {
                 p50, p99, static_cast<unsigned long long>(r.other));
     q1.push_back({{"window", w}, {"sent", r.sent}, {"acked", r.accepted}, {"congestion", r.congestion},
                   {"seconds", r.seconds}, {"pubacks_per_s", rate}, {"p50_us", p50}, {"p99_us", p99}});
+    if (p99 <= 5000 && rate > qos1_within_goal) {
+      qos1_within_goal = rate;
+      qos1_within_goal_window = w;
+    }
     if (rate > qos1_best) {
       qos1_best = rate;
       qos1_best_p99 = p99;
@@ -214,7 +234,9 @@ int main(int argc, char** argv) {
                       {"rss_per_idle_client_bytes", per_client}, {"qos0_clients", qos0_clients},
                       {"qos0", q0}, {"qos0_lossless_stored_per_s", best_lossless},
                       {"qos0_max_stored_per_s", best_stored}, {"qos1_clients", qos1_clients}, {"qos1", q1},
-                      {"qos1_best_pubacks_per_s", qos1_best}, {"qos1_best_p99_us", qos1_best_p99}};
+                      {"qos1_best_pubacks_per_s", qos1_best}, {"qos1_best_p99_us", qos1_best_p99},
+                      {"qos1_pubacks_per_s_with_p99_within_5ms", qos1_within_goal},
+                      {"qos1_window_of_that", qos1_within_goal_window}};
 
   // ---- mosquitto ----
   if (mosquitto_port) {

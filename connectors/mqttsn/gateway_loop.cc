@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -104,6 +106,8 @@ struct GatewayLoop::RecvBatch {
   std::array<sockaddr_storage, kRecvBatch> from{};
   std::array<iovec, kRecvBatch> iov{};
   std::array<mmsghdr, kRecvBatch> msgs{};
+  // Ancillary data: the UDP_GRO segment size when the kernel hands over coalesced datagrams.
+  alignas(cmsghdr) std::array<std::array<std::uint8_t, 64>, kRecvBatch> control{};
   // Re-armed before every recvmmsg: the kernel overwrites the lengths.
   void arm() {
     for (unsigned i = 0; i < kRecvBatch; ++i) {
@@ -113,7 +117,20 @@ struct GatewayLoop::RecvBatch {
       msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = control[i].data();
+      msgs[i].msg_hdr.msg_controllen = control[i].size();
     }
+  }
+  // The size of each datagram in a GRO-coalesced buffer; 0 when the buffer is one datagram.
+  static std::size_t segment_size(msghdr& h) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int size = 0;
+        std::memcpy(&size, CMSG_DATA(c), sizeof size);
+        return size > 0 ? static_cast<std::size_t>(size) : 0;
+      }
+    }
+    return 0;
   }
 };
 
@@ -170,6 +187,12 @@ Status GatewayLoop::bind() {
   // Room for bursts of many clients (the kernel caps it at net.core.rmem_max).
   socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
   socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
+  // UDP_GRO (Linux 5.0+): the kernel may hand over several datagrams of one sender in one buffer,
+  // which takes a whole system call and skb per datagram off the receive path at high rates.
+  // Without it (older kernels, other systems) every datagram arrives on its own: same result.
+  const int gro = 1;
+  if (::setsockopt(socket_.native_handle(), SOL_UDP, UDP_GRO, &gro, sizeof gro) != 0)
+    spdlog::debug("mqttsn: UDP_GRO not available: {}", std::strerror(errno));
   const auto local = socket_.local_endpoint(ec);
   if (ec) return Status(StatusCode::kIoError, fmt::format("mqttsn: local endpoint: {}", ec.message()));
   bound_port_.store(local.port());
@@ -291,14 +314,32 @@ void GatewayLoop::receive() {
       }
       if (n == 0) break;
       for (int i = 0; i < n; ++i) {
-        const auto& h = rx_->msgs[static_cast<std::size_t>(i)];
+        auto& h = rx_->msgs[static_cast<std::size_t>(i)];
         if (h.msg_hdr.msg_namelen > sizeof(sockaddr_storage)) continue;
         Endpoint from;
         std::memcpy(from.data(), &rx_->from[static_cast<std::size_t>(i)], h.msg_hdr.msg_namelen);
         from.resize(h.msg_hdr.msg_namelen);
-        on_datagram(from, std::span<const std::uint8_t>(rx_->buffers[static_cast<std::size_t>(i)].data(), h.msg_len));
+        const std::uint8_t* data = rx_->buffers[static_cast<std::size_t>(i)].data();
+        if (h.msg_hdr.msg_flags & MSG_TRUNC) {
+          // Cannot happen with 64 KiB buffers (the largest UDP payload); if it does, say so.
+          metrics_.receive_errors.inc();
+          spdlog::warn("mqttsn: a datagram from {} was larger than the receive buffer; dropped", to_string(from));
+          continue;
+        }
+        // With UDP_GRO one buffer may hold several datagrams of one sender, each `segment`
+        // bytes except the last: split them back into the PUBLISHes the device sent.
+        const std::size_t segment = RecvBatch::segment_size(h.msg_hdr);
+        const std::size_t len = h.msg_len;
+        if (segment == 0 || segment >= len) {
+          on_datagram(from, std::span<const std::uint8_t>(data, len));
+          ++handled;
+          continue;
+        }
+        for (std::size_t off = 0; off < len; off += segment) {
+          on_datagram(from, std::span<const std::uint8_t>(data + off, std::min(segment, len - off)));
+          ++handled;
+        }
       }
-      handled += static_cast<unsigned>(n);
       if (static_cast<unsigned>(n) < RecvBatch::kRecvBatch) break;  // drained
     }
     flush_staged();  // the PUBLISHes of this wake-up go to the pipeline together
@@ -957,35 +998,73 @@ void GatewayLoop::on_group_durable(const std::vector<AckTarget>& acks, const Sta
 }
 
 void GatewayLoop::flush_tx() {
-  constexpr std::size_t kTxBatch = 64;
+  // One sendmmsg entry per destination run: consecutive datagrams of equal size to one client
+  // (the PUBACKs of a burst it sent) leave as one UDP_SEGMENT send. They are still separate
+  // datagrams on the wire; the kernel builds and routes one buffer instead of one per PUBACK.
+  constexpr std::size_t kTxBatch = 64;     // entries per sendmmsg
+  constexpr std::size_t kMaxSegments = 64;  // UDP_MAX_SEGMENTS on older kernels
   std::array<mmsghdr, kTxBatch> msgs{};
-  std::array<iovec, kTxBatch> iov{};
-  for (std::size_t base = 0; base < tx_.size(); base += kTxBatch) {
-    const std::size_t n = std::min(kTxBatch, tx_.size() - base);
-    for (std::size_t i = 0; i < n; ++i) {
-      Outgoing& o = tx_[base + i];
-      iov[i] = {o.bytes.data(), o.bytes.size()};
-      msgs[i] = {};
-      msgs[i].msg_hdr.msg_name = o.to.data();
-      msgs[i].msg_hdr.msg_namelen = static_cast<socklen_t>(o.to.size());
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
+  std::array<std::size_t, kTxBatch> count{};  // datagrams per entry
+  alignas(cmsghdr) std::array<std::array<std::uint8_t, CMSG_SPACE(sizeof(std::uint16_t))>, kTxBatch> control{};
+  tx_iov_.resize(tx_.size());
+  std::size_t pos = 0;
+  while (pos < tx_.size()) {
+    std::size_t n = 0, next = pos;
+    while (n < kTxBatch && next < tx_.size()) {
+      Outgoing& first = tx_[next];
+      std::size_t run = 1;
+      if (gso_ok_) {
+        std::size_t bytes = first.bytes.size();
+        while (next + run < tx_.size() && run < kMaxSegments && tx_[next + run].to == first.to &&
+               tx_[next + run].bytes.size() == first.bytes.size() && bytes + first.bytes.size() <= 65000) {
+          bytes += first.bytes.size();
+          ++run;
+        }
+      }
+      for (std::size_t k = 0; k < run; ++k) {
+        Outgoing& o = tx_[next + k];
+        tx_iov_[next + k] = {o.bytes.data(), o.bytes.size()};
+      }
+      msgs[n] = {};
+      msgs[n].msg_hdr.msg_name = first.to.data();
+      msgs[n].msg_hdr.msg_namelen = static_cast<socklen_t>(first.to.size());
+      msgs[n].msg_hdr.msg_iov = &tx_iov_[next];
+      msgs[n].msg_hdr.msg_iovlen = run;
+      if (run > 1) {
+        msgs[n].msg_hdr.msg_control = control[n].data();
+        msgs[n].msg_hdr.msg_controllen = control[n].size();
+        cmsghdr* c = CMSG_FIRSTHDR(&msgs[n].msg_hdr);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+        const auto segment = static_cast<std::uint16_t>(first.bytes.size());
+        std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+      }
+      count[n++] = run;
+      next += run;
     }
     std::size_t done = 0;
     while (done < n) {
       const int sent = ::sendmmsg(socket_.native_handle(), msgs.data() + done, static_cast<unsigned>(n - done), 0);
       if (sent < 0) {
         if (errno == EINTR) continue;
+        if (count[done] > 1 && (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT)) {
+          // No UDP GSO here (an old kernel, a device without it): one datagram per entry from now on.
+          spdlog::info("mqttsn: UDP segmentation offload unavailable ({}); sending datagrams one by one",
+                       std::strerror(errno));
+          gso_ok_ = false;
+          break;  // rebuild the rest without coalescing
+        }
         // As send(): a full socket buffer (non-blocking) or an unreachable peer drops that
-        // datagram, counted; the client retransmits its PUBLISH and gets the PUBACK again.
-        metrics_.send_errors.inc();
-        spdlog::debug("mqttsn: send {} to {} failed: {}", msg_type_name(tx_[base + done].type),
-                      to_string(tx_[base + done].to), std::strerror(errno));
-        ++done;
+        // entry's datagrams, counted; the client retransmits its PUBLISH and gets the PUBACK again.
+        metrics_.send_errors.inc(count[done]);
+        spdlog::debug("mqttsn: send {} to {} failed: {}", msg_type_name(tx_[pos].type), to_string(tx_[pos].to),
+                      std::strerror(errno));
+        pos += count[done++];
         continue;
       }
-      for (int k = 0; k < sent; ++k) metrics_.packet_out(tx_[base + done + static_cast<std::size_t>(k)].type);
-      done += static_cast<std::size_t>(sent);
+      for (int k = 0; k < sent; ++k, ++done)
+        for (std::size_t j = 0; j < count[done]; ++j) metrics_.packet_out(tx_[pos++].type);
     }
   }
   tx_.clear();

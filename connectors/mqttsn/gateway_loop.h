@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <sys/uio.h>
 
 #include <array>
 #include <atomic>
@@ -187,6 +188,8 @@ class GatewayLoop {
   };
   bool tx_batching_ = false;
   std::vector<Outgoing> tx_;
+  std::vector<iovec> tx_iov_;  // flush_tx's scatter list, kept to avoid an allocation per group
+  bool gso_ok_ = true;         // cleared the first time the kernel refuses UDP_SEGMENT
   void flush_tx();
   std::vector<SampleBatch> staged_parts_;
   std::size_t staged_samples_ = 0;

@@ -342,5 +342,40 @@ TEST_F(CoalescingTest, ADisconnectInTheBurstComesAfterItsPublishesAreSubmitted) 
   EXPECT_EQ(groups[1][0].samples.at(0).value, 2.0);
 }
 
+// A device that bursts (or a NIC that coalesces) hands the gateway several datagrams in one
+// UDP_GRO buffer; each is still its own PUBLISH with its own PUBACK. The PUBACKs of the burst
+// leave as one UDP_SEGMENT send, which the kernel splits for this socket (it has no UDP_GRO), so
+// the device must see one well-formed PUBACK datagram per message, in order.
+TEST_F(CoalescingTest, ASegmentedBurstIsSplitIntoItsPublishesAndAnsweredOneDatagramEach) {
+  RawPeer a(gateway_->bound_port());
+  const auto ta = attach(a, "dev-a", kPathA);
+  constexpr int kBurst = 12;
+  std::vector<Message> burst;
+  for (int i = 1; i <= kBurst; ++i)
+    burst.push_back(Publish{.flags = {.qos = 1}, .topic_id = ta, .msg_id = static_cast<std::uint16_t>(i),
+                            .data = good(static_cast<double>(i))});
+  ASSERT_TRUE(a.send_segmented(burst)) << std::strerror(errno);
+  ASSERT_TRUE(eventually([&] {
+    std::size_t parts = 0;
+    for (const auto& g : consumer_.groups()) parts += g.size();
+    return parts == kBurst;
+  }));
+  std::vector<double> values;
+  for (const auto& g : consumer_.groups())
+    for (const auto& part : g) values.push_back(part.samples.at(0).value);
+  for (int i = 1; i <= kBurst; ++i) EXPECT_EQ(values.at(static_cast<std::size_t>(i - 1)), i);
+  EXPECT_FALSE(a.receive(100));  // not durable yet
+  consumer_.release();
+  for (int i = 1; i <= kBurst; ++i) {
+    const Puback p = puback(a);
+    EXPECT_EQ(p.msg_id, i);
+    EXPECT_EQ(p.topic_id, ta);
+    EXPECT_EQ(p.return_code, ReturnCode::kAccepted);
+  }
+  EXPECT_FALSE(a.receive(200));
+  EXPECT_EQ(counter("resonance_mqttsn_pubacks_total", "rc=\"accepted\""), static_cast<std::uint64_t>(kBurst));
+  EXPECT_EQ(counter("resonance_mqttsn_send_errors_total"), 0u);
+}
+
 }  // namespace
 }  // namespace resonance::mqttsn

@@ -9,11 +9,14 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstring>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -103,6 +106,30 @@ class RawPeer {
   ~RawPeer() { ::close(fd_); }
   void send_bytes(std::span<const std::uint8_t> bytes) { (void)::send(fd_, bytes.data(), bytes.size(), 0); }
   void send(const Message& m) { send_bytes(*encode(m)); }
+  // Equal-size messages in ONE sendmsg with UDP_SEGMENT: separate datagrams to the gateway, which
+  // (with UDP_GRO) receives them as one buffer, as from a device that bursts.
+  bool send_segmented(const std::vector<Message>& messages) {
+    std::vector<std::uint8_t> all;
+    std::uint16_t segment = 0;
+    for (const Message& m : messages) {
+      const auto bytes = *encode(m);
+      segment = static_cast<std::uint16_t>(bytes.size());
+      all.insert(all.end(), bytes.begin(), bytes.end());
+    }
+    iovec iov{all.data(), all.size()};
+    alignas(cmsghdr) std::array<std::uint8_t, CMSG_SPACE(sizeof(std::uint16_t))> control{};
+    msghdr h{};
+    h.msg_iov = &iov;
+    h.msg_iovlen = 1;
+    h.msg_control = control.data();
+    h.msg_controllen = control.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&h);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof segment);
+    std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+    return ::sendmsg(fd_, &h, 0) == static_cast<ssize_t>(all.size());
+  }
   std::optional<Message> receive(int timeout_ms = 2000) {
     pollfd pfd{.fd = fd_, .events = POLLIN, .revents = 0};
     if (::poll(&pfd, 1, timeout_ms) <= 0) return std::nullopt;
