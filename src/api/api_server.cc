@@ -39,7 +39,8 @@ class ApiServer::Impl {
                               .provenance = options_.provenance,
                               .export_gate = options_.export_gate,
                               .remote = options_.remote,
-                              .model = options_.model},
+                              .model = options_.model,
+                              .inference = options_.inference},
                 catalog, historian, metrics) {}
 
   ~Impl() { stop(); }

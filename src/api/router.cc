@@ -7,6 +7,7 @@
 #include "api/export_route.h"
 #include "api/http_target.h"
 #include "api/governance_routes.h"
+#include "api/inference_route.h"
 #include "api/quarantine_route.h"
 #include "api/remote_access.h"
 #include "api/responses.h"
@@ -22,7 +23,7 @@ constexpr std::string_view kAssetsPrefix = "/assets/";
 constexpr std::string_view kKnownRoutes =
     "/, /assets/<name>, /api/v1/health, /api/v1/series, /api/v1/series/{id}/latest, "
     "/api/v1/query, /api/v1/aggregate, /api/v1/frame, /api/v1/quarantine, /api/v1/infomodel, "
-    "/api/v1/policy, /api/v1/provenance, /api/v1/export, /metrics";
+    "/api/v1/policy, /api/v1/provenance, /api/v1/export, /api/v1/inference, /metrics";
 
 Response asset_response(const StaticAsset& asset, bool is_index) {
   Response r;
@@ -139,6 +140,17 @@ Response Router::route(std::string_view method, std::string_view target, const C
       return r;
     }
     return handle_export(ctx, *parsed);
+  }
+
+  if (path == "/api/v1/inference") {  // live-inference records (docs/api.md, inference_route.cc)
+    if (method != "GET" && method != "HEAD") {
+      Response r = error_response(405, "method_not_allowed",
+                                  fmt::format("method {}: '/api/v1/inference' accepts GET and HEAD only",
+                                              quote_input(method)));
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
+    return handle_inference(ctx, *parsed, remote);
   }
 
   if (path == "/api/v1/infomodel") {  // the information model as JSON (docs/api.md)

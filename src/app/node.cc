@@ -342,6 +342,7 @@ Status Node::start() {
     aopts.policy = policy_.get();
     aopts.provenance = provenance_.get();
     aopts.model = model_;
+    attach_inference_api(aopts);  // GET /api/v1/inference (node_inference.cc)
     aopts.export_gate = [this](std::string_view path, std::string_view destination, std::string_view purpose) {
       return decide_egress("api_export", path, destination, purpose);
     };

@@ -20,7 +20,7 @@ namespace resonance {
 class Historian;
 class IngestPipeline;
 class Connector;
-namespace api { class ApiServer; }
+namespace api { class ApiServer; struct ApiOptions; }
 namespace mqttsn {
 class Gateway;
 class Bridge;
@@ -110,6 +110,8 @@ class Node {
 
   // [inference] (node_inference.cc): deploys the configured models before the pipeline starts.
   Status start_inference();
+  // GET /api/v1/inference answers from the inference log writer's recent records (when running).
+  void attach_inference_api(api::ApiOptions& options) const;
 };
 
 }  // namespace resonance::app

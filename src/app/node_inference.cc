@@ -8,6 +8,7 @@
 
 #include "connectors/mqttsn/gateway.h"  // split_list
 #include "node.h"
+#include "resonance/api/api_server.h"
 #include "resonance/audit/entry.h"
 #include "resonance/audit/log.h"
 #include "resonance/infomodel/loader.h"
@@ -134,6 +135,19 @@ Status Node::start_inference() {
                       [w = inference_log_.get()] { return static_cast<double>(w->stats().write_errors); });
   }
   return Status::ok();
+}
+
+void Node::attach_inference_api(api::ApiOptions& options) const {
+  if (!inference_log_ || !inference_) return;
+  // Both outlive the API server: Node::stop stops the API before the scheduler and the writer.
+  options.inference = [log = inference_log_.get(),
+                       scheduler = inference_.get()](const api::InferenceQuery& q)
+      -> Result<std::vector<api::InferenceRecordView>> {
+    std::vector<api::InferenceRecordView> out;
+    for (const auto& r : log->recent(q.model, q.from_ns, q.to_ns, q.limit))
+      out.push_back({models::inference_record_json(r), scheduler->output_series(r.model, r.equipment)});
+    return out;
+  };
 }
 
 }  // namespace resonance::app

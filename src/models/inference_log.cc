@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -24,7 +25,15 @@ void append_escaped(std::string& out, std::string_view text) {
       out.push_back('\\');
       out.push_back(c);
     } else if (static_cast<unsigned char>(c) < 0x20) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned char>(c));
+      // The short escapes where JSON has them, as nlohmann::json writes them.
+      switch (c) {
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned char>(c));
+      }
     } else {
       out.push_back(c);
     }
@@ -142,7 +151,7 @@ Result<std::vector<std::string>> read_inference_log(const std::filesystem::path&
 
 Result<std::unique_ptr<InferenceLogWriter>> InferenceLogWriter::open(const std::filesystem::path& file,
                                                                     AuditAppend append, std::size_t max_pending,
-                                                                    int flush_interval_ms) {
+                                                                    int flush_interval_ms, std::size_t keep_recent) {
   const bool exists = std::filesystem::exists(file);
   if (exists) {
     std::ifstream in(file);
@@ -166,16 +175,17 @@ Result<std::unique_ptr<InferenceLogWriter>> InferenceLogWriter::open(const std::
     }
   }
   return std::unique_ptr<InferenceLogWriter>(
-      new InferenceLogWriter(file, f, std::move(append), max_pending, flush_interval_ms));
+      new InferenceLogWriter(file, f, std::move(append), max_pending, flush_interval_ms, keep_recent));
 }
 
 InferenceLogWriter::InferenceLogWriter(std::filesystem::path path, std::FILE* file, AuditAppend append,
-                                       std::size_t max_pending, int flush_interval_ms)
+                                       std::size_t max_pending, int flush_interval_ms, std::size_t keep_recent)
     : path_(std::move(path)),
       file_(file),
       append_(std::move(append)),
       max_pending_(max_pending),
       flush_interval_ms_(flush_interval_ms),
+      keep_recent_(keep_recent),
       writer_([this] { run(); }) {}
 
 InferenceLogWriter::~InferenceLogWriter() {
@@ -228,6 +238,13 @@ Status InferenceLogWriter::flush() {
       result = s;
     }
   }
+  {
+    // Moved, not copied: the batch is done with. The newest keep_recent_ stay for recent().
+    std::lock_guard recent_lock(recent_mu_);
+    const std::size_t skip = batch.size() > keep_recent_ ? batch.size() - keep_recent_ : 0;
+    for (std::size_t i = skip; i < batch.size(); ++i) recent_.push_back(std::move(batch[i]));
+    while (recent_.size() > keep_recent_) recent_.pop_front();
+  }
   std::lock_guard lock(mu_);
   if (file_ok) stats_.written += batch.size();
   stats_.audit_entries += entries;
@@ -249,6 +266,21 @@ void InferenceLogWriter::run() {
 InferenceLogStats InferenceLogWriter::stats() const {
   std::lock_guard lock(mu_);
   return stats_;
+}
+
+std::vector<InferenceRecord> InferenceLogWriter::recent(std::string_view model, TimestampNs from_ns,
+                                                        TimestampNs to_ns, std::size_t limit) const {
+  std::vector<InferenceRecord> out;
+  if (limit == 0) return out;
+  std::lock_guard lock(recent_mu_);
+  // Newest first, so the scan stops at `limit`; reversed at the end.
+  for (auto it = recent_.rbegin(); it != recent_.rend() && out.size() < limit; ++it) {
+    if (!model.empty() && it->model != model) continue;
+    if (it->window_to_ns < from_ns || it->window_to_ns > to_ns) continue;
+    out.push_back(*it);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace resonance::models

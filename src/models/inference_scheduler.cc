@@ -392,6 +392,16 @@ Admission InferenceScheduler::on_durable(const SampleBatch& batch) {
   return Admission::kAccepted;
 }
 
+std::vector<std::string> InferenceScheduler::output_series(std::string_view model, std::string_view equipment) const {
+  std::vector<std::string> out;
+  for (const auto& m : impl_->models) {
+    const auto& manifest = m.deployment.manifest;
+    if (manifest.name != model) continue;
+    for (const auto& o : manifest.outputs) out.push_back(output_path(equipment, manifest.interface_id, o.name));
+  }
+  return out;
+}
+
 InferenceStats InferenceScheduler::stats() const {
   const auto& impl = *impl_;
   InferenceStats s;

@@ -36,6 +36,7 @@ struct ApiOptions {
   ExportGate export_gate;  // GET /api/v1/export; unset = every export denied (403)
   RemoteAccessOptions remote;  // clients outside remote.local_clients pass the egress gate
   const infomodel::Model* model = nullptr;  // the node's information model; null = built-in
+  InferenceSource inference;            // GET /api/v1/inference; unset = 404
   int idle_timeout_s = 30;              // a connection silent this long mid-request or idle is closed
 };
 

@@ -88,6 +88,21 @@ struct RemoteAccessOptions {
   ExportGate gate;                           // unset: every remote read is denied
 };
 
+// GET /api/v1/inference (docs/api.md "Inference records"): the node's recent live-inference
+// records. The node answers from its inference log writer; the API only filters and serialises.
+struct InferenceQuery {
+  std::string model;                  // empty = every model
+  TimestampNs from_ns = INT64_MIN;    // on the window's end (the run's trigger sample), inclusive
+  TimestampNs to_ns = INT64_MAX;      // inclusive
+  std::size_t limit = 100;            // the newest `limit` matching records
+};
+struct InferenceRecordView {
+  std::string json;                         // the record as in inference.jsonl (docs/formats/inference-log.md)
+  std::vector<std::string> output_series;   // the series it wrote: what a remote client's read is judged on
+};
+// Matching records, oldest first. Must be thread-safe.
+using InferenceSource = std::function<Result<std::vector<InferenceRecordView>>(const InferenceQuery&)>;
+
 struct RouterOptions {
   std::size_t max_points = 100'000;  // hard cap on points in one /query answer
   std::string node_name = "resonance";
@@ -101,6 +116,7 @@ struct RouterOptions {
   // The node's information model (units, GET /api/v1/infomodel); null = the built-in one. Must
   // outlive the router.
   const infomodel::Model* model = nullptr;
+  InferenceSource inference;  // GET /api/v1/inference; unset: 404 naming why
 };
 
 // Counters the API registers in the node's MetricsRegistry; shared with the socket layer so

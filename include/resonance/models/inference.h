@@ -140,6 +140,9 @@ class InferenceScheduler final : public DurableListener {
   Admission on_durable(const SampleBatch& batch) override;
 
   InferenceStats stats() const;
+  // The series a deployed model writes on one equipment, in manifest output order; empty for a
+  // model that is not deployed. Any thread (the deployments are fixed once started).
+  std::vector<std::string> output_series(std::string_view model, std::string_view equipment) const;
   // The output series path for one equipment ("site/area/line/equipment") and output.
   static std::string output_path(std::string_view equipment, std::string_view interface_id,
                                  std::string_view output);

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -50,9 +51,11 @@ class InferenceLogWriter {
   using AuditAppend = std::function<Status(std::span<const std::string> bodies)>;
 
   // Opens (creating it with a header line) the JSON-lines file; refuses a file of another version.
+  // The writer also keeps the newest `keep_recent` records it wrote in memory, for recent().
   static Result<std::unique_ptr<InferenceLogWriter>> open(const std::filesystem::path& file, AuditAppend append,
                                                          std::size_t max_pending = 1'000'000,
-                                                         int flush_interval_ms = 200);
+                                                         int flush_interval_ms = 200,
+                                                         std::size_t keep_recent = 10'000);
   ~InferenceLogWriter();  // writes what is pending, then joins
   InferenceLogWriter(const InferenceLogWriter&) = delete;
   InferenceLogWriter& operator=(const InferenceLogWriter&) = delete;
@@ -60,11 +63,16 @@ class InferenceLogWriter {
   void push(std::vector<InferenceRecord>&& records);  // any thread; never waits for I/O
   Status flush();                                     // writes what is pending now
   InferenceLogStats stats() const;
+  // Of the newest records written (at most keep_recent; older ones are in the file and the audit
+  // log): those of `model` (empty = all) whose window ends in [from_ns, to_ns], the newest `limit`
+  // of them, oldest first. Any thread (GET /api/v1/inference).
+  std::vector<InferenceRecord> recent(std::string_view model, TimestampNs from_ns, TimestampNs to_ns,
+                                      std::size_t limit) const;
   const std::filesystem::path& file() const { return path_; }
 
  private:
   InferenceLogWriter(std::filesystem::path path, std::FILE* file, AuditAppend append, std::size_t max_pending,
-                     int flush_interval_ms);
+                     int flush_interval_ms, std::size_t keep_recent);
   void run();
 
   const std::filesystem::path path_;
@@ -78,6 +86,9 @@ class InferenceLogWriter {
   bool stopping_ = false;                 // guarded by mu_
   InferenceLogStats stats_;               // guarded by mu_
   std::mutex flush_mu_;                   // one flush at a time, in order
+  const std::size_t keep_recent_;
+  mutable std::mutex recent_mu_;
+  std::deque<InferenceRecord> recent_;    // guarded by recent_mu_; written records, oldest first
   std::thread writer_;
 };
 

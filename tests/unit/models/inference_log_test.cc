@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -91,6 +92,46 @@ TEST(InferenceLog, AFullQueueDropsAndCounts) {
   ASSERT_TRUE(writer);
   (*writer)->push({record("a", 1, 1), record("a", 2, 1), record("a", 3, 1), record("a", 4, 1)});
   EXPECT_EQ((*writer)->stats().dropped, 1u);
+}
+
+TEST(InferenceLog, RecordTextIsSortedJsonThatReadsBackExactly) {
+  InferenceRecord r = record("m\"odel", 42, 1.0);
+  r.equipment = "s/a/l/cnc\\01\n";
+  r.outputs = {1.0, 0.1, -2.5e-300, 1e300, std::nan("")};
+  const std::string text = inference_record_json(r);
+  EXPECT_EQ(text.substr(0, 13), R"({"equipment":)");
+  EXPECT_NE(text.find(R"("outputs":[1.0,0.1,-2.5e-300,1e+300,null])"), std::string::npos) << text;
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j.at("model"), "m\"odel");
+  EXPECT_EQ(j.at("equipment"), "s/a/l/cnc\\01\n");
+  EXPECT_EQ(j.at("outputs")[1].get<double>(), 0.1);
+  EXPECT_EQ(j.at("outputs")[2].get<double>(), -2.5e-300);
+  EXPECT_EQ(j.at("to_ns"), 42);
+  EXPECT_EQ(j.at("latency_ns"), 1234);
+  // One record, one text: the keys in nlohmann's (sorted) order, so re-serialising changes nothing
+  // but the non-finite value.
+  r.outputs = {1.0, 0.25};
+  EXPECT_EQ(inference_record_json(r), nlohmann::json::parse(inference_record_json(r)).dump());
+}
+
+TEST(InferenceLog, RecentKeepsTheNewestWrittenRecordsAndFilters) {
+  TempDir dir;
+  auto writer = InferenceLogWriter::open(dir.path / "inference.jsonl", {}, 1'000'000, 200, 100);
+  ASSERT_TRUE(writer) << writer.error().message();
+  std::vector<InferenceRecord> batch;
+  for (int i = 0; i < 150; ++i) batch.push_back(record(i % 2 == 0 ? "even" : "odd", 1000 + i, i));
+  (*writer)->push(std::move(batch));
+  EXPECT_TRUE((*writer)->recent("", 0, INT64_MAX, 1000).empty());  // pending, not written yet
+  ASSERT_TRUE((*writer)->flush().is_ok());
+  const auto all = (*writer)->recent("", INT64_MIN, INT64_MAX, 1000);
+  ASSERT_EQ(all.size(), 100u);  // keep_recent
+  EXPECT_EQ(all.front().window_to_ns, 1050);
+  EXPECT_EQ(all.back().window_to_ns, 1149);
+  const auto odd = (*writer)->recent("odd", 1100, 1120, 3);
+  ASSERT_EQ(odd.size(), 3u);  // the newest three odd ones in [1100, 1120], oldest first
+  EXPECT_EQ(odd[0].window_to_ns, 1115);
+  EXPECT_EQ(odd[2].window_to_ns, 1119);
+  EXPECT_TRUE((*writer)->recent("none", INT64_MIN, INT64_MAX, 10).empty());
 }
 
 }  // namespace
