@@ -14,32 +14,38 @@ std::int64_t Head::partition_of(TimestampNs ts) const {
   return q * partition_ns_;
 }
 
-void Head::seal(SeriesId id, SeriesState& st, Buffer& b) {
+void SealedChunk::samples_in(TimestampNs from, TimestampNs to, std::vector<Sample>& out) const {
+  const auto first = std::lower_bound(ts_ns.begin(), ts_ns.end(), from);
+  const auto last = std::lower_bound(first, ts_ns.end(), to);
+  out.reserve(out.size() + static_cast<std::size_t>(last - first));
+  for (auto i = static_cast<std::size_t>(first - ts_ns.begin()); i < static_cast<std::size_t>(last - ts_ns.begin()); ++i)
+    out.push_back(Sample{series, ts_ns[i], values[i], Quality{quality[i]}});
+}
+
+void Head::seal(SeriesId id, SeriesState& st, Buffer& b, bool keep_room) {
   if (b.empty()) return;
   auto c = std::make_shared<SealedChunk>();
   c->series = id;
   c->partition_start = b.partition;
-  encode_chunk(id, b.ts_ns, b.values, b.quality, c->bytes);
-  auto view = parse_chunk(c->bytes);
-  if (!view) {  // cannot happen: we just encoded it; keep the samples open rather than lose them
-    spdlog::error("historian: sealing series {} failed: {}", id, view.error().to_string());
-    return;
-  }
-  c->view = *view;
+  const std::size_t room = b.ts_ns.capacity();
+  c->ts_ns.swap(b.ts_ns);  // leaves the buffer's columns empty, with no capacity
+  c->values.swap(b.values);
+  c->quality.swap(b.quality);
+  c->memory_bytes = c->ts_ns.capacity() * sizeof(TimestampNs) + c->values.capacity() * sizeof(double) +
+                    c->quality.capacity() * sizeof(std::uint32_t);
   c->min_sequence = b.min_sequence;
   c->rank = next_rank_++;
-  sealed_bytes_.fetch_add(c->bytes.size(), std::memory_order_relaxed);
+  sealed_bytes_.fetch_add(c->memory_bytes, std::memory_order_relaxed);
   st.sealed.push_back(std::move(c));
-  if (&b == &st.late) {
-    // Late data is occasional (a backfill touches each series once): give the columns back rather
-    // than keep chunk_samples of capacity per series for good.
-    free_columns(b);
-    account(b);
-    return;
+  if (keep_room && &b != &st.late) {
+    // Sealed by the ingest path, the live buffer fills again at once: give it its room back up
+    // front rather than regrow it on the ingest path. (Not for late data, which is occasional, nor
+    // for flush-time seals: an idle series, or memory pressure, wants the memory back.)
+    b.ts_ns.reserve(room);
+    b.values.reserve(room);
+    b.quality.reserve(room);
   }
-  b.ts_ns.clear();
-  b.values.clear();
-  b.quality.clear();
+  account(b);
 }
 
 void Head::add_to(Buffer& b, const Sample& s, std::uint64_t sequence, std::size_t& added) {
@@ -78,11 +84,11 @@ void Head::insert_one(SeriesId id, SeriesState& st, const Sample& s, std::uint64
   } else {
     st.live_partition = p;
   }
-  if (!b->empty() && p != b->partition) seal(id, st, *b);
+  if (!b->empty() && p != b->partition) seal(id, st, *b, /*keep_room=*/true);
   if (b->empty()) b->partition = p;
   add_to(*b, s, sequence, added);
   account(*b);
-  if (b->ts_ns.size() >= chunk_samples_) seal(id, st, *b);
+  if (b->ts_ns.size() >= chunk_samples_) seal(id, st, *b, /*keep_room=*/true);
 }
 
 std::size_t Head::insert(std::span<const Sample> samples, std::uint64_t sequence) {
@@ -122,7 +128,7 @@ void Head::collect(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
   if (it == series_.end()) return;
   const SeriesState& st = it->second;
   for (const auto& c : st.sealed)
-    if (c->view.header.t_max >= from_ns && c->view.header.t_min < to_ns) sealed.push_back(c);
+    if (c->t_max() >= from_ns && c->t_min() < to_ns) sealed.push_back(c);
   for (const Buffer* b : {&st.late, &st.open}) {
     const auto first = std::lower_bound(b->ts_ns.begin(), b->ts_ns.end(), from_ns);
     const auto last = std::lower_bound(first, b->ts_ns.end(), to_ns);
@@ -148,8 +154,7 @@ std::vector<Sample> Head::range(SeriesId series, TimestampNs from_ns, TimestampN
   collect(series, from_ns, to_ns, sealed, runs[0]);
   for (const auto& c : sealed) {
     SampleRun r{c->rank, {}};
-    if (Status s = decode_chunk_samples(c->view, from_ns, to_ns, r.samples); !s)
-      spdlog::error("historian: head chunk of series {}: {}", series, s.to_string());
+    c->samples_in(from_ns, to_ns, r.samples);
     runs.push_back(std::move(r));
   }
   return merge_runs(runs, limit);
@@ -194,8 +199,8 @@ void Head::delete_series(SeriesId series, std::uint64_t wal_sequence) {
   std::size_t samples = it->second.open.ts_ns.size() + it->second.late.ts_ns.size(), bytes = 0;
   buffer_bytes_.fetch_sub(it->second.open.counted_bytes + it->second.late.counted_bytes, std::memory_order_relaxed);
   for (const auto& c : it->second.sealed) {
-    samples += c->view.header.count;
-    bytes += c->bytes.size();
+    samples += c->ts_ns.size();
+    bytes += c->memory_bytes;
   }
   series_.erase(it);
   sample_count_.store(sample_count_.load(std::memory_order_relaxed) - samples, std::memory_order_relaxed);
@@ -228,7 +233,7 @@ Head::FlushSet Head::take_for_flush(bool seal_open, MonoTime seal_opened_before)
   set.watermark_after = applied_sequence_ + 1;
   for (auto& [id, st] : series_) {
     for (Buffer* b : {&st.late, &st.open}) {
-      if (seal_open || (!b->empty() && b->opened < seal_opened_before)) seal(id, st, *b);
+      if (seal_open || (!b->empty() && b->opened < seal_opened_before)) seal(id, st, *b, /*keep_room=*/false);
       if (!b->empty()) set.watermark_after = std::min(set.watermark_after, b->min_sequence);
     }
     for (const auto& c : st.sealed) set.chunks.push_back(c);
@@ -247,8 +252,8 @@ void Head::drop_flushed(const std::vector<std::shared_ptr<const SealedChunk>>& c
     const auto pos = std::find(list.begin(), list.end(), c);
     if (pos == list.end()) continue;
     list.erase(pos);
-    samples += c->view.header.count;
-    bytes += c->bytes.size();
+    samples += c->ts_ns.size();
+    bytes += c->memory_bytes;
   }
   sample_count_.store(sample_count_.load(std::memory_order_relaxed) - samples, std::memory_order_relaxed);
   sealed_bytes_.fetch_sub(bytes, std::memory_order_relaxed);

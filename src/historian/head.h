@@ -1,6 +1,6 @@
 #pragma once
 // The head: durable samples not yet in chunk files, per series. Each series has an open buffer
-// (sorted columns) that is sealed into an encoded chunk at `chunk_samples` samples or when a sample
+// (sorted columns) that is sealed into a chunk at `chunk_samples` samples or when a sample
 // falls in a newer partition, and a late buffer for samples of an older partition (see
 // SeriesState); sealed chunks stay here, queryable, until the chunk flusher has
 // written them to a chunk file and calls drop_flushed().
@@ -24,13 +24,23 @@
 
 namespace resonance::historian {
 
+// A sealed buffer, kept as raw columns: the chunk flusher encodes it when it writes the chunk file.
+// Sealing runs on the WAL flusher between the fdatasync and the acknowledgements, and a tick-major
+// load seals every series' buffer in the same batch, so encoding there (about 1,000 chunks at once)
+// held back every acknowledgement behind it; moving the columns is O(1).
 struct SealedChunk {
   SeriesId series = 0;
   std::int64_t partition_start = 0;
-  std::vector<std::uint8_t> bytes;  // one encoded chunk (encode_chunk)
-  ChunkView view;                   // parsed from `bytes`
+  std::vector<TimestampNs> ts_ns;  // strictly ascending, not empty
+  std::vector<double> values;
+  std::vector<std::uint32_t> quality;
+  std::size_t memory_bytes = 0;    // the columns' capacity, as counted in Head::sealed_bytes()
   std::uint64_t min_sequence = 0;
-  std::uint64_t rank = 0;           // newer seals rank higher
+  std::uint64_t rank = 0;          // newer seals rank higher
+  TimestampNs t_min() const { return ts_ns.front(); }
+  TimestampNs t_max() const { return ts_ns.back(); }
+  // Appends the samples with from <= ts < to, ascending.
+  void samples_in(TimestampNs from, TimestampNs to, std::vector<Sample>& out) const;
 };
 
 // Samples of one source for a query, with the source's precedence (higher wins on equal ts).
@@ -57,8 +67,7 @@ class Head {
   std::optional<Sample> latest(SeriesId series) const;  // the sample with the largest ts_ns
   // from_ns <= ts < to_ns, ascending, at most `limit`, deduplicated (newest source wins).
   std::vector<Sample> range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns, std::size_t limit) const;
-  // The sources overlapping [from, to): sealed chunks (as chunk views, to use their statistics)
-  // and the unsealed samples in range (late buffer, then open buffer: they are in different
+  // The sources overlapping [from, to): sealed chunks and the unsealed samples in range (late buffer, then open buffer: they are in different
   // partitions, the late one older, so the run is ascending).
   void collect(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
                std::vector<std::shared_ptr<const SealedChunk>>& sealed, SampleRun& open) const;
@@ -134,7 +143,8 @@ class Head {
     else buffer_bytes_.fetch_sub(b.counted_bytes - now, std::memory_order_relaxed);
     b.counted_bytes = now;
   }
-  void seal(SeriesId id, SeriesState& st, Buffer& b);  // mu_ held exclusively
+  // mu_ held exclusively. keep_room: reserve the buffer's old capacity again (the ingest path).
+  void seal(SeriesId id, SeriesState& st, Buffer& b, bool keep_room);
   // `v = {}` would keep the capacity (it assigns an empty initializer list); swapping frees it.
   static void free_columns(Buffer& b) {
     std::vector<TimestampNs>().swap(b.ts_ns);

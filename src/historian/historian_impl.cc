@@ -141,9 +141,16 @@ Status HistorianImpl::flush_chunks(bool seal_open) {
   Head::FlushSet set =
       head_.take_for_flush(seal_open, mono_now() - std::chrono::milliseconds(options_.seal_idle_ms));
   if (!set.chunks.empty()) {
+    // Encoded here, on the chunk flusher, not when sealed (see SealedChunk).
+    std::vector<std::vector<std::uint8_t>> encoded(set.chunks.size());
+    for (std::size_t i = 0; i < set.chunks.size(); ++i) {
+      const SealedChunk& c = *set.chunks[i];
+      encode_chunk(c.series, c.ts_ns, c.values, c.quality, encoded[i]);
+    }
     // One file per partition; within it series ascending, each series' chunks in seal order.
     std::map<std::int64_t, std::map<SeriesId, std::vector<std::span<const std::uint8_t>>>> parts;
-    for (const auto& c : set.chunks) parts[c->partition_start][c->series].push_back(c->bytes);
+    for (std::size_t i = 0; i < set.chunks.size(); ++i)
+      parts[set.chunks[i]->partition_start][set.chunks[i]->series].push_back(encoded[i]);
     for (const auto& [start, by_series] : parts) {
       std::vector<ChunkStore::SeriesChunks> list;
       for (const auto& [id, chunks] : by_series) list.push_back({id, chunks});
@@ -326,7 +333,11 @@ std::vector<Sample> HistorianImpl::range(SeriesId series, TimestampNs from_ns, T
     runs.push_back(std::move(r));
   };
   for (const auto& c : src.files) add(c.view, c.rank);
-  for (const auto& c : src.sealed) add(c->view, c->rank);
+  for (const auto& c : src.sealed) {
+    SampleRun r{c->rank, {}};
+    c->samples_in(from_ns, to_ns, r.samples);
+    runs.push_back(std::move(r));
+  }
   return merge_runs(runs, limit);
 }
 
@@ -338,20 +349,23 @@ std::vector<AggregateBucket> HistorianImpl::aggregate(SeriesId series, Timestamp
   head_.collect(series, from_ns, to_ns, src.sealed, src.open);
   src.files = store_->chunks(series, from_ns, to_ns);
   struct Item {
-    const ChunkView* view;  // null for the open buffer
+    const ChunkView* view;    // a chunk-file chunk, else null
+    const SealedChunk* head;  // a sealed head chunk, else null; both null: the open buffer
     std::uint64_t rank;
     TimestampNs lo, hi;
   };
   std::vector<Item> items;
-  for (const auto& c : src.files) items.push_back({&c.view, c.rank, c.view.header.t_min, c.view.header.t_max});
-  for (const auto& c : src.sealed) items.push_back({&c->view, c->rank, c->view.header.t_min, c->view.header.t_max});
+  for (const auto& c : src.files)
+    items.push_back({&c.view, nullptr, c.rank, c.view.header.t_min, c.view.header.t_max});
+  for (const auto& c : src.sealed) items.push_back({nullptr, c.get(), c->rank, c->t_min(), c->t_max()});
   if (!src.open.samples.empty())
-    items.push_back({nullptr, Head::kOpenRank, src.open.samples.front().ts_ns, src.open.samples.back().ts_ns});
+    items.push_back({nullptr, nullptr, Head::kOpenRank, src.open.samples.front().ts_ns, src.open.samples.back().ts_ns});
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.lo < b.lo; });
   // A chunk that overlaps no other source and lies inside one bucket is answered from its header;
   // everything else is decoded and merged (overlaps need last-write-wins deduplication).
   std::vector<AggregateBucket> partial;
   std::vector<SampleRun> runs;
+  ChunkColumns columns;  // reused by every chunk decoded alone
   auto flush_runs = [&] {
     if (runs.empty()) return;
     const auto merged = merge_runs(runs, std::numeric_limits<std::size_t>::max());
@@ -376,8 +390,22 @@ std::vector<AggregateBucket> HistorianImpl::aggregate(SeriesId series, Timestamp
                                         .min = h.min, .max = h.max, .sum = h.sum, .first = h.first, .last = h.last});
       continue;
     }
+    if (!overlaps_prev && !overlaps_next && (it.view != nullptr || it.head != nullptr)) {
+      // Alone in its time span (the common case): fold its columns straight into buckets, no
+      // samples and no merge.
+      if (it.head != nullptr) {
+        aggregate_columns(it.head->ts_ns, it.head->values, from_ns, to_ns, step_ns, partial);
+      } else if (Status s = decode_chunk(*it.view, columns); s) {
+        aggregate_columns(columns.ts, columns.values, from_ns, to_ns, step_ns, partial);
+      } else {
+        spdlog::error("historian: series {}: {}", series, s.to_string());
+      }
+      continue;
+    }
     SampleRun r{it.rank, {}};
-    if (it.view == nullptr) {
+    if (it.head != nullptr) {
+      it.head->samples_in(from_ns, to_ns, r.samples);
+    } else if (it.view == nullptr) {
       r.samples = src.open.samples;
     } else if (Status s = decode_chunk_samples(*it.view, from_ns, to_ns, r.samples); !s) {
       spdlog::error("historian: series {}: {}", series, s.to_string());

@@ -52,6 +52,41 @@ void aggregate_samples(std::span<const Sample> samples, TimestampNs from, Timest
   }
 }
 
+void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> values, TimestampNs from,
+                       TimestampNs to, std::int64_t step, std::vector<AggregateBucket>& out) {
+  auto i = static_cast<std::size_t>(std::lower_bound(ts.begin(), ts.end(), from) - ts.begin());
+  const auto end = static_cast<std::size_t>(std::lower_bound(ts.begin(), ts.end(), to) - ts.begin());
+  while (i < end) {
+    const TimestampNs start = from + bucket_of(ts[i], from, to, step) * step;
+    // start < to, so the unsigned difference is exact where the signed one could overflow.
+    const bool last = static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(start) <= static_cast<std::uint64_t>(step);
+    const TimestampNs bucket_end = last ? to : start + step;
+    std::size_t j = i;
+    while (j < end && ts[j] < bucket_end) ++j;
+    AggregateBucket b{.start = start, .count = j - i, .first = values[i], .last = values[j - 1]};
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
+    std::uint64_t n = 0;
+    for (std::size_t k = i; k < j; ++k) {
+      const double v = values[k];
+      if (std::isnan(v)) continue;
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      sum += v;
+      ++n;
+    }
+    b.value_count = n;
+    if (n > 0) {
+      // min/max as fold_sample keeps them: the first of equal values, so -0.0 vs 0.0 agree too.
+      b.min = lo;
+      b.max = hi;
+      b.sum = sum;
+    }
+    if (out.empty() || out.back().start != start) out.push_back(AggregateBucket{.start = start});
+    fold_summary(out.back(), b);
+    i = j;
+  }
+}
+
 namespace {
 bool observation(const Sample& s) { return !std::isnan(s.value) && s.quality.severity() != Severity::kBad; }
 }  // namespace

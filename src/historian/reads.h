@@ -24,6 +24,11 @@ void fold_summary(AggregateBucket& b, const AggregateBucket& later);
 void aggregate_samples(std::span<const Sample> samples, TimestampNs from, TimestampNs to, std::int64_t step,
                        std::vector<AggregateBucket>& out);
 
+// The same over columns (ts ascending): each bucket's slice is folded in one tight loop, without
+// building samples first. For a chunk that no other source overlaps (no deduplication needed).
+void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> values, TimestampNs from,
+                       TimestampNs to, std::int64_t step, std::vector<AggregateBucket>& out);
+
 // Fills column `col` of `frame` (grid already set) from the samples of one series, sorted by
 // time, which must include the observations up to max_staleness before and after the grid.
 void fill_frame_column(Frame& frame, std::size_t col, std::span<const Sample> samples, const FrameRequest& req);

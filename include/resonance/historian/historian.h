@@ -130,7 +130,7 @@ struct HistorianStats {
   std::uint64_t chunk_bytes = 0;          // their total size
   std::uint64_t chunk_files_written = 0;  // by this process
   std::uint64_t wal_segments_deleted = 0; // by checkpoints of this process
-  std::uint64_t head_sealed_bytes = 0;    // encoded chunks waiting for the chunk flusher
+  std::uint64_t head_sealed_bytes = 0;    // sealed chunks (raw columns) waiting for the chunk flusher
   std::string chunk_error;                // last chunk flush failure; empty while healthy
   std::uint64_t chunk_files_expired = 0;  // deleted by retention in this process
   std::uint64_t series_deleted = 0;       // delete_series() calls that succeeded in this process

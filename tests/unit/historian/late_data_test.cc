@@ -34,9 +34,9 @@ TEST(HistorianLateData, InterleavedOldPartitionDoesNotFragmentChunks) {
   auto set = head.take_for_flush(/*seal_open=*/true);
   ASSERT_EQ(set.chunks.size(), 2u);  // one chunk per partition
   EXPECT_EQ(set.chunks[0]->partition_start, 0);
-  EXPECT_EQ(set.chunks[0]->view.header.count, 199u);
+  EXPECT_EQ(set.chunks[0]->ts_ns.size(), 199u);
   EXPECT_EQ(set.chunks[1]->partition_start, 1000);
-  EXPECT_EQ(set.chunks[1]->view.header.count, 200u);
+  EXPECT_EQ(set.chunks[1]->ts_ns.size(), 200u);
   EXPECT_EQ(set.watermark_after, 400u);  // nothing left unsealed: every record is in the chunks
 }
 
