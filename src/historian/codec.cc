@@ -94,6 +94,11 @@ void ts_delta_for(std::span<const std::int64_t> ts, std::vector<std::uint8_t>& o
 
 // ---- values ----
 
+// Decimal block flags (docs/formats/chunk.md): how the integers are stored.
+constexpr std::uint8_t kDecimalPlain = 0;      // FOR of the integers
+constexpr std::uint8_t kDecimalDelta = 1;      // first, then FOR of the deltas
+constexpr std::uint8_t kDecimalDeltaRice = 3;  // first, then the deltas Rice-coded
+
 constexpr std::array<double, 19> kPow10 = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
                                            1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 constexpr unsigned kMaxExponent = 18;
@@ -135,6 +140,86 @@ std::optional<unsigned> pick_exponent(std::span<const double> v, bool f32) {
   return best_e;
 }
 
+// Rice coding of the decimal path's deltas (flags = 3): each zigzagged delta z as q = z >> k one-bits,
+// a zero bit and the low k bits of z; q >= kRiceEscape is written as kRiceEscape one-bits and z
+// raw in 64 bits, so a spike costs 96 bits rather than an unbounded unary run. Bit packing pays the
+// widest delta's width for every sample; a random walk's or a quantised drift's deltas are mostly
+// 0 or ±1, where Rice pays one to three bits.
+constexpr unsigned kRiceEscape = 32;
+constexpr unsigned kMaxRiceK = 62;
+
+// The k with the smallest estimated cost, from a histogram of the deltas' bit widths: a mean
+// would let one spike (an escape anyway) push k up for every other delta.
+unsigned pick_rice_k(std::span<const std::uint64_t> z) {
+  std::array<std::uint64_t, 65> width{};
+  for (auto x : z) ++width[static_cast<std::size_t>(std::bit_width(x))];
+  unsigned best_k = 0;
+  long double best = -1;
+  for (unsigned k = 0; k <= kMaxRiceK; ++k) {
+    long double cost = 0;
+    for (unsigned w = 0; w <= 64; ++w) {
+      if (width[w] == 0) continue;
+      long double each = k + 1;  // w <= k: quotient 0
+      if (w > k) {
+        // A width-w value has a quotient in [2^(w-k-1), 2^(w-k)): take the middle.
+        const unsigned shift = w - k - 1;
+        each = shift >= 5 ? kRiceEscape + 64 : 1.5L * static_cast<long double>(1u << shift) + 1 + k;
+      }
+      cost += each * static_cast<long double>(width[w]);
+    }
+    if (best < 0 || cost < best) {
+      best = cost;
+      best_k = k;
+    }
+  }
+  return best_k;
+}
+
+void put_rice(ByteWriter& w, std::span<const std::uint64_t> z) {
+  const unsigned best_k = pick_rice_k(z);
+  w.u8(static_cast<std::uint8_t>(best_k));
+  BitWriter bits(w.out());
+  for (auto x : z) {
+    const std::uint64_t q = x >> best_k;
+    if (q < kRiceEscape) {
+      bits.put((std::uint64_t{1} << q) - 1, static_cast<unsigned>(q) + 1);  // q ones, then a zero
+      if (best_k > 0) bits.put(x, best_k);
+    } else {
+      bits.put((std::uint64_t{1} << kRiceEscape) - 1, kRiceEscape);
+      bits.put(x, 64);
+    }
+  }
+}
+
+// Reads n Rice-coded zigzagged deltas into `out` (as wrapping 64-bit deltas).
+void get_rice(ByteReader& r, std::span<const std::uint8_t> block, std::span<std::uint64_t> out) {
+  const unsigned k = r.u8();
+  if (!r.ok()) return;
+  if (k > kMaxRiceK) {
+    r.fail(fmt::format("Rice parameter {} above {}", k, kMaxRiceK));
+    return;
+  }
+  BitReader bits(block.subspan(r.pos()));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    unsigned q = 0;
+    bool ok = bits.unary(kRiceEscape, q);
+    std::uint64_t z = 0;
+    if (ok && q == kRiceEscape) {
+      ok = bits.get(64, z);
+    } else if (ok) {
+      std::uint64_t low = 0;
+      ok = bits.get(k, low);
+      z = (static_cast<std::uint64_t>(q) << k) | low;
+    }
+    if (!ok) {
+      r.fail(fmt::format("Rice bit stream ends early at delta {} of {}", i, out.size()));
+      return;
+    }
+    out[i] = static_cast<std::uint64_t>(unzigzag(z));
+  }
+  r.bytes(bits.bytes_consumed());
+}
+
 bool values_decimal(std::span<const double> v, bool f32, std::vector<std::uint8_t>& out) {
   if (v.empty()) return false;
   const auto e = pick_exponent(v, f32);
@@ -167,11 +252,21 @@ bool values_decimal(std::span<const double> v, bool f32, std::vector<std::uint8_
     w.svarint(static_cast<std::int64_t>(deltas[0]));
     put_for(w, std::span(deltas).subspan(1));
   }
-  const bool use_delta = delta.size() < plain.size();
+  std::vector<std::uint8_t> rice;
+  {
+    std::vector<std::uint64_t> z(deltas.size() - 1);
+    for (std::size_t i = 1; i < deltas.size(); ++i) z[i - 1] = zigzag(static_cast<std::int64_t>(deltas[i]));
+    ByteWriter w(rice);
+    w.svarint(static_cast<std::int64_t>(deltas[0]));
+    put_rice(w, z);
+  }
+  const std::uint8_t flags = rice.size() < std::min(delta.size(), plain.size()) ? kDecimalDeltaRice
+                             : delta.size() < plain.size()                      ? kDecimalDelta
+                                                                                : kDecimalPlain;
   ByteWriter w(out);
   w.u8(static_cast<std::uint8_t>(f32 ? ValueCodec::kFloat32Decimal : ValueCodec::kDecimal));
   w.u8(static_cast<std::uint8_t>(*e));
-  w.u8(use_delta ? 1 : 0);
+  w.u8(flags);
   w.varint(exceptions.size());
   std::size_t last = 0;
   for (std::size_t i : exceptions) {
@@ -179,7 +274,7 @@ bool values_decimal(std::span<const double> v, bool f32, std::vector<std::uint8_
     last = i;
     w.u64(bits_of(v[i]));
   }
-  const auto& body = use_delta ? delta : plain;
+  const auto& body = flags == kDecimalDeltaRice ? rice : flags == kDecimalDelta ? delta : plain;
   out.insert(out.end(), body.begin(), body.end());
   return true;
 }
@@ -378,7 +473,8 @@ Status decode_values(std::span<const std::uint8_t> block, std::span<double> out)
       const unsigned e = r.u8();
       const unsigned flags = r.u8();
       if (r.ok() && e > kMaxExponent) r.fail(fmt::format("decimal exponent {} above {}", e, kMaxExponent));
-      if (r.ok() && flags > 1) r.fail(fmt::format("unknown decimal flags {:#x}", flags));
+      if (r.ok() && flags != kDecimalPlain && flags != kDecimalDelta && flags != kDecimalDeltaRice)
+        r.fail(fmt::format("unknown decimal flags {:#x}", flags));
       const std::uint64_t exceptions = r.varint();
       if (r.ok() && exceptions > out.size()) r.fail(fmt::format("{} exceptions for {} samples", exceptions, out.size()));
       std::vector<std::pair<std::size_t, std::uint64_t>> exc;
@@ -396,9 +492,10 @@ Status decode_values(std::span<const std::uint8_t> block, std::span<double> out)
       }
       if (!r.ok()) break;
       std::vector<std::uint64_t> ints(out.size());
-      if (flags == 1) {
+      if (flags == kDecimalDelta || flags == kDecimalDeltaRice) {
         ints[0] = static_cast<std::uint64_t>(r.svarint());
-        get_for(r, std::span(ints).subspan(1));
+        if (flags == kDecimalDelta) get_for(r, std::span(ints).subspan(1));
+        else if (r.ok()) get_rice(r, block, std::span(ints).subspan(1));
         for (std::size_t i = 1; i < ints.size(); ++i) ints[i] += ints[i - 1];
       } else {
         get_for(r, ints);

@@ -4,6 +4,7 @@
 // every accessor checks the remaining length and reports a short input as an error naming the
 // offset, so hostile blocks cannot make a decoder read out of bounds. Pure; no shared state.
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -132,6 +133,24 @@ class BitReader {
   bool get(unsigned bits, std::uint64_t& v) {
     v = 0;
     if (bits > in_.size() * 8 - bit_) return false;
+    if (bits == 0) return true;
+    if constexpr (std::endian::native == std::endian::little) {
+      // Fast path, while 9 bytes are left: one unaligned load covers up to 64 bits at any offset
+      // (plus one byte for the bits past the word). Decoding is most of a range read and of an
+      // aggregation that cannot use chunk statistics.
+      const std::size_t byte = bit_ / 8;
+      if (byte + 9 <= in_.size()) {
+        const unsigned off = static_cast<unsigned>(bit_ % 8);
+        std::uint64_t word = 0;
+        std::memcpy(&word, in_.data() + byte, 8);
+        std::uint64_t r = word >> off;
+        if (off + bits > 64) r |= static_cast<std::uint64_t>(in_[byte + 8]) << (64 - off);
+        if (bits < 64) r &= (std::uint64_t{1} << bits) - 1;
+        v = r;
+        bit_ += bits;
+        return true;
+      }
+    }
     for (unsigned done = 0; done < bits;) {
       const std::size_t byte = bit_ / 8;
       const unsigned off = static_cast<unsigned>(bit_ % 8);
@@ -139,6 +158,27 @@ class BitReader {
       v |= static_cast<std::uint64_t>((in_[byte] >> off) & ((1u << take) - 1)) << done;
       bit_ += take;
       done += take;
+    }
+    return true;
+  }
+  // Counts one-bits, at most `max` (<= 56): consumes them and, when a zero came before `max`
+  // ones, that zero too. `q` = the ones counted. False when the stream ends first.
+  bool unary(unsigned max, unsigned& q) {
+    if constexpr (std::endian::native == std::endian::little) {
+      const std::size_t byte = bit_ / 8;
+      if (byte + 8 <= in_.size()) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, in_.data() + byte, 8);
+        const auto ones = static_cast<unsigned>(std::countr_one(word >> (bit_ % 8)));  // 57+ bits valid
+        q = std::min(ones, max);
+        bit_ += q == max ? max : q + 1;
+        return true;
+      }
+    }
+    for (q = 0; q < max; ++q) {
+      std::uint64_t bit = 0;
+      if (!get(1, bit)) return false;
+      if (bit == 0) return true;
     }
     return true;
   }

@@ -56,6 +56,59 @@ TEST(Codec, DriftWithNoiseQuantisedToHundredthsUsesDecimalAndIsSmall) {
   EXPECT_LT(block.size(), 1024u * 8 / 10) << "expected well under 8 bits per value";
 }
 
+TEST(Codec, RandomWalkDeltasAreRiceCodedWithSpikesAndSpecialValues) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> step(0, 0.02);
+  std::vector<double> v;
+  double level = 40.0;
+  for (int i = 0; i < 1024; ++i) {
+    level += step(rng);
+    v.push_back(std::round(level * 10) / 10);  // mostly equal neighbours, some ±0.1
+  }
+  auto block = roundtrip_values(v);
+  ASSERT_EQ(codec_of(block), ValueCodec::kDecimal);
+  EXPECT_EQ(block[2], 3) << "flags: delta, Rice-coded";
+  EXPECT_LT(block.size(), 1024u * 2 / 8) << "bit packing pays 2 bits a value here; Rice about 1";
+  // A spike far beyond the escape threshold, and exceptions, in the same Rice-coded block.
+  v[100] = 1e9;
+  v[101] = std::bit_cast<double>(std::uint64_t{0x7ff8dead00000001});
+  v[102] = -0.0;
+  v[103] = -std::numeric_limits<double>::infinity();
+  block = roundtrip_values(v);
+  EXPECT_EQ(block[2], 3);
+}
+
+TEST(Codec, DamagedRiceStreamsGivePreciseErrors) {
+  // Deltas 0, +1 and +2 (in tenths), first value 0: FOR would pay 2 bits for each.
+  std::vector<double> v;
+  std::mt19937_64 rng(4);
+  int level = 0;
+  for (int i = 0; i < 512; ++i) {
+    const auto r = rng() % 16;
+    level += r == 0 ? 2 : r < 3 ? 1 : 0;
+    v.push_back(level / 10.0);
+  }
+  std::vector<std::uint8_t> block;
+  encode_values(v, block);
+  ASSERT_EQ(block[2], 3);
+  std::vector<double> back(v.size());
+  auto truncated = block;
+  truncated.resize(block.size() - 2);
+  Status s = decode_values(truncated, back);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find("Rice bit stream ends early"), std::string::npos) << s.message();
+  // The Rice parameter follows e, flags, the exception count (0) and the first value (1 byte: 0).
+  auto bad_k = block;
+  ASSERT_EQ(bad_k[3], 0);
+  bad_k[5] = 63;
+  s = decode_values(bad_k, back);
+  EXPECT_NE(s.message().find("Rice parameter 63"), std::string::npos) << s.message();
+  auto bad_flags = block;
+  bad_flags[2] = 2;
+  s = decode_values(bad_flags, back);
+  EXPECT_NE(s.message().find("unknown decimal flags"), std::string::npos) << s.message();
+}
+
 TEST(Codec, StepStatesUseRunLengthOrConstant) {
   std::vector<double> v(1024, 0.0);
   for (int i = 300; i < 700; ++i) v[i] = 1.0;
