@@ -6,12 +6,14 @@
 #include <spdlog/spdlog.h>
 
 #include <netinet/in.h>
+#include <linux/sock_diag.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "connectors/mqttsn/codec.h"
 #include "connectors/mqttsn/payload.h"
@@ -121,16 +123,24 @@ struct GatewayLoop::RecvBatch {
       msgs[i].msg_hdr.msg_controllen = control[i].size();
     }
   }
-  // The size of each datagram in a GRO-coalesced buffer; 0 when the buffer is one datagram.
-  static std::size_t segment_size(msghdr& h) {
+  struct Ancillary {
+    std::size_t segment = 0;            // datagram size in a GRO-coalesced buffer; 0: one datagram
+    std::optional<std::uint32_t> drops;  // the socket's receive-queue drops so far (SO_RXQ_OVFL)
+  };
+  static Ancillary ancillary(msghdr& h) {
+    Ancillary a;
     for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
       if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
         int size = 0;
         std::memcpy(&size, CMSG_DATA(c), sizeof size);
-        return size > 0 ? static_cast<std::size_t>(size) : 0;
+        a.segment = size > 0 ? static_cast<std::size_t>(size) : 0;
+      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+        std::uint32_t drops = 0;
+        std::memcpy(&drops, CMSG_DATA(c), sizeof drops);
+        a.drops = drops;
       }
     }
-    return 0;
+    return a;
   }
 };
 
@@ -190,9 +200,13 @@ Status GatewayLoop::bind() {
   // UDP_GRO (Linux 5.0+): the kernel may hand over several datagrams of one sender in one buffer,
   // which takes a whole system call and skb per datagram off the receive path at high rates.
   // Without it (older kernels, other systems) every datagram arrives on its own: same result.
-  const int gro = 1;
-  if (::setsockopt(socket_.native_handle(), SOL_UDP, UDP_GRO, &gro, sizeof gro) != 0)
+  const int on = 1;
+  if (::setsockopt(socket_.native_handle(), SOL_UDP, UDP_GRO, &on, sizeof on) != 0)
     spdlog::debug("mqttsn: UDP_GRO not available: {}", std::strerror(errno));
+  // Datagrams the kernel drops for a full receive buffer are otherwise invisible to us: with
+  // SO_RXQ_OVFL every read carries the socket's drop count, so they are counted and logged.
+  if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) != 0)
+    spdlog::debug("mqttsn: SO_RXQ_OVFL not available: {}", std::strerror(errno));
   const auto local = socket_.local_endpoint(ec);
   if (ec) return Status(StatusCode::kIoError, fmt::format("mqttsn: local endpoint: {}", ec.message()));
   bound_port_.store(local.port());
@@ -328,7 +342,9 @@ void GatewayLoop::receive() {
         }
         // With UDP_GRO one buffer may hold several datagrams of one sender, each `segment`
         // bytes except the last: split them back into the PUBLISHes the device sent.
-        const std::size_t segment = RecvBatch::segment_size(h.msg_hdr);
+        const auto extra = RecvBatch::ancillary(h.msg_hdr);
+        if (extra.drops) note_kernel_drops(*extra.drops);
+        const std::size_t segment = extra.segment;
         const std::size_t len = h.msg_len;
         if (segment == 0 || segment >= len) {
           on_datagram(from, std::span<const std::uint8_t>(data, len));
@@ -347,10 +363,31 @@ void GatewayLoop::receive() {
   });
 }
 
+void GatewayLoop::note_kernel_drops(std::uint32_t cumulative) {
+  // The kernel's count is cumulative for the socket and wraps at 2^32; a reading older than the
+  // last one (the cmsg of a datagram queued before a later SO_MEMINFO poll) is not news.
+  const std::uint32_t fresh = cumulative - kernel_drops_seen_;
+  if (fresh == 0 || fresh > (1u << 31)) return;
+  kernel_drops_seen_ = cumulative;
+  metrics_.kernel_drops.inc(fresh);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_drop_log_ >= std::chrono::seconds(1)) {  // a log line per second at most
+    last_drop_log_ = now;
+    spdlog::warn("mqttsn: the kernel dropped {} datagram buffer(s) at the full receive buffer (the gateway "
+                 "fell behind; counted in resonance_mqttsn_kernel_drops_total)", fresh);
+  }
+}
+
 void GatewayLoop::supervise() {
   supervision_timer_.expires_after(std::chrono::milliseconds(options_.supervision_interval_ms));
   supervision_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
+    // Drops after the last datagram read show up in no cmsg until traffic resumes: poll them.
+    std::array<std::uint32_t, SK_MEMINFO_VARS> meminfo{};
+    socklen_t len = sizeof meminfo;
+    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_MEMINFO, meminfo.data(), &len) == 0 &&
+        len >= (SK_MEMINFO_DROPS + 1) * sizeof(std::uint32_t))
+      note_kernel_drops(meminfo[SK_MEMINFO_DROPS]);
     const MonoTime now = mono_now();
     std::vector<std::pair<std::string, std::string_view>> lost;
     std::vector<std::string> retry;

@@ -62,6 +62,9 @@ GatewayMetrics::GatewayMetrics(MetricsRegistry& r)
                                "Accepted batches the pipeline later reported as not durable")),
       send_errors(r.counter("resonance_mqttsn_send_errors_total", "Datagrams the socket refused to send")),
       receive_errors(r.counter("resonance_mqttsn_receive_errors_total", "Socket receive errors")),
+      kernel_drops(r.counter("resonance_mqttsn_kernel_drops_total",
+                             "Datagrams the kernel dropped because the gateway's receive buffer was full "
+                             "(SO_RXQ_OVFL; a GRO buffer of several datagrams counts once)")),
       denied(r.counter("resonance_mqttsn_denied_total",
                        "Datagrams from sources, and CONNECTs with ClientIds, outside the allow-lists")),
       subscribe_rejected(r.counter("resonance_mqttsn_subscribe_rejected_total",

@@ -41,6 +41,7 @@ struct GatewayMetrics {
   Counter& durable_errors;
   Counter& send_errors;
   Counter& receive_errors;
+  Counter& kernel_drops;
   Counter& denied;
   Counter& subscribe_rejected;
   Counter& routed_only;

@@ -377,5 +377,26 @@ TEST_F(CoalescingTest, ASegmentedBurstIsSplitIntoItsPublishesAndAnsweredOneDatag
   EXPECT_EQ(counter("resonance_mqttsn_send_errors_total"), 0u);
 }
 
+// When the gateway falls behind, the kernel drops datagrams at the full receive buffer, before
+// the gateway could count them itself. SO_RXQ_OVFL makes them visible: every datagram sent is
+// either stored or in resonance_mqttsn_kernel_drops_total.
+TEST_F(CoalescingTest, DatagramsTheKernelDropsAtAFullReceiveBufferAreCounted) {
+  RawPeer a(gateway_->bound_port());
+  const auto ta = attach(a, "dev-a", kPathA);
+  constexpr int kFlood = 30000;  // far beyond what a 4 MiB receive buffer holds of small datagrams
+  first_then_burst(a, ta, [&] {
+    const auto bytes = *encode(Publish{.flags = {.qos = 0}, .topic_id = ta, .msg_id = 0, .data = good(5.0)});
+    for (int i = 0; i < kFlood; ++i) a.send_bytes(bytes);
+  });
+  const auto parts = [&] {
+    std::size_t n = 0;
+    for (const auto& g : consumer_.groups()) n += g.size();
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] { return parts() + counter("resonance_mqttsn_kernel_drops_total") == kFlood + 1; }))
+      << parts() << " stored, " << counter("resonance_mqttsn_kernel_drops_total") << " counted as dropped";
+  EXPECT_GT(counter("resonance_mqttsn_kernel_drops_total"), 0u);
+}
+
 }  // namespace
 }  // namespace resonance::mqttsn
