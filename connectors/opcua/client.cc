@@ -784,13 +784,22 @@ Result<NodeId> Client::resolve_path(const NodeId& start, const std::vector<Quali
   return (*r)[0].targets[0].target_id.node;
 }
 
-Result<std::uint16_t> Client::namespace_index(std::string_view uri) {
+Result<std::vector<std::string>> Client::namespace_array() {
   auto v = read_value(NodeId::numeric(0, kNamespaceArray));
   if (!v) return error(v.error());
   if (!v->value || v->value->type != BuiltinType::kString)
     return error(resonance::StatusCode::kInvalidArgument, "NamespaceArray (i=2255) is not a String array");
-  for (std::size_t i = 0; i < v->value->values.size(); ++i) {
-    if (std::get<UaString>(v->value->values[i]).view() == uri) return static_cast<std::uint16_t>(i);
+  std::vector<std::string> out;
+  out.reserve(v->value->values.size());
+  for (const auto& uri : v->value->values) out.emplace_back(std::get<UaString>(uri).view());
+  return out;
+}
+
+Result<std::uint16_t> Client::namespace_index(std::string_view uri) {
+  auto all = namespace_array();
+  if (!all) return error(all.error());
+  for (std::size_t i = 0; i < all->size() && i <= 0xFFFF; ++i) {
+    if ((*all)[i] == uri) return static_cast<std::uint16_t>(i);
   }
   return error(resonance::StatusCode::kNotFound, "namespace \"" + std::string(uri) + "\" is not in the server's NamespaceArray");
 }

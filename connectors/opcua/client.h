@@ -115,6 +115,8 @@ class Client {
   Result<NodeId> resolve_path(const NodeId& start, const std::vector<QualifiedName>& path);
   // Namespace index of `uri` from the server's NamespaceArray (i=2255); kNotFound if absent.
   Result<std::uint16_t> namespace_index(std::string_view uri);
+  // The whole NamespaceArray (index → URI), for callers that look up many URIs at once.
+  Result<std::vector<std::string>> namespace_array();
 
   // Subscriptions.
   Result<CreateSubscriptionResponse> create_subscription(const CreateSubscriptionRequest& request);

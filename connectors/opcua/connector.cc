@@ -5,12 +5,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "connectors/opcua/client.h"
+#include "connectors/opcua/machine_tool_mapping.h"
+#include "connectors/opcua/signal_nodes.h"
 #include "resonance/connectors/opcua/opcua_connector.h"
+#include "resonance/infomodel/model.h"
 
 namespace resonance {
 namespace {
@@ -21,17 +27,19 @@ using namespace std::chrono_literals;
 // for (ClientOptions::session_timeout_ms, 60 s); later the server has dropped it anyway.
 constexpr TimestampNs kResumeWindowNs = 60 * kNanosPerSecond;
 
-// "nsu=<uri>;<rest>" → (uri, "ns=<index>;<rest>") once the index is known.
-Result<opcua::NodeId> resolve_node(opcua::Client& client, const std::string& text) {
-  if (text.starts_with("nsu=")) {
-    const auto semi = text.find(';');
-    if (semi == std::string::npos)
-      return error(StatusCode::kInvalidArgument, "node \"" + text + "\": no ';' after nsu=");
-    auto index = client.namespace_index(std::string_view(text).substr(4, semi - 4));
-    if (!index) return error(index.error());
-    return opcua::parse_node_id("ns=" + std::to_string(*index) + ";" + text.substr(semi + 1));
-  }
-  return opcua::parse_node_id(text);
+// A number, a boolean, or a String that holds a decimal number in full (OPC 40501 gives the
+// program number as ActiveProgram/Name, text); nullopt for anything else.
+std::optional<double> numeric_value(const std::optional<opcua::Variant>& v) {
+  if (!v) return std::nullopt;
+  if (auto d = v->as_double()) return d;
+  if (v->type != opcua::BuiltinType::kString || v->is_array || v->values.size() != 1) return std::nullopt;
+  std::string_view text = std::get<opcua::UaString>(v->values[0]).view();
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  double d = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return d;
 }
 
 Quality quality_of(const opcua::DataValue& v) {
@@ -65,7 +73,10 @@ class OpcuaConnector final : public Connector {
                               "endpoint=\"" + config_.endpoint_url + "\"")),
         resumes_(metrics.counter("resonance_opcua_session_resumes_total",
                                  "Reconnects that resumed the session and its subscriptions instead of recreating them",
-                                 "endpoint=\"" + config_.endpoint_url + "\"")) {}
+                                 "endpoint=\"" + config_.endpoint_url + "\"")),
+        unresolved_(metrics.counter("resonance_opcua_unresolved_signals_total",
+                                    "Signals (browse paths, namespace URIs) and machines not found on the server, per connect",
+                                    "endpoint=\"" + config_.endpoint_url + "\"")) {}
 
   ~OpcuaConnector() override { stop(); }
 
@@ -73,16 +84,21 @@ class OpcuaConnector final : public Connector {
 
   Status start() override {
     if (thread_.joinable()) return Status::ok();
-    if (config_.signals.empty())
+    if (config_.signals.empty() && config_.machines.empty())
       return Status(StatusCode::kInvalidArgument, "opcua connector for " + config_.endpoint_url + ": no signals configured");
     if (auto a = opcua::parse_endpoint_url(config_.endpoint_url); !a) return a.error();
-    series_.clear();
+    for (const auto& m : config_.machines)
+      if (m.category == nullptr)
+        return Status(StatusCode::kInvalidArgument, "opcua machine " + m.equipment_path + ": no information-model category");
+    slots_.clear();
+    slot_of_series_.clear();
     for (const auto& s : config_.signals) {
       auto id = catalog_.resolve(s.series_path, s.unit);
       if (!id) return id.error();
-      series_.push_back(*id);
+      slot_of_series_[s.series_path] = slots_.size();
+      slots_.push_back(Slot{*id, s.series_path, 0, {}});
     }
-    last_ts_.assign(series_.size(), 0);
+    machine_reports_.assign(config_.machines.size(), std::string());
     stopping_ = false;
     thread_ = std::thread([this] { run(); });
     return Status::ok();
@@ -200,26 +216,125 @@ class OpcuaConnector final : public Connector {
     sub.requested_publishing_interval_ms = config_.publishing_interval_ms;
     auto created = c.create_subscription(sub);
     if (!created) return error(created.error());
-    std::vector<opcua::MonitoredItemCreateRequest> items;
-    items.reserve(config_.signals.size());
+    Subscribing plan;
+    auto nodes = opcua::find_signal_nodes(c, config_.signals);
+    if (!nodes) return error(nodes.error());
     for (std::size_t i = 0; i < config_.signals.size(); ++i) {
-      auto node = resolve_node(c, config_.signals[i].node_id);
-      if (!node) return error(node.error());
-      opcua::MonitoredItemCreateRequest item;
-      item.item_to_monitor.node_id = *node;
-      item.requested_parameters.client_handle = static_cast<std::uint32_t>(i);
-      item.requested_parameters.sampling_interval_ms = config_.sampling_interval_ms;
-      item.requested_parameters.queue_size = config_.queue_size;
-      items.push_back(std::move(item));
+      const auto& s = config_.signals[i];
+      if (!(*nodes)[i].node) {
+        unresolved_.inc();
+        spdlog::error("opcua: {}: series {}: {}; the other signals are subscribed (tried again at the next reconnect)",
+                      config_.endpoint_url, s.series_path, (*nodes)[i].why_not);
+        continue;
+      }
+      plan_item(plan, i, std::move(*(*nodes)[i].node), s.node_id.empty() ? s.browse_path_text : s.node_id);
     }
-    auto results = c.create_monitored_items(created->subscription_id, std::move(items), config_.monitored_item_batch);
+    for (std::size_t m = 0; m < config_.machines.size(); ++m)
+      if (Status s = map_machine(c, m, plan); !s) return error(std::move(s));
+    if (plan.items.empty()) return client;
+    auto results = c.create_monitored_items(created->subscription_id, std::move(plan.items), config_.monitored_item_batch);
     if (!results) return error(results.error());
-    for (std::size_t i = 0; i < results->size(); ++i) {
+    for (std::size_t i = 0; i < results->size() && i < plan.sources.size(); ++i) {
       if ((*results)[i].status.is_bad())
-        spdlog::warn("opcua: {}: cannot monitor {} ({}): {}", config_.endpoint_url, config_.signals[i].node_id,
-                     config_.signals[i].series_path, opcua::describe_status((*results)[i].status));
+        spdlog::warn("opcua: {}: cannot monitor {} ({}): {}", config_.endpoint_url, plan.sources[i],
+                     slots_[plan.slots[i]].series_path, opcua::describe_status((*results)[i].status));
     }
     return client;
+  }
+
+  // The monitored items of one connect; `slots` and `sources` run parallel to `items`.
+  struct Subscribing {
+    std::vector<opcua::MonitoredItemCreateRequest> items;
+    std::vector<std::size_t> slots;
+    std::vector<std::string> sources;  // node id or browse path, for logs
+  };
+
+  void plan_item(Subscribing& plan, std::size_t slot, opcua::NodeId node, std::string source) {
+    opcua::MonitoredItemCreateRequest item;
+    item.item_to_monitor.node_id = std::move(node);
+    item.requested_parameters.client_handle = static_cast<std::uint32_t>(slot);
+    item.requested_parameters.sampling_interval_ms = config_.sampling_interval_ms;
+    item.requested_parameters.queue_size = config_.queue_size;
+    plan.items.push_back(std::move(item));
+    plan.slots.push_back(slot);
+    plan.sources.push_back(std::move(source));
+  }
+
+  // The slot of a series a machine mapping found; created (and the series with it) the first
+  // time, kept across reconnects so deduplication and gap marking go on where they were.
+  Result<std::size_t> slot_for(const std::string& series_path, const std::string& unit) {
+    if (auto it = slot_of_series_.find(series_path); it != slot_of_series_.end()) return it->second;
+    auto id = catalog_.resolve(series_path, unit);
+    if (!id) return error(id.error());
+    slot_of_series_[series_path] = slots_.size();
+    slots_.push_back(Slot{*id, series_path, 0, {}});
+    return slots_.size() - 1;
+  }
+
+  // The machine-tool browse for config_.machines[index]: finds the instance, maps its variables
+  // and adds them to `plan`. A machine that cannot be found is logged and counted, not fatal:
+  // the other signals still flow. Logs what was mapped and what not whenever that changes.
+  Status map_machine(opcua::Client& c, std::size_t index, Subscribing& plan) {
+    const OpcuaMachineMapping& m = config_.machines[index];
+    const std::string who = "machine " + (m.instance.empty() ? std::string("(the only MachineToolType)") : m.instance) +
+                            " for " + m.equipment_path;
+    auto namespaces = opcua::companion_namespaces(c);
+    if (!namespaces) return namespaces.error();
+    auto not_found = [&](const std::string& why) {
+      unresolved_.inc();
+      spdlog::error("opcua: {}: {}: {}; nothing mapped for it, the other signals are subscribed", config_.endpoint_url,
+                    who, why);
+      machine_reports_[index].clear();
+      return Status::ok();
+    };
+    if (namespaces->machine_tool == 0)
+      return not_found("the server has no namespace " + std::string(opcua::kMachineToolNamespace));
+    auto instances = opcua::find_machine_tools(c, namespaces->machine_tool);
+    if (!instances) return instances.error();
+    std::string names;
+    for (const auto& i : *instances) names += (names.empty() ? "" : ", ") + i.name;
+    const opcua::MachineToolInstance* instance = nullptr;
+    for (const auto& i : *instances)
+      if (m.instance.empty() ? instances->size() == 1 : i.name == m.instance) instance = &i;
+    if (instance == nullptr)
+      return not_found(instances->empty() ? std::string("no MachineToolType instance under Objects or Objects/Machines")
+                       : m.instance.empty()
+                           ? "several MachineToolType instances (" + names + "): name one with instance = \"...\""
+                           : "no MachineToolType instance called \"" + m.instance + "\" (found: " + names + ")");
+    opcua::BrowseWalker walker(c, namespaces->indexes);
+    auto mapped = opcua::map_machine_tool(walker, *instance, *m.category, namespaces->machine_tool);
+    if (!mapped) return mapped.error();
+    std::vector<std::string> yes, no;
+    for (auto& s : *mapped) {
+      const std::string series = m.equipment_path + "/" + s.signal->name;
+      if (!s.node) {
+        no.push_back(s.signal->name + " (" + s.why_not + ")");
+        continue;
+      }
+      if (auto it = slot_of_series_.find(series); it != slot_of_series_.end() && it->second < config_.signals.size()) {
+        no.push_back(s.signal->name + " (fed by a [[signal]] table)");
+        continue;
+      }
+      auto slot = slot_for(series, s.signal->unit);
+      if (!slot) {
+        no.push_back(s.signal->name + " (" + slot.error().message() + ")");
+        continue;
+      }
+      slots_[*slot].value_map = std::move(s.value_map);
+      yes.push_back(s.signal->name + " <- " + s.path + " (" + opcua::to_string(*s.node) + ")");
+      plan_item(plan, *slot, std::move(*s.node), instance->name + "/" + s.path);
+    }
+    auto join = [](const std::vector<std::string>& parts) {
+      std::string out;
+      for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+      return out.empty() ? std::string("none") : out;
+    };
+    std::string report = "mapped " + join(yes) + " | not mapped: " + join(no);
+    if (report != machine_reports_[index]) {
+      spdlog::info("opcua: {}: {} ({}): {}", config_.endpoint_url, who, instance->name, report);
+      machine_reports_[index] = std::move(report);
+    }
+    return Status::ok();
   }
 
   // Runs until the connection fails or stop(); returns why it ended.
@@ -247,8 +362,14 @@ class OpcuaConnector final : public Connector {
       batch.provenance = Provenance{"opcua", config_.endpoint_url, now, {}};
       batch.samples.reserve(changes.size());
       for (const auto& ch : changes) {
-        if (ch.client_handle >= series_.size()) continue;
-        const auto value = ch.value.value ? ch.value.value->as_double() : std::optional<double>();
+        if (ch.client_handle >= slots_.size()) continue;
+        Slot& slot = slots_[ch.client_handle];
+        auto value = numeric_value(ch.value.value);
+        if (value && !slot.value_map.empty()) {
+          const auto it = std::find_if(slot.value_map.begin(), slot.value_map.end(),
+                                       [&](const auto& p) { return p.first == *value; });
+          value = it == slot.value_map.end() ? std::nullopt : std::optional<double>(it->second);
+        }
         const Quality q = quality_of(ch.value);
         // A Bad status may come without a value: keep it, as a gap marker.
         if (!value && q.severity() != Severity::kBad) {
@@ -260,10 +381,10 @@ class OpcuaConnector final : public Connector {
         else if (ch.value.server_timestamp && !ch.value.server_timestamp->is_null()) ts = ch.value.server_timestamp->to_unix_ns();
         // After a reconnect the server re-sends each item's current value with its old source
         // timestamp: a sample we already hold, not a new one.
-        TimestampNs& last = last_ts_[ch.client_handle];
+        TimestampNs& last = slot.last_ts;
         if (ts == last) continue;
         if (ts > last) last = ts;
-        batch.samples.push_back(Sample{series_[ch.client_handle], ts, value.value_or(0.0), q});
+        batch.samples.push_back(Sample{slot.series, ts, value.value_or(0.0), q});
       }
       submit(std::move(batch));
     }
@@ -278,9 +399,9 @@ class OpcuaConnector final : public Connector {
     // The marker goes right after the series' last sample (source time), not at our clock's
     // "now": with a PLC clock behind ours, a marker at now would make the first samples after
     // the reconnect look non-monotonic and send them to the quarantine.
-    for (std::size_t i = 0; i < series_.size(); ++i) {
-      const TimestampNs ts = last_ts_[i] > 0 ? last_ts_[i] + 1 : at_ns;
-      batch.samples.push_back(Sample{series_[i], ts, 0.0, Quality{Quality::kBadNoCommunication}});
+    for (const Slot& slot : slots_) {
+      const TimestampNs ts = slot.last_ts > 0 ? slot.last_ts + 1 : at_ns;
+      batch.samples.push_back(Sample{slot.series, ts, 0.0, Quality{Quality::kBadNoCommunication}});
     }
     submit(std::move(batch));
   }
@@ -307,8 +428,18 @@ class OpcuaConnector final : public Connector {
   OpcuaConnectorConfig config_;
   BatchConsumer& pipeline_;
   SeriesCatalog& catalog_;
-  std::vector<SeriesId> series_;  // index = client handle = position in config_.signals
-  std::vector<TimestampNs> last_ts_;  // per client handle: newest sample timestamp submitted
+  // One per series the connector feeds; index = client handle. First the [[signal]] tables in
+  // order, then the series machine mappings found, as they are first found. Touched only by the
+  // connector thread once it runs.
+  struct Slot {
+    SeriesId series;
+    std::string series_path;
+    TimestampNs last_ts = 0;  // newest sample timestamp submitted
+    std::vector<std::pair<double, double>> value_map;  // server value → stored value; empty = as is
+  };
+  std::vector<Slot> slots_;
+  std::map<std::string, std::size_t> slot_of_series_;
+  std::vector<std::string> machine_reports_;  // per machine: the last mapping logged
 
   Counter& reconnects_;
   Counter& connect_failures_;
@@ -318,6 +449,7 @@ class OpcuaConnector final : public Connector {
   Counter& dropped_;
   Counter& gaps_;
   Counter& resumes_;
+  Counter& unresolved_;
 
   std::mutex mu_;
   std::condition_variable cv_;

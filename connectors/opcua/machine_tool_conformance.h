@@ -8,11 +8,10 @@
 #include <vector>
 
 #include "connectors/opcua/client.h"
+#include "connectors/opcua/machine_tool.h"
 #include "resonance/infomodel/model.h"
 
 namespace resonance::opcua {
-
-inline constexpr std::string_view kMachineToolNamespace = "http://opcfoundation.org/UA/MachineTool/";
 
 struct ConformanceCheck {
   std::string instance;     // browse name of the MachineToolType instance

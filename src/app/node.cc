@@ -37,7 +37,7 @@ namespace {
 
 // The [opcua] section and its signals file, checked before anything starts, so a typo in the
 // mapping does not leave a half-started node.
-Result<std::optional<OpcuaConnectorConfig>> opcua_config(const NodeConfig& config) {
+Result<std::optional<OpcuaConnectorConfig>> opcua_config(const NodeConfig& config, const infomodel::Model& model) {
   if (!config.opcua_enabled) return std::optional<OpcuaConnectorConfig>{};
   OpcuaConnectorConfig ocfg;
   ocfg.endpoint_url = config.opcua_endpoint;
@@ -45,9 +45,10 @@ Result<std::optional<OpcuaConnectorConfig>> opcua_config(const NodeConfig& confi
     return error(StatusCode::kInvalidArgument, "opcua.endpoint: required when opcua.enabled = true");
   if (config.opcua_signals_file.empty())
     return error(StatusCode::kInvalidArgument, "opcua.signals_file: required when opcua.enabled = true");
-  auto signals = load_opcua_signals(config.opcua_signals_file);
-  if (!signals) return error(signals.error());
-  ocfg.signals = std::move(*signals);
+  auto mappings = load_opcua_signals(config.opcua_signals_file, model);
+  if (!mappings) return error(mappings.error());
+  ocfg.signals = std::move(mappings->signals);
+  ocfg.machines = std::move(mappings->machines);
   ocfg.user_name = config.opcua_user_name;
   if (!config.opcua_password_env.empty()) {
     const char* password = std::getenv(config.opcua_password_env.c_str());
@@ -210,7 +211,7 @@ Status Node::start() {
     spdlog::info("infomodel: {} laid over the built-in model ({} categories)", config_.infomodel_dir,
                  model_->categories.size());
   }
-  auto opcua_config = app::opcua_config(config_);
+  auto opcua_config = app::opcua_config(config_, *model_);
   if (!opcua_config) return opcua_config.error();
   auto bridge_config = bridge_options(config_);
   if (!bridge_config) return bridge_config.error();

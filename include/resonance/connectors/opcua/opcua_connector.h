@@ -17,12 +17,39 @@
 
 namespace resonance {
 
+namespace infomodel {
+struct Category;
+}
+
+// One step of a browse path: a browse name with its namespace by URI, never by index.
+struct OpcuaBrowseName {
+  std::string namespace_uri;
+  std::string name;
+};
+
 struct OpcuaSignalMapping {
   // "ns=1;s=CNC1.SpindleSpeed", "i=2258", or by namespace URI (resolved on every connect, never
-  // by a hard-coded index): "nsu=http://example.com/UA/;s=Spindle".
+  // by a hard-coded index): "nsu=http://example.com/UA/;s=Spindle". Empty when browse_path is set.
   std::string node_id;
   std::string series_path;  // the information-model signal, site/area/line/equipment/signal, e.g. "plant/hall1/line1/cnc1/spindle_speed"
   std::string unit;         // stored with the series when it is created
+  // Instead of node_id: the node reached from `start` (a node id as above; empty = the Objects
+  // folder, i=85) along hierarchical references with these browse names, found with
+  // TranslateBrowsePathsToNodeIds on every connect that creates the subscription.
+  // `browse_path_text` is the path as written in the signals file, for logs.
+  std::vector<OpcuaBrowseName> browse_path;
+  std::string browse_path_text;
+  std::string start;
+};
+
+// Signals found by browsing (docs/opcua.md, "Signals file"): on every connect that creates the
+// subscription the connector finds the OPC 40501-1 MachineToolType instance under Objects or
+// Objects/Machines and maps its variables onto the signals of `category` for `equipment_path`.
+struct OpcuaMachineMapping {
+  std::string profile = "machine-tool";  // the only one today
+  std::string instance;        // browse name of the instance; empty = the only one on the server
+  std::string equipment_path;  // site/area/line/equipment; series are equipment_path + "/" + signal
+  const infomodel::Category* category = nullptr;  // the equipment's category; must outlive the connector
 };
 
 struct OpcuaConnectorConfig {
@@ -48,6 +75,8 @@ struct OpcuaConnectorConfig {
   std::string trust_dir;
   std::string server_certificate_file;
   std::vector<OpcuaSignalMapping> signals;
+  // A [[signal]] whose series a machine mapping would also feed wins: the machine's is skipped.
+  std::vector<OpcuaMachineMapping> machines;
 };
 
 // The security settings, checked as a node start would want them: known policy and mode names that
