@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
                "CONNECT latency and memory per client, with mosquitto measured in the same run"};
   std::filesystem::path dir = "/tmp/mqttsn-bench";
   int qos0_clients = 1000, qos1_clients = 100, window = 16, idle_clients = 1000;
-  std::vector<int> windows = {1, 4, 8, 16};
+  std::vector<int> windows = {1, 4, 6, 8, 16};
   std::string sender = "gso";
   double seconds = 2;
   std::vector<double> rates = {10'000, 25'000, 50'000, 100'000, 200'000, 500'000, 0};
