@@ -246,6 +246,55 @@ TEST_F(NodeOpcuaSecure, ServerThatDistrustsOurCertificateIsAClearError) {
   EXPECT_NE(m.find("0x80130000 BadSecurityChecksFailed"), std::string::npos) << m;
 }
 
+// 4096-bit RSA on both sides in SignAndEncrypt: 512-byte asymmetric blocks in the OPN, the
+// ExtraPaddingSize byte in every symmetric chunk both ways (keys above 2048 bits), the session
+// signatures and the RSA-OAEP encrypted password with the server's 4096-bit key.
+TEST_F(NodeOpcuaSecure, FourThousandNinetySixBitKeysSignAndEncrypt) {
+  ASSERT_TRUE(make_certificate(dir_, "server4096", "urn:resonance:test-server", 4096));
+  ASSERT_TRUE(make_certificate(dir_, "client4096", "urn:resonance:opcua-client", 4096));
+  NodeOpcuaServer big(NodeServerOptions{
+      .user_name = "operator",
+      .password = "s3cret",
+      .env = {"SECURE=1", "CERT=" + (dir_ / "server4096.pem").string(), "KEY=" + (dir_ / "server4096.key").string(),
+              "PKI_DIR=" + (dir_ / "server4096-pki").string()}});
+  std::string why;
+  ASSERT_TRUE(big.start(why)) << why;
+  auto o = options(ChunkSecurity::kSignAndEncrypt);
+  o.endpoint_url = big.url();
+  o.security.certificate_file = (dir_ / "client4096.pem").string();
+  o.security.private_key_file = (dir_ / "client4096.key").string();
+  o.security.trust_dir.clear();
+  o.security.server_certificate_file = (dir_ / "server4096.pem").string();
+  o.user = UserIdentity{"operator", "s3cret"};
+  auto c = Client::connect(o);
+  ASSERT_TRUE(c) << c.error().message();
+  for (const char* name : {"client4096.pem", "server4096.pem"}) {
+    auto cert = load_certificate_file(dir_ / name);
+    ASSERT_TRUE(cert);
+    EXPECT_EQ(cert->key_bytes(), 512u) << name;
+  }
+  // Read and a subscription that delivers data over the 4096-bit channel.
+  auto values = (*c)->read({ReadValueId{NodeId::string(1, "CNC1.SpindleSpeed")}});
+  ASSERT_TRUE(values) << values.error().message();
+  ASSERT_TRUE((*values)[0].value && (*values)[0].value->as_double());
+  CreateSubscriptionRequest req;
+  req.requested_publishing_interval_ms = 100;
+  auto sub = (*c)->create_subscription(req);
+  ASSERT_TRUE(sub) << sub.error().message();
+  std::vector<MonitoredItemCreateRequest> items(1);
+  items[0].item_to_monitor.node_id = NodeId::string(1, "CNC1.PartCount");
+  items[0].requested_parameters.client_handle = 9;
+  items[0].requested_parameters.sampling_interval_ms = 50;
+  ASSERT_TRUE((*c)->create_monitored_items(sub->subscription_id, items));
+  std::vector<DataChange> changes;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline && changes.size() < 5)
+    ASSERT_TRUE((*c)->poll_notifications(500ms, changes));
+  ASSERT_GE(changes.size(), 5u);
+  EXPECT_EQ(changes.back().client_handle, 9u);
+  EXPECT_TRUE((*c)->close());
+}
+
 TEST_F(NodeOpcuaSecure, MissingKeyFileIsAClearError) {
   auto o = options(ChunkSecurity::kSign);
   o.security.private_key_file = (dir_ / "no-such.key").string();
