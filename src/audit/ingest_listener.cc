@@ -62,86 +62,36 @@ Entry ingest_batch_entry(const SampleBatch& batch) {
 
 IngestListener::IngestListener(Log& log, std::size_t max_pending, int flush_interval_ms, int checkpoint_interval_ms)
     : log_(log),
-      max_pending_(max_pending),
-      flush_interval_ms_(flush_interval_ms),
-      checkpoint_interval_ms_(checkpoint_interval_ms),
-      writer_([this] { run(); }) {}
+      writer_({.max_pending = max_pending, .flush_interval_ms = flush_interval_ms},
+              [this](std::vector<Entry>& batch) -> Status {
+                auto r = log_.append_batch(batch);
+                return r ? Status::ok() : Status(r.error());
+              },
+              [this, checkpoint_interval_ms, last = std::chrono::steady_clock::now()]() mutable {
+                if (std::chrono::steady_clock::now() - last < std::chrono::milliseconds(checkpoint_interval_ms)) return;
+                if (!log_.checkpoint()) writer_.count_error();
+                last = std::chrono::steady_clock::now();
+              }) {}
 
 IngestListener::~IngestListener() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  writer_.join();
-  (void)flush();
+  writer_.stop();  // appends what is pending
   (void)log_.checkpoint();
 }
 
 Admission IngestListener::on_durable(const SampleBatch& batch) {
-  Entry entry = ingest_batch_entry(batch);  // outside the lock: hashing the samples takes a while
-  std::lock_guard lock(mu_);
+  Entry entry = ingest_batch_entry(batch);  // before queueing: hashing the samples takes a while
   if (entry.body.size() + kEntryHeaderSize > kMaxEntrySize) {
-    ++dropped_;  // only a pathological provenance (huge transformation list) gets here
+    ++oversize_;  // only a pathological provenance (huge transformation list) gets here
     return Admission::kRejected;
   }
-  if (pending_.size() >= max_pending_) {
-    ++dropped_;
-    return Admission::kRetryLater;
-  }
-  pending_.push_back(std::move(entry));
-  return Admission::kAccepted;
+  // A full queue (a lasting append failure) turns batches away, counted.
+  return writer_.push(std::move(entry)) ? Admission::kAccepted : Admission::kRetryLater;
 }
 
-Status IngestListener::flush() {
-  std::lock_guard flush_lock(flush_mu_);
-  std::vector<Entry> batch;
-  {
-    std::lock_guard lock(mu_);
-    batch.swap(pending_);
-  }
-  if (batch.empty()) return Status::ok();
-  auto r = log_.append_batch(batch);
-  if (!r) {
-    // Put the entries back in front (they are older than what arrived meanwhile), so a
-    // transient failure loses nothing; a lasting one fills the queue, and on_durable counts what
-    // it then turns away.
-    std::lock_guard lock(mu_);
-    ++append_errors_;
-    batch.insert(batch.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
-    pending_ = std::move(batch);
-    return r.error();
-  }
-  return Status::ok();
-}
+Status IngestListener::flush() { return writer_.flush(); }
 
-void IngestListener::run() {
-  auto last_checkpoint = std::chrono::steady_clock::now();
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(flush_interval_ms_), [this] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
-    (void)flush();  // counted in append_errors_
-    if (std::chrono::steady_clock::now() - last_checkpoint >= std::chrono::milliseconds(checkpoint_interval_ms_)) {
-      if (!log_.checkpoint()) {
-        std::lock_guard guard(mu_);
-        ++append_errors_;
-      }
-      last_checkpoint = std::chrono::steady_clock::now();
-    }
-    lock.lock();
-  }
-}
+std::uint64_t IngestListener::append_errors() const { return writer_.write_errors(); }
 
-std::uint64_t IngestListener::append_errors() const {
-  std::lock_guard lock(mu_);
-  return append_errors_;
-}
-
-std::uint64_t IngestListener::dropped() const {
-  std::lock_guard lock(mu_);
-  return dropped_;
-}
+std::uint64_t IngestListener::dropped() const { return writer_.dropped() + oversize_.load(); }
 
 }  // namespace resonance::audit

@@ -258,62 +258,18 @@ Result<std::int64_t> ProvenanceStore::count() const {
 ProvenanceListener::ProvenanceListener(ProvenanceStore& store, std::size_t max_pending,
                                        int flush_interval_ms)
     : store_(store),
-      max_pending_(max_pending),
-      flush_interval_ms_(flush_interval_ms),
-      writer_([this] { run(); }) {}
+      writer_({.max_pending = max_pending, .flush_interval_ms = flush_interval_ms},
+              [this](std::vector<BatchSummary>& batch) { return store_.record_all(batch); }) {}
 
-ProvenanceListener::~ProvenanceListener() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  writer_.join();
-  (void)flush();
-}
+ProvenanceListener::~ProvenanceListener() = default;  // the writer writes what is pending
 
 Admission ProvenanceListener::on_durable(const SampleBatch& batch) {
-  BatchSummary summary = summarize(batch);  // outside the lock: the only per-sample work
-  std::lock_guard lock(mu_);
-  if (pending_.size() >= max_pending_) return Admission::kRetryLater;
-  pending_.push_back(std::move(summary));
-  return Admission::kAccepted;
+  // Summarised before queueing: the only per-sample work stays off the lock.
+  return writer_.push(summarize(batch)) ? Admission::kAccepted : Admission::kRetryLater;
 }
 
-Status ProvenanceListener::flush() {
-  std::lock_guard flushing(flush_mu_);
-  std::vector<BatchSummary> batch;
-  {
-    std::lock_guard lock(mu_);
-    batch.swap(pending_);
-  }
-  if (batch.empty()) return {};
-  Status st = store_.record_all(batch);
-  if (!st) {
-    std::lock_guard lock(mu_);
-    ++write_errors_;
-    // Put them back in front so nothing accepted is lost; the bound still holds on_durable.
-    batch.insert(batch.end(), std::make_move_iterator(pending_.begin()),
-                 std::make_move_iterator(pending_.end()));
-    pending_ = std::move(batch);
-  }
-  return st;
-}
+Status ProvenanceListener::flush() { return writer_.flush(); }
 
-std::uint64_t ProvenanceListener::write_errors() const {
-  std::lock_guard lock(mu_);
-  return write_errors_;
-}
-
-void ProvenanceListener::run() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(flush_interval_ms_));
-    if (stopping_) break;
-    lock.unlock();
-    (void)flush();
-    lock.lock();
-  }
-}
+std::uint64_t ProvenanceListener::write_errors() const { return writer_.write_errors(); }
 
 }  // namespace resonance::governance

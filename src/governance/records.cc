@@ -66,77 +66,19 @@ std::string to_json(const DerivationRecord& r) {
 
 BatchingDecisionSink::BatchingDecisionSink(Writer write, std::size_t max_pending,
                                            std::size_t max_batch, int flush_interval_ms)
-    : write_(std::move(write)),
-      max_pending_(max_pending),
-      max_batch_(max_batch),
-      flush_interval_ms_(flush_interval_ms),
-      writer_([this] { run(); }) {}
+    : writer_({.max_pending = max_pending, .max_batch = max_batch, .flush_interval_ms = flush_interval_ms},
+              [write = std::move(write)](std::vector<Item>& batch) { return write(batch); }) {}
 
-BatchingDecisionSink::~BatchingDecisionSink() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  writer_.join();
-  (void)flush();
-}
+BatchingDecisionSink::~BatchingDecisionSink() = default;  // the writer writes what is pending
 
 void BatchingDecisionSink::record(const DecisionRecord& record) {
-  Item item{record.at_ns, to_json(record)};  // serialise outside the lock
-  bool wake = false;
-  {
-    std::lock_guard lock(mu_);
-    if (pending_.size() >= max_pending_) {
-      ++dropped_;
-      return;
-    }
-    pending_.push_back(std::move(item));
-    wake = pending_.size() >= max_batch_;
-  }
-  if (wake) wake_.notify_one();
+  (void)writer_.push(Item{record.at_ns, to_json(record)});  // a full queue counts it in dropped()
 }
 
-Status BatchingDecisionSink::flush() {
-  std::lock_guard flushing(flush_mu_);
-  std::vector<Item> batch;
-  {
-    std::lock_guard lock(mu_);
-    batch.swap(pending_);
-  }
-  if (batch.empty()) return {};
-  Status st = write_(batch);
-  if (!st) {
-    std::lock_guard lock(mu_);
-    ++write_errors_;
-    // Keep them, oldest first, so a transient failure loses nothing (the bound still applies).
-    batch.insert(batch.end(), std::make_move_iterator(pending_.begin()),
-                 std::make_move_iterator(pending_.end()));
-    pending_ = std::move(batch);
-  }
-  return st;
-}
+Status BatchingDecisionSink::flush() { return writer_.flush(); }
 
-std::uint64_t BatchingDecisionSink::dropped() const {
-  std::lock_guard lock(mu_);
-  return dropped_;
-}
+std::uint64_t BatchingDecisionSink::dropped() const { return writer_.dropped(); }
 
-std::uint64_t BatchingDecisionSink::write_errors() const {
-  std::lock_guard lock(mu_);
-  return write_errors_;
-}
-
-void BatchingDecisionSink::run() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(flush_interval_ms_),
-                   [this] { return stopping_ || pending_.size() >= max_batch_; });
-    if (stopping_) break;
-    lock.unlock();
-    (void)flush();
-    lock.lock();
-  }
-}
+std::uint64_t BatchingDecisionSink::write_errors() const { return writer_.write_errors(); }
 
 }  // namespace resonance::governance

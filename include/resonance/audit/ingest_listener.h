@@ -5,13 +5,12 @@
 // every `flush_interval_ms` with one journal sync, and signs a checkpoint every
 // `checkpoint_interval_ms`.
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "resonance/audit/log.h"
+#include "resonance/core/batching_writer.h"
 #include "resonance/core/sample.h"
 #include "resonance/pipeline/pipeline.h"
 
@@ -34,20 +33,9 @@ class IngestListener final : public DurableListener {
   std::uint64_t dropped() const;
 
  private:
-  void run();
-
   Log& log_;
-  const std::size_t max_pending_;
-  const int flush_interval_ms_;
-  const int checkpoint_interval_ms_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::vector<Entry> pending_;        // guarded by mu_
-  bool stopping_ = false;             // guarded by mu_
-  std::uint64_t append_errors_ = 0;   // guarded by mu_
-  std::uint64_t dropped_ = 0;         // guarded by mu_
-  std::mutex flush_mu_;               // serialises flush() and the writer thread
-  std::thread writer_;
+  std::atomic<std::uint64_t> oversize_{0};  // entries too large for the log (never queued)
+  BatchingWriter<Entry> writer_;            // last: its thread uses log_
 };
 
 }  // namespace resonance::audit

@@ -3,16 +3,15 @@
 // series and time range), kept in SQLite and queryable per series and time range. Schema:
 // docs/formats/provenance.md.
 
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "resonance/core/batching_writer.h"
 #include "resonance/core/sample.h"
 #include "resonance/core/status.h"
 #include "resonance/pipeline/pipeline.h"
@@ -88,18 +87,8 @@ class ProvenanceListener final : public DurableListener {
   std::uint64_t write_errors() const;
 
  private:
-  void run();
-
   ProvenanceStore& store_;
-  const std::size_t max_pending_;
-  const int flush_interval_ms_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::vector<BatchSummary> pending_;  // guarded by mu_
-  bool stopping_ = false;              // guarded by mu_
-  std::uint64_t write_errors_ = 0;     // guarded by mu_
-  std::mutex flush_mu_;                // serialises flush() and the writer thread
-  std::thread writer_;
+  BatchingWriter<BatchSummary> writer_;  // last: its thread uses store_
 };
 
 }  // namespace resonance::governance

@@ -3,14 +3,12 @@
 // egress decisions and label derivations, and a DecisionSink that batches decisions off the
 // deciding thread (the audit log's append syncs to disk; the gate must not wait for that).
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "resonance/core/batching_writer.h"
 #include "resonance/governance/gate.h"
 #include "resonance/governance/labels.h"
 #include "resonance/governance/policy.h"
@@ -46,19 +44,7 @@ class BatchingDecisionSink final : public DecisionSink {
   std::uint64_t write_errors() const;
 
  private:
-  void run();
-
-  Writer write_;
-  const std::size_t max_pending_, max_batch_;
-  const int flush_interval_ms_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::vector<Item> pending_;       // guarded by mu_
-  bool stopping_ = false;           // guarded by mu_
-  std::uint64_t dropped_ = 0;       // guarded by mu_
-  std::uint64_t write_errors_ = 0;  // guarded by mu_
-  std::mutex flush_mu_;             // one writer at a time, in order
-  std::thread writer_;
+  BatchingWriter<Item> writer_;
 };
 
 }  // namespace resonance::governance
