@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -18,6 +17,7 @@
 #include <thread>
 
 #include "connectors/mqttsn/codec.h"
+#include "connectors/mqttsn/udp_segment.h"
 
 namespace resonance::bench {
 
@@ -125,18 +125,11 @@ Status LoadGen::register_all() {
 int LoadGen::send_burst(Device& d, std::uint8_t* buf, int k) {
   if (gso_ && k > 1) {
     iovec iov{buf, static_cast<std::size_t>(k) * kPublishSize};
-    alignas(cmsghdr) std::array<std::uint8_t, CMSG_SPACE(sizeof(std::uint16_t))> control{};
     msghdr h{};
     h.msg_iov = &iov;
     h.msg_iovlen = 1;
-    h.msg_control = control.data();
-    h.msg_controllen = control.size();
-    cmsghdr* c = CMSG_FIRSTHDR(&h);
-    c->cmsg_level = SOL_UDP;
-    c->cmsg_type = UDP_SEGMENT;
-    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
-    const std::uint16_t segment = kPublishSize;
-    std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+    mqttsn::SegmentControl control;
+    mqttsn::set_udp_segment(h, control, kPublishSize);
     return ::sendmsg(d.fd, &h, 0) > 0 ? k : 0;  // all segments or none
   }
   std::array<iovec, 64> iov{};

@@ -18,6 +18,7 @@
 #include "connectors/mqttsn/codec.h"
 #include "connectors/mqttsn/payload.h"
 #include "connectors/mqttsn/session_store.h"
+#include "connectors/mqttsn/udp_segment.h"
 #include "resonance/pipeline/quarantine.h"
 
 namespace resonance::mqttsn {
@@ -1042,7 +1043,7 @@ void GatewayLoop::flush_tx() {
   constexpr std::size_t kMaxSegments = 64;  // UDP_MAX_SEGMENTS on older kernels
   std::array<mmsghdr, kTxBatch> msgs{};
   std::array<std::size_t, kTxBatch> count{};  // datagrams per entry
-  alignas(cmsghdr) std::array<std::array<std::uint8_t, CMSG_SPACE(sizeof(std::uint16_t))>, kTxBatch> control{};
+  std::array<SegmentControl, kTxBatch> control{};
   tx_iov_.resize(tx_.size());
   std::size_t pos = 0;
   while (pos < tx_.size()) {
@@ -1067,16 +1068,7 @@ void GatewayLoop::flush_tx() {
       msgs[n].msg_hdr.msg_namelen = static_cast<socklen_t>(first.to.size());
       msgs[n].msg_hdr.msg_iov = &tx_iov_[next];
       msgs[n].msg_hdr.msg_iovlen = run;
-      if (run > 1) {
-        msgs[n].msg_hdr.msg_control = control[n].data();
-        msgs[n].msg_hdr.msg_controllen = control[n].size();
-        cmsghdr* c = CMSG_FIRSTHDR(&msgs[n].msg_hdr);
-        c->cmsg_level = SOL_UDP;
-        c->cmsg_type = UDP_SEGMENT;
-        c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
-        const auto segment = static_cast<std::uint16_t>(first.bytes.size());
-        std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
-      }
+      if (run > 1) set_udp_segment(msgs[n].msg_hdr, control[n], static_cast<std::uint16_t>(first.bytes.size()));
       count[n++] = run;
       next += run;
     }

@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "connectors/mqttsn/client.h"
 #include "connectors/mqttsn/codec.h"
 #include "connectors/mqttsn/payload.h"
+#include "connectors/mqttsn/udp_segment.h"
 
 namespace resonance::mqttsn::testing_support {
 
@@ -117,17 +117,11 @@ class RawPeer {
       all.insert(all.end(), bytes.begin(), bytes.end());
     }
     iovec iov{all.data(), all.size()};
-    alignas(cmsghdr) std::array<std::uint8_t, CMSG_SPACE(sizeof(std::uint16_t))> control{};
     msghdr h{};
     h.msg_iov = &iov;
     h.msg_iovlen = 1;
-    h.msg_control = control.data();
-    h.msg_controllen = control.size();
-    cmsghdr* c = CMSG_FIRSTHDR(&h);
-    c->cmsg_level = SOL_UDP;
-    c->cmsg_type = UDP_SEGMENT;
-    c->cmsg_len = CMSG_LEN(sizeof segment);
-    std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+    SegmentControl control;
+    set_udp_segment(h, control, segment);
     return ::sendmsg(fd_, &h, 0) == static_cast<ssize_t>(all.size());
   }
   std::optional<Message> receive(int timeout_ms = 2000) {
