@@ -44,7 +44,10 @@ struct Instance {
   std::vector<WindowRing> rings;
   std::unique_ptr<InferenceBackend> backend;
   bool ran = false;
-  TimestampNs last_run_ns = 0;
+  TimestampNs last_run_ns = 0;  // the newest trigger time
+  // A triggered run waits until every input has a sample at or after its time (see on_sample).
+  bool pending = false;
+  TimestampNs pending_ns = 0;
   std::vector<SeriesId> output_ids;  // resolved on first use; 0 = could not be resolved
 };
 
@@ -157,10 +160,39 @@ struct InferenceScheduler::Impl {
     latency_next = (latency_next + 1) % kLatencyReservoir;
   }
 
-  void maybe_run(DeployedModel& m, const std::string& equipment, Instance& inst, TimestampNs ts) {
-    if (inst.ran && (m.step_ns == 0 ? ts <= inst.last_run_ns : ts < inst.last_run_ns + m.step_ns)) return;
-    inst.ran = true;
-    inst.last_run_ns = ts;
+  // After a sample of the instance's inputs went into its ring. A sample whose time is a step past
+  // the last trigger triggers a run at its time; the run waits until every input has reached that
+  // time, because the samples of one instant arrive one series after another (a device publishes
+  // each signal on its own topic) and the window must hold all of them — as a window read back
+  // from the historian does (select_window). A run still waiting when the next one triggers runs
+  // then with what it has (an input that stopped must not stop the model).
+  void on_sample(DeployedModel& m, const std::string& equipment, Instance& inst, TimestampNs ts) {
+    const bool due = !inst.ran || (m.step_ns == 0 ? ts > inst.last_run_ns : ts >= inst.last_run_ns + m.step_ns);
+    if (due) {
+      if (inst.pending) run_window(m, equipment, inst, inst.pending_ns);
+      inst.ran = true;
+      inst.last_run_ns = ts;
+      inst.pending = true;
+      inst.pending_ns = ts;
+    }
+    if (!inst.pending) return;
+    for (const auto& ring : inst.rings)
+      if (ring.size() == 0 || ring.newest_ts() < inst.pending_ns) return;
+    inst.pending = false;
+    run_window(m, equipment, inst, inst.pending_ns);
+  }
+
+  // At stop: the runs still waiting for an input run with what they have.
+  void run_pending() {
+    for (auto& m : models)
+      for (auto& [equipment, inst] : m.instances)
+        if (inst.pending) {
+          inst.pending = false;
+          run_window(m, equipment, inst, inst.pending_ns);
+        }
+  }
+
+  void run_window(DeployedModel& m, const std::string& equipment, Instance& inst, TimestampNs ts) {
     if (!inst.backend) {
       skipped_windows.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -204,7 +236,7 @@ struct InferenceScheduler::Impl {
     records.push_back(std::move(rec));
   }
 
-  void process(const std::vector<PendingSample>& batch) {
+  void process(const std::vector<PendingSample>& batch, bool final_round) {
     for (const auto& s : batch) {
       // Every input of a model that this series feeds takes the sample before the model runs
       // (a model may compute two features from one series). Inputs are grouped by model.
@@ -214,9 +246,10 @@ struct InferenceScheduler::Impl {
         Instance& inst = instance(m, s.binding->equipment);
         for (const std::size_t d = inputs[i].deployment; i < inputs.size() && inputs[i].deployment == d; ++i)
           inst.rings[inputs[i].input].push(s.ts_ns, s.value);
-        maybe_run(m, s.binding->equipment, inst, s.ts_ns);
+        on_sample(m, s.binding->equipment, inst, s.ts_ns);
       }
     }
+    if (final_round) run_pending();
     for (auto& m : models) {
       if (m.outputs.empty()) continue;
       OutputBatch out;
@@ -264,7 +297,7 @@ struct InferenceScheduler::Impl {
         batch.swap(pending);
         stop_now = stopping;
       }
-      process(batch);
+      process(batch, stop_now);
       batch.clear();
       send_outputs(stop_now);
       const auto now = std::chrono::steady_clock::now();

@@ -123,6 +123,32 @@ TEST_F(InferenceOnnx, NetworkRunsOnLiveWindowFeatures) {
   EXPECT_TRUE(catalog_->find("site/area/line1/cnc-01/ai.predictive_maintenance.failure_probability_7d"));
 }
 
+TEST_F(InferenceOnnx, RunWaitsUntilEveryInputHasReachedItsInstant) {
+  // A device publishes each signal on its own topic: the samples of one instant arrive series by
+  // series, here in separate batches. The run triggered by the load at t must hold the temperature
+  // of t too, as the same window read back from the historian does.
+  ModelManifest m = install("test_Sigmoid", "regression",
+                            {{"remaining_useful_life", infomodel::DataType::kDouble},
+                             {"failure_probability_7d", infomodel::DataType::kDouble}});
+  m.inputs[0].window_s = 0;  // the newest load
+  InferenceScheduler s(infomodel::builtin_model(), *catalog_, consumer_, sink());
+  ASSERT_TRUE(s.deploy({m, dir_}).is_ok());
+  s.start();
+  for (int i = 1; i <= 3; ++i) {
+    s.on_durable(SampleBatch{{{load_, i * 1000LL, 0.0, {}}}, {"test", "dev", 0, {}}});
+    s.on_durable(SampleBatch{{{temp_, i * 1000LL, 1.0 * i, {}}}, {"test", "dev", 0, {}}});
+  }
+  // The temperature of instant 4 never comes: its run goes ahead at stop with what it has.
+  s.on_durable(SampleBatch{{{load_, 4000, 0.0, {}}}, {"test", "dev", 0, {}}});
+  s.stop();
+  ASSERT_EQ(records_.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(records_[i].window_to_ns, (i + 1) * 1000);
+    EXPECT_NEAR(records_[i].outputs[1], 1 / (1 + std::exp(-(i + 1.0))), 1e-6) << "the temperature of its own instant";
+  }
+  EXPECT_NEAR(records_[3].outputs[1], 1 / (1 + std::exp(-3.0)), 1e-6);  // the newest temperature it had
+}
+
 TEST_F(InferenceOnnx, BinaryTwoClassScoresGiveTheProbabilityOfClassOne) {
   const ModelManifest m =
       install("test_Softmax", "binary", {{"failure_probability_7d", infomodel::DataType::kDouble}});
