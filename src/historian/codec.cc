@@ -23,7 +23,7 @@ void put_for(ByteWriter& w, std::span<const std::uint64_t> v) {
   std::uint64_t max_off = 0;
   for (auto x : v) {
     const std::uint64_t off = x - static_cast<std::uint64_t>(base);
-    g = std::gcd(g, off);
+    if (g != 1) g = std::gcd(g, off);  // once 1, always 1: skip the division loop (encode hot spot)
     max_off = std::max(max_off, off);
   }
   if (g == 0) g = 1;
@@ -375,14 +375,21 @@ bool encode_values_with(ValueCodec codec, std::span<const double> v, std::vector
 }
 
 void encode_values(std::span<const double> v, std::vector<std::uint8_t>& out) {
+  // Raw (1 + 8n bytes) is the fallback, sized without being built unless it wins.
+  const std::size_t raw_size = 1 + 8 * v.size();
+  // XOR pays at least its codec byte, the first value and one bit for each later value.
+  const std::size_t xor_floor = 9 + (v.size() > 0 ? (v.size() - 1 + 7) / 8 : 0);
   std::vector<std::uint8_t> best, candidate;
-  values_raw(v, best);
   for (ValueCodec c : {ValueCodec::kConstant, ValueCodec::kRle, ValueCodec::kDecimal, ValueCodec::kFloat32Decimal,
                        ValueCodec::kXor}) {
+    if (!best.empty() && best.size() <= 9) break;  // a constant block cannot be beaten
+    if (c == ValueCodec::kXor && !best.empty() && best.size() <= xor_floor) break;
     candidate.clear();
-    if (encode_values_with(c, v, candidate) && candidate.size() < best.size()) std::swap(best, candidate);
-    if (best.size() <= 9) break;  // a constant block cannot be beaten
+    if (encode_values_with(c, v, candidate) && candidate.size() < raw_size &&
+        (best.empty() || candidate.size() < best.size()))
+      std::swap(best, candidate);
   }
+  if (best.empty()) values_raw(v, best);
   out.insert(out.end(), best.begin(), best.end());
 }
 

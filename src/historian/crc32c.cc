@@ -26,9 +26,34 @@ constexpr Tables make_tables() {
 
 constexpr Tables kTables = make_tables();
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// The SSE4.2 CRC32 instruction computes exactly this polynomial, 8 bytes per instruction: the table
+// loop was ~5% of the ingest profile (WAL records and chunks are all checksummed).
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::uint32_t crc, const std::uint8_t* p,
+                                                             std::size_t n) {
+  std::uint64_t c = crc;
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, 8);  // x86 is little-endian, as the checksum's byte order wants
+    c = __builtin_ia32_crc32di(c, word);
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  for (; n > 0; ++p, --n) c32 = __builtin_ia32_crc32qi(c32, *p);
+  return c32;
+}
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
 }  // namespace
 
 std::uint32_t crc32c_extend(std::uint32_t crc, std::span<const std::uint8_t> data) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (kHaveSse42) return ~crc32c_sse42(~crc, data.data(), data.size());
+#endif
+  return crc32c_extend_portable(crc, data);
+}
+
+std::uint32_t crc32c_extend_portable(std::uint32_t crc, std::span<const std::uint8_t> data) {
   const std::uint8_t* p = data.data();
   std::size_t n = data.size();
   crc = ~crc;

@@ -20,6 +20,19 @@ TEST(HistorianCrc32c, MatchesPublishedCheckValues) {
   EXPECT_EQ(crc32c(ones), 0x62A8AB43u);
 }
 
+TEST(HistorianCrc32c, InstructionPathEqualsTheTableLoop) {
+  std::vector<std::uint8_t> data(1000);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 131 + (i >> 3));
+  const std::span<const std::uint8_t> all(data);
+  for (std::size_t len : {0, 1, 7, 8, 9, 15, 16, 17, 100, 999, 1000})
+    for (std::size_t at : {0, 1, 3})
+      if (at + len <= data.size())
+        EXPECT_EQ(crc32c_extend(0x12345678u, all.subspan(at, len)),
+                  crc32c_extend_portable(0x12345678u, all.subspan(at, len)))
+            << "length " << len << " at " << at;
+  EXPECT_EQ(crc32c_extend_portable(0, bytes_of("123456789")), 0xE3069283u);
+}
+
 TEST(HistorianCrc32c, ExtendEqualsOneShotAtEverySplit) {
   std::vector<std::uint8_t> data(100);
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 37 + 11);
