@@ -321,10 +321,52 @@ Status Client::resume() {
   // Requests in flight died with the old connection; the server still holds the notification
   // messages it sent in reply (until acknowledged) and queues new ones for our next Publish.
   publish_outstanding_.clear();
-  if (auto s = activate_session(); !s)
-    return Status(resonance::StatusCode::kFailedPrecondition, "resuming the session: " + s.message());
+  if (Status activated = activate_session(); !activated) {
+    if (subscriptions_.empty())
+      return Status(resonance::StatusCode::kFailedPrecondition, "resuming the session: " + activated.message());
+    if (Status moved = transfer_subscriptions_to_new_session(); !moved)
+      return Status(moved.code() == resonance::StatusCode::kUnavailable ? moved.code()
+                                                                       : resonance::StatusCode::kFailedPrecondition,
+                    "resuming the session: " + activated.message() +
+                        "; taking its subscriptions over in a new session: " + moved.message());
+    last_publish_response_ = Clock::now();
+    ++counters_.subscription_transfers;
+    return Status::ok();
+  }
   last_publish_response_ = Clock::now();
   ++counters_.session_resumes;
+  return Status::ok();
+}
+
+// The session is gone (ActivateSession refused, which also closed the connection), but a server
+// that timed the session out keeps its subscriptions until their lifetime ends (OPC 10000-4,
+// 5.13.7): a new session on a new channel takes them over, with the same user identity (servers
+// refuse the transfer otherwise). Sequence numbers go on, so the Publish loop's gap detection and
+// Republish recover what was sent to the dead session; no initial values, so nothing is repeated.
+Status Client::transfer_subscriptions_to_new_session() {
+  reset_transport();
+  if (security_) {
+    security_->current.reset();
+    security_->previous.reset();
+  }
+  if (auto s = open_transport(); !s) return s;
+  if (auto s = open_channel(SecurityTokenRequestType::kIssue); !s) return s;
+  if (auto s = create_and_activate_session(); !s) return s;
+  TransferSubscriptionsRequest req;
+  req.subscription_ids = subscriptions_;
+  req.send_initial_values = false;
+  auto r = call<TransferSubscriptionsResponse>(req);
+  if (!r) return r.error();
+  if (r->results.size() != subscriptions_.size())
+    return Status(resonance::StatusCode::kInvalidArgument,
+                  "TransferSubscriptionsResponse has " + std::to_string(r->results.size()) + " results for " +
+                      std::to_string(subscriptions_.size()) + " subscriptions");
+  std::string refused;
+  for (std::size_t i = 0; i < subscriptions_.size(); ++i)
+    if (r->results[i].status.is_bad())
+      refused += (refused.empty() ? "" : ", ") + ("subscription " + std::to_string(subscriptions_[i]) + ": " +
+                                                  describe_status(r->results[i].status));
+  if (!refused.empty()) return Status(resonance::StatusCode::kNotFound, "refused: " + refused);
   return Status::ok();
 }
 

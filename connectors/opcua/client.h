@@ -92,6 +92,7 @@ struct ClientCounters {
   std::uint64_t channel_renewals = 0;
   std::uint64_t old_token_messages = 0;   // chunks still secured with the token before a renewal
   std::uint64_t session_resumes = 0;      // sessions reactivated on a new connection after a loss
+  std::uint64_t subscription_transfers = 0;  // resumes whose session was gone: subscriptions moved to a new one
 };
 
 class Client {
@@ -133,8 +134,11 @@ class Client {
   // After a connection loss (broken()): a new connection and secure channel, then ActivateSession
   // on the session we had, whose subscriptions live on in the server. The next Publish gets what
   // the server queued meanwhile, and sequence gaps are filled with Republish, so a short outage
-  // loses nothing. kUnavailable: the server cannot be reached (try again later); another code:
-  // the session is gone (server restart, session timeout) and the owner must create a new client.
+  // loses nothing. When the session is gone but its subscriptions may not be (a session timeout
+  // leaves them to their own lifetime), a new session takes them over with TransferSubscriptions
+  // (counters().subscription_transfers) and the same holds. kUnavailable: the server cannot be
+  // reached (try again later); another code: session and subscriptions are gone (server restart,
+  // subscription lifetime over, transfer refused) and the owner must create a new client.
   Status resume();
 
   // CloseSession (deleting subscriptions) and CloseSecureChannel; idempotent.
@@ -158,6 +162,7 @@ class Client {
   Status open_channel(SecurityTokenRequestType type);
   Status create_and_activate_session();
   Status activate_session();
+  Status transfer_subscriptions_to_new_session();
 
   // Sends a request and waits for its response; other responses that arrive meanwhile are
   // routed (Publish) or dropped. A ServiceFault or a bad ServiceResult becomes an error naming

@@ -23,9 +23,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// How long after a loss the old session is worth resuming: the session timeout the client asks
-// for (ClientOptions::session_timeout_ms, 60 s); later the server has dropped it anyway.
-constexpr TimestampNs kResumeWindowNs = 60 * kNanosPerSecond;
+// How long after a loss the old session is worth resuming: the session lives for the session
+// timeout the client asks for (ClientOptions::session_timeout_ms, 60 s), its subscriptions for
+// their lifetime, which the connector asks to be kSubscriptionLifetimeMs; within it a session the
+// server timed out is replaced and the subscriptions transferred. Later both are gone anyway.
+constexpr double kSubscriptionLifetimeMs = 120'000;
+constexpr TimestampNs kResumeWindowNs = static_cast<TimestampNs>(kSubscriptionLifetimeMs) * kNanosPerMilli;
 
 // A number, a boolean, or a String that holds a decimal number in full (OPC 40501 gives the
 // program number as ActiveProgram/Name, text); nullopt for anything else.
@@ -74,6 +77,9 @@ class OpcuaConnector final : public Connector {
         resumes_(metrics.counter("resonance_opcua_session_resumes_total",
                                  "Reconnects that resumed the session and its subscriptions instead of recreating them",
                                  "endpoint=\"" + config_.endpoint_url + "\"")),
+        transfers_(metrics.counter("resonance_opcua_subscription_transfers_total",
+                                   "Reconnects whose session was gone and whose subscriptions moved to a new session",
+                                   "endpoint=\"" + config_.endpoint_url + "\"")),
         unresolved_(metrics.counter("resonance_opcua_unresolved_signals_total",
                                     "Signals (browse paths, namespace URIs) and machines not found on the server, per connect",
                                     "endpoint=\"" + config_.endpoint_url + "\"")) {}
@@ -136,14 +142,22 @@ class OpcuaConnector final : public Connector {
     while (!stopping()) {
       std::unique_ptr<opcua::Client> client;
       if (lost) {
+        const std::uint64_t transfers_before = lost->counters().subscription_transfers;
         Status resumed = lost->resume();
         if (resumed) {
           client = std::move(lost);
           gap_open = false;
           reconnects_.inc();
-          resumes_.inc();
-          spdlog::info("opcua: {}: reconnected after {} ms; session and subscriptions resumed", config_.endpoint_url,
-                       (unix_now_ns() - lost_at_ns) / kNanosPerMilli);
+          if (client->counters().subscription_transfers > transfers_before) {
+            transfers_.inc();
+            spdlog::info("opcua: {}: reconnected after {} ms; the session was gone, its subscriptions were "
+                         "transferred to a new session",
+                         config_.endpoint_url, (unix_now_ns() - lost_at_ns) / kNanosPerMilli);
+          } else {
+            resumes_.inc();
+            spdlog::info("opcua: {}: reconnected after {} ms; session and subscriptions resumed", config_.endpoint_url,
+                         (unix_now_ns() - lost_at_ns) / kNanosPerMilli);
+          }
         } else if (resumed.code() == StatusCode::kUnavailable && unix_now_ns() - lost_at_ns < kResumeWindowNs) {
           connect_failures_.inc();
           spdlog::warn("opcua: {}: {}; retrying in {} ms", config_.endpoint_url, resumed.message(), backoff.count());
@@ -214,6 +228,10 @@ class OpcuaConnector final : public Connector {
     c.set_publish_in_flight(config_.publish_in_flight);
     opcua::CreateSubscriptionRequest sub;
     sub.requested_publishing_interval_ms = config_.publishing_interval_ms;
+    // A lifetime beyond the session timeout, so subscriptions survive a session the server timed
+    // out and can be transferred (at least the default 300 intervals, and 3 keep-alives).
+    sub.requested_lifetime_count = static_cast<std::uint32_t>(std::clamp(
+        kSubscriptionLifetimeMs / std::max(config_.publishing_interval_ms, 1.0), 300.0, 1'000'000.0));
     auto created = c.create_subscription(sub);
     if (!created) return error(created.error());
     Subscribing plan;
@@ -449,6 +467,7 @@ class OpcuaConnector final : public Connector {
   Counter& dropped_;
   Counter& gaps_;
   Counter& resumes_;
+  Counter& transfers_;
   Counter& unresolved_;
 
   std::mutex mu_;

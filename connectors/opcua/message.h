@@ -26,7 +26,8 @@ using ServiceMessage = std::variant<
     BrowseNextRequest, BrowseNextResponse, TranslateBrowsePathsToNodeIdsRequest,
     TranslateBrowsePathsToNodeIdsResponse, CreateSubscriptionRequest, CreateSubscriptionResponse,
     CreateMonitoredItemsRequest, CreateMonitoredItemsResponse, PublishRequest, PublishResponse,
-    RepublishRequest, RepublishResponse, DeleteSubscriptionsRequest, DeleteSubscriptionsResponse>;
+    RepublishRequest, RepublishResponse, DeleteSubscriptionsRequest, DeleteSubscriptionsResponse,
+    TransferSubscriptionsRequest, TransferSubscriptionsResponse>;
 
 template <ServiceStruct T>
 void encode_message(Writer& w, const T& message) {

@@ -236,6 +236,45 @@ struct DeleteSubscriptionsResponse {
   }
 };
 
+// TransferSubscriptions (OPC 10000-4, 5.13.7): a new session takes over subscriptions whose
+// session is gone; the server keeps their unacknowledged notification messages for Republish.
+struct TransferResult {
+  static constexpr std::string_view kName = "TransferResult";
+  StatusCode status;
+  std::vector<std::uint32_t> available_sequence_numbers;
+  static constexpr auto fields() {
+    using S = TransferResult;
+    return std::tuple{field("StatusCode", &S::status),
+                      field("AvailableSequenceNumbers", &S::available_sequence_numbers)};
+  }
+};
+
+struct TransferSubscriptionsRequest {
+  static constexpr std::string_view kName = "TransferSubscriptionsRequest";
+  static constexpr std::uint32_t kEncodingId = 841;
+  RequestHeader header;
+  std::vector<std::uint32_t> subscription_ids;
+  bool send_initial_values = false;
+  static constexpr auto fields() {
+    using S = TransferSubscriptionsRequest;
+    return std::tuple{field("RequestHeader", &S::header), field("SubscriptionIds", &S::subscription_ids),
+                      field("SendInitialValues", &S::send_initial_values)};
+  }
+};
+
+struct TransferSubscriptionsResponse {
+  static constexpr std::string_view kName = "TransferSubscriptionsResponse";
+  static constexpr std::uint32_t kEncodingId = 844;
+  ResponseHeader header;
+  std::vector<TransferResult> results;
+  std::vector<DiagnosticInfo> diagnostic_infos;
+  static constexpr auto fields() {
+    using S = TransferSubscriptionsResponse;
+    return std::tuple{field("ResponseHeader", &S::header), field("Results", &S::results),
+                      field("DiagnosticInfos", &S::diagnostic_infos)};
+  }
+};
+
 // ---- notification bodies (inside NotificationMessage.NotificationData) --------------------------
 
 struct MonitoredItemNotification {

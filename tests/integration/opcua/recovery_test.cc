@@ -101,6 +101,95 @@ TEST_F(Recovery, ClientResumesItsSessionAndGetsWhatTheServerQueued) {
   EXPECT_TRUE(client.close());
 }
 
+// An outage longer than the session timeout: node-opcua closes the session but keeps its
+// subscription (its lifetime is longer), so ActivateSession is refused and the client moves the
+// subscription to a new session with TransferSubscriptions; what was queued still arrives.
+// node-opcua only transfers between sessions of the same user (anonymous only on secured
+// channels), hence the username.
+struct TransferRun {
+  std::unique_ptr<TcpProxy> proxy;  // kept until the test ends: the client talks through it
+  Status resumed;
+  std::unique_ptr<Client> client;
+  std::vector<DataChange> changes;
+  std::size_t before = 0;
+  NodeId old_session;
+};
+TransferRun outage_past_session_timeout(std::uint16_t server_port, std::optional<UserIdentity> user) {
+  TransferRun run;
+  run.proxy = std::make_unique<TcpProxy>(server_port);
+  ClientOptions o;
+  o.endpoint_url = "opc.tcp://127.0.0.1:" + std::to_string(run.proxy->port()) + "/UA/Resonance";
+  o.request_timeout_ms = 2000;
+  o.session_timeout_ms = 1000;
+  o.user = std::move(user);
+  auto c = Client::connect(o);
+  EXPECT_TRUE(c) << c.error().message();
+  if (!c) return run;
+  run.client = std::move(*c);
+  auto& client = *run.client;
+  CreateSubscriptionRequest req;
+  req.requested_publishing_interval_ms = 100;
+  req.requested_lifetime_count = 600;  // 60 s: outlives the session
+  auto sub = client.create_subscription(req);
+  EXPECT_TRUE(sub) << sub.error().message();
+  if (!sub) return run;
+  std::vector<MonitoredItemCreateRequest> items(1);
+  items[0].item_to_monitor.node_id = NodeId::string(1, "CNC1.PartCount");
+  items[0].requested_parameters.client_handle = 1;
+  items[0].requested_parameters.sampling_interval_ms = 50;
+  items[0].requested_parameters.queue_size = 400;
+  EXPECT_TRUE(client.create_monitored_items(sub->subscription_id, items));
+  const auto collect_for = [&](std::chrono::milliseconds d) {
+    const auto deadline = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < deadline && !client.broken()) (void)client.poll_notifications(200ms, run.changes);
+  };
+  collect_for(1s);
+  run.before = run.changes.size();
+  run.old_session = client.session_id();
+  run.proxy->cut();
+  collect_for(5s);  // until the loss shows
+  EXPECT_TRUE(client.broken());
+  std::this_thread::sleep_for(4s);  // past the 1 s session timeout (node-opcua checks about every second)
+  run.resumed = client.resume();
+  if (run.resumed) collect_for(2s);
+  return run;
+}
+
+TEST_F(Recovery, SubscriptionsOutliveATimedOutSessionAndAreTransferred) {
+  NodeOpcuaServer server(NodeServerOptions{.user_name = "operator", .password = "s3cret"});
+  std::string why;
+  ASSERT_TRUE(server.start(why)) << why;
+  auto run = outage_past_session_timeout(server.port(), UserIdentity{"operator", "s3cret"});
+  ASSERT_TRUE(run.client);
+  ASSERT_TRUE(run.resumed) << run.resumed.message();
+  EXPECT_EQ(run.client->counters().subscription_transfers, 1u);
+  EXPECT_EQ(run.client->counters().session_resumes, 0u);
+  EXPECT_NE(run.client->session_id(), run.old_session);  // a new session holds the subscription
+  ASSERT_GT(run.before, 5u);
+  ASSERT_GT(run.changes.size(), run.before + 60) << "the ~5 s the server queued did not arrive";
+  double worst_jump = 0;
+  for (std::size_t i = 1; i < run.changes.size(); ++i)
+    worst_jump = std::max(worst_jump, *run.changes[i].value.value->as_double() -
+                                          *run.changes[i - 1].value.value->as_double());
+  EXPECT_LE(worst_jump, 4.0) << "values missing across the outage";
+  EXPECT_EQ(run.client->counters().lost_notification_messages, 0u);
+  EXPECT_TRUE(run.client->close());
+}
+
+// The server refuses to hand an anonymous subscription to a new session on an unsecured channel:
+// resume() says so (naming the status) and the owner falls back to a new subscription.
+TEST_F(Recovery, RefusedTransferIsAClearErrorNotARetry) {
+  auto run = outage_past_session_timeout(server_->port(), std::nullopt);
+  ASSERT_TRUE(run.client);
+  ASSERT_FALSE(run.resumed);
+  EXPECT_NE(run.resumed.code(), resonance::StatusCode::kUnavailable);
+  EXPECT_NE(run.resumed.message().find("taking its subscriptions over in a new session: refused: subscription"),
+            std::string::npos)
+      << run.resumed.message();
+  EXPECT_NE(run.resumed.message().find("BadUserAccessDenied"), std::string::npos) << run.resumed.message();
+  EXPECT_EQ(run.client->counters().subscription_transfers, 0u);
+}
+
 class Collecting : public BatchConsumer {
  public:
   Admission submit(SampleBatch&& batch, DurableCallback on_durable) override {

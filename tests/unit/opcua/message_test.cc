@@ -64,6 +64,31 @@ TEST(OpcuaMessages, PublishResponseRoundTripWithNotifications) {
             "StatusChangeNotification: ExtensionObject holds i=811, expected binary i=820");
 }
 
+TEST(OpcuaMessages, TransferSubscriptionsLayoutAndRoundTrip) {
+  TransferSubscriptionsRequest req;
+  req.subscription_ids = {3, 9};
+  req.send_initial_values = false;
+  const Bytes b = encoded(req);
+  // Encoding id i=841 (0x0349) as a FourByte NodeId; header 29 bytes; two UInt32 ids; one Boolean.
+  EXPECT_EQ((Bytes(b.begin(), b.begin() + 4)), (Bytes{0x01, 0x00, 0x49, 0x03}));
+  EXPECT_EQ(b.size(), 4u + 29 + 4 + 2 * 4 + 1);
+  auto back = decode_message(b);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_TRUE(std::get<TransferSubscriptionsRequest>(*back) == req);
+
+  TransferSubscriptionsResponse resp;
+  resp.results.push_back({StatusCode{0}, {41, 42}});
+  resp.results.push_back({StatusCode{0x80280000}, {}});  // BadSubscriptionIdInvalid
+  const Bytes rb = encoded(resp);
+  EXPECT_EQ((Bytes(rb.begin(), rb.begin() + 4)), (Bytes{0x01, 0x00, 0x4C, 0x03}));  // i=844
+  auto rback = decode_message(rb);
+  ASSERT_TRUE(rback) << rback.error().message();
+  const auto& got = std::get<TransferSubscriptionsResponse>(*rback);
+  EXPECT_TRUE(got == resp);
+  EXPECT_EQ(got.results[0].available_sequence_numbers, (std::vector<std::uint32_t>{41, 42}));
+  EXPECT_TRUE(got.results[1].status.is_bad());
+}
+
 TEST(OpcuaMessages, ErrorsNameThePath) {
   ReadResponse resp;
   DataValue good;
