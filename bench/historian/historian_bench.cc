@@ -14,6 +14,10 @@
 #include <thread>
 
 #include "peers.h"
+#include "resonance/api/api_server.h"
+#include "resonance/api/router.h"
+#include "resonance/core/catalog.h"
+#include "resonance/core/metrics.h"
 #include "resonance/historian/historian.h"
 
 using namespace resonance;
@@ -22,8 +26,139 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr std::int64_t kBucketNs = 10'000'000'000;  // the 10-second buckets
+
+// Every signal into 10-second buckets (all seven aggregates: AggregateBucket), the signals split
+// over `threads` threads. Returns the wall time of the pass; `counted` gets the samples the buckets
+// hold, so a pass that skipped data cannot pass for a fast one.
+double resonance_buckets_ms(const Historian& h, const Workload& w, int threads, std::uint64_t& counted) {
+  const TimestampNs end_ns = w.t0_ns + w.samples_per_signal * w.step_ns;
+  std::vector<std::uint64_t> per_thread(static_cast<std::size_t>(threads), 0);
+  const auto start = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int s = t; s < w.signals; s += threads)
+        for (const auto& b : h.aggregate(static_cast<SeriesId>(s + 1), w.t0_ns, end_ns, kBucketNs))
+          per_thread[static_cast<std::size_t>(t)] += b.count;
+    });
+  for (auto& t : pool) t.join();
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  counted = 0;
+  for (auto c : per_thread) counted += c;
+  return ms;
+}
+
+void measure_buckets_and_frame(const Historian& h, const Workload& w, EngineResult& r) {
+  const double total = static_cast<double>(w.signals) * w.samples_per_signal;
+  std::vector<double> two, one;
+  std::uint64_t counted = 0;
+  for (int k = 0; k < 5; ++k) {
+    two.push_back(resonance_buckets_ms(h, w, 2, counted));
+    if (static_cast<double>(counted) != total) r.note += fmt::format("buckets counted {} samples; ", counted);
+    one.push_back(resonance_buckets_ms(h, w, 1, counted));
+  }
+  r.buckets_all_ms = percentiles(two).p50;
+  r.buckets_one_thread_ms = percentiles(one).p50;
+  r.buckets_how = "Historian::aggregate per signal (min, max, sum, mean, count, first, last), signals split over "
+                  "2 threads; median of 5 passes";
+  // A model window: 100 signals (ids 1..100, every signal kind) x 10,000 rows on the 100 Hz grid,
+  // last observation carried forward at most 2 ticks old.
+  FrameRequest req;
+  for (int s = 1; s <= std::min(100, w.signals); ++s) req.series.push_back(static_cast<SeriesId>(s));
+  req.from_ns = w.t0_ns;
+  req.to_ns = w.t0_ns + w.samples_per_signal * w.step_ns;
+  req.step_ns = w.step_ns;
+  req.fill = FrameFill::kLocf;
+  req.max_staleness_ns = 2 * w.step_ns;
+  std::vector<double> ms;
+  for (int k = 0; k < 30; ++k) {
+    const auto t = Clock::now();
+    const Frame f = h.frame(req);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+    std::size_t valid = 0;
+    for (auto v : f.valid) valid += v;
+    if (f.grid.size() != static_cast<std::size_t>(w.samples_per_signal) || valid != f.values.size())
+      r.note += fmt::format("frame {} rows, {} of {} cells valid; ", f.grid.size(), valid, f.values.size());
+  }
+  const auto p = percentiles(ms);
+  r.frame_p50_ms = p.p50;
+  r.frame_p99_ms = p.p99;
+}
+
+// The same reads through the node's HTTP API (src/api, Boost.Beast) on 127.0.0.1: an ApiServer
+// over this historian and a catalog naming its series, queried over one keep-alive connection.
+void measure_api(const Historian& h, const Workload& w, const std::filesystem::path& catalog_file, EngineResult& r) {
+  auto catalog = SeriesCatalog::open(catalog_file);
+  if (!catalog) throw std::runtime_error("catalog: " + catalog.error().to_string());
+  for (int s = 0; s < w.signals; ++s) {
+    auto id = (*catalog)->resolve(fmt::format("bench/area1/line1/eq{:04}/value", s + 1));
+    if (!id || *id != static_cast<SeriesId>(s + 1)) throw std::runtime_error("catalog: ids are not 1..N");
+  }
+  MetricsRegistry metrics;
+  api::ApiOptions o;
+  o.port = 0;
+  api::ApiServer server(o, **catalog, h, metrics);
+  if (Status st = server.start(); !st) throw std::runtime_error("api: " + st.to_string());
+  HttpConnection conn(server.bound_port());
+  const TimestampNs end_ns = w.t0_ns + w.samples_per_signal * w.step_ns;
+  std::vector<double> us;
+  bool checked = false;
+  for (int id : query_series(w, 200)) {
+    const auto t = Clock::now();
+    auto [status, body] =
+        conn.request(false, fmt::format("/api/v1/query?series={}&from={}&to={}&limit={}", id, w.t0_ns, end_ns,
+                                        w.samples_per_signal));
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+    if (status != 200) r.note += fmt::format("API query -> {}; ", status);
+    if (!checked && status == 200) {  // once, outside the timing: the answer holds every sample
+      checked = true;
+      const auto points = nlohmann::json::parse(body)["points"].size();
+      if (points != static_cast<std::size_t>(w.samples_per_signal)) r.note += fmt::format("API query {} points; ", points);
+    }
+  }
+  auto p = percentiles(us);
+  r.api_range_10k_p50_us = p.p50;
+  r.api_range_10k_p99_us = p.p99;
+  us.clear();
+  {
+    // The same requests through the router alone (no socket, no client-side parsing): where the
+    // time of the HTTP figure goes.
+    MetricsRegistry router_metrics;
+    const api::Router router(api::RouterOptions{}, **catalog, h, router_metrics);
+    for (int id : query_series(w, 200)) {
+      const auto t = Clock::now();
+      const auto res = router.handle("GET", fmt::format("/api/v1/query?series={}&from={}&to={}&limit={}", id,
+                                                        w.t0_ns, end_ns, w.samples_per_signal));
+      us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+      if (res.status != 200) r.note += fmt::format("router query -> {}; ", res.status);
+    }
+    p = percentiles(us);
+    r.note += fmt::format("API query answered by the router alone (no socket) in {:.0f} us p50 / {:.0f} us p99; ",
+                          p.p50, p.p99);
+    us.clear();
+  }
+  for (int id : query_series(w, 2000)) {
+    const auto t = Clock::now();
+    auto [status, body] = conn.request(false, fmt::format("/api/v1/series/{}/latest", id));
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+    if (status != 200) r.note += fmt::format("API latest -> {}; ", status);
+  }
+  p = percentiles(us);
+  r.api_latest_p50_us = p.p50;
+  r.api_latest_p99_us = p.p99;
+  server.stop();
+}
+
+// Engine settings a run may change from HistorianOptions' defaults (printed in the note).
+struct ResonanceTuning {
+  std::size_t chunk_samples = HistorianOptions{}.chunk_samples;
+  std::int64_t chunk_flush_interval_ms = HistorianOptions{}.chunk_flush_interval_ms;
+  bool ingest_only = false;  // for tuning runs: stop after ingest and size
+};
+
 EngineResult bench_resonance(const Workload& w, const std::filesystem::path& dir, int ticks_per_batch,
-                             std::size_t max_in_flight) {
+                             std::size_t max_in_flight, const ResonanceTuning& tuning) {
   EngineResult r{"resonance", "fdatasync before acknowledgement (durability = sync, group commit)"};
   HistorianOptions o;
   o.dir = dir;
@@ -31,6 +166,8 @@ EngineResult bench_resonance(const Workload& w, const std::filesystem::path& dir
   o.max_pending_bytes = std::size_t{512} << 20;
   o.max_head_samples = static_cast<std::size_t>(w.signals) * w.samples_per_signal * 2;
   o.seal_idle_ms = 1000;  // seal the last partial chunk of each series soon after ingest ends
+  o.chunk_samples = tuning.chunk_samples;
+  o.chunk_flush_interval_ms = tuning.chunk_flush_interval_ms;
   auto opened = open_historian(o);
   if (!opened) {
     r.note = opened.error().to_string();
@@ -84,10 +221,13 @@ EngineResult bench_resonance(const Workload& w, const std::filesystem::path& dir
   double settle_s = 0;
   settled_directory_bytes(dir, 3.0, 120.0, &settle_s);
   const auto stats = h.stats();
+  r.chunk_bytes_per_sample =
+      static_cast<double>(stats.chunk_bytes) / (static_cast<double>(w.signals) * w.samples_per_signal);
+  if (stats.head_samples != 0) r.note += fmt::format("{} samples still in the head when sized; ", stats.head_samples);
   std::vector<double> us;
   std::mt19937 rng(7);
   const TimestampNs end_ns = w.t0_ns + w.samples_per_signal * w.step_ns;
-  for (int q = 0; q < 1000; ++q) {
+  for (int q = 0; q < (tuning.ingest_only ? 0 : 1000); ++q) {
     const auto id = static_cast<SeriesId>(rng() % static_cast<unsigned>(w.signals) + 1);
     const auto t = Clock::now();
     const auto points = h.range(id, w.t0_ns, end_ns, 1'000'000);
@@ -98,7 +238,7 @@ EngineResult bench_resonance(const Workload& w, const std::filesystem::path& dir
   r.range_10k_p50_us = p.p50;
   r.range_10k_p99_us = p.p99;
   us.clear();
-  for (int q = 0; q < 100'000; ++q) {
+  for (int q = 0; q < (tuning.ingest_only ? 0 : 100'000); ++q) {
     const auto id = static_cast<SeriesId>(rng() % static_cast<unsigned>(w.signals) + 1);
     const auto t = Clock::now();
     const auto v = h.latest(id);
@@ -108,8 +248,13 @@ EngineResult bench_resonance(const Workload& w, const std::filesystem::path& dir
   p = percentiles(us);
   r.latest_p50_us = p.p50;
   r.latest_p99_us = p.p99;
+  if (!tuning.ingest_only) {
+    measure_buckets_and_frame(h, w, r);
+    measure_api(h, w, dir.parent_path() / "catalog.sqlite", r);
+  }
   h.close();
   r.bytes_per_sample = static_cast<double>(directory_bytes(dir)) / (static_cast<double>(w.signals) * w.samples_per_signal);
+  r.note += fmt::format("chunk_samples {}, chunk_flush_interval_ms {}; ", o.chunk_samples, o.chunk_flush_interval_ms);
   r.note += fmt::format("in-process batch API, {} ticks x {} signals per batch, at most {} batches in "
                         "flight, {} group commits, {} RetryLater; size = everything under the store's "
                         "directory (WAL, chunk files, checkpoint) once unchanged for 3 s ({:.0f} s after "
@@ -134,6 +279,8 @@ int main(int argc, char** argv) {
   int influx_port = 0, vm_port = 0;
   std::string influx_data, vm_data;
   bool skip_sqlite = false;
+  std::string pg_conninfo;
+  ResonanceTuning tuning;
   CLI::App app{"Historian benchmark: Resonance and peers on the same workload, same run"};
   app.add_option("--signals", w.signals, "Signals")->capture_default_str();
   app.add_option("--samples", w.samples_per_signal, "Samples per signal (100 Hz)")->capture_default_str();
@@ -145,12 +292,23 @@ int main(int argc, char** argv) {
   app.add_option("--vm-port", vm_port, "VictoriaMetrics HTTP port on 127.0.0.1 (0 = skip)");
   app.add_option("--vm-data", vm_data, "VictoriaMetrics storage directory (for its size)");
   app.add_flag("--skip-sqlite", skip_sqlite, "Do not run the SQLite peer");
+  app.add_option("--chunk-samples", tuning.chunk_samples, "Resonance: samples per chunk")->capture_default_str();
+  app.add_option("--chunk-flush-ms", tuning.chunk_flush_interval_ms, "Resonance: chunk flush interval")
+      ->capture_default_str();
+  app.add_flag("--ingest-only", tuning.ingest_only, "Resonance: ingest and size only (tuning runs)");
+  app.add_option("--pg", pg_conninfo, "PostgreSQL libpq conninfo (empty = skip)");
+  app.add_option("--mix", w.mix, "Workload mix: rw10m, rw10m-float32 or v1 (bench/historian/workload.h)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (Status st = prepare_workload(w); !st) {
+    std::fprintf(stderr, "%s\n", st.to_string().c_str());
+    return 2;
+  }
 
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  std::printf("workload: %d signals x %d samples at 100 Hz (%.1f M samples)\n", w.signals,
-              w.samples_per_signal, w.signals * static_cast<double>(w.samples_per_signal) / 1e6);
+  std::printf("workload: %d signals x %d samples at 100 Hz (%.1f M samples), mix %s\n", w.signals,
+              w.samples_per_signal, w.signals * static_cast<double>(w.samples_per_signal) / 1e6, w.mix.c_str());
   std::vector<EngineResult> results;
   auto run = [&](const char* name, auto&& fn) {
     std::printf("running %s ...\n", name);
@@ -164,10 +322,11 @@ int main(int argc, char** argv) {
     }
   };
   run("resonance", [&] { return bench_resonance(w, std::filesystem::path(dir) / "resonance", ticks_per_batch,
-                                                        max_in_flight); });
+                                                        max_in_flight, tuning); });
   if (!skip_sqlite) run("sqlite", [&] { return bench_sqlite(w, std::filesystem::path(dir) / "sqlite", ticks_per_batch); });
   if (influx_port) run("influxdb", [&] { return bench_influxdb(w, influx_port, influx_data); });
   if (vm_port) run("victoria-metrics", [&] { return bench_victoria_metrics(w, vm_port, vm_data); });
+  if (!pg_conninfo.empty()) run("postgresql", [&] { return bench_postgres(w, pg_conninfo, ticks_per_batch); });
 
   std::printf("\n%-24s %14s %9s %9s %9s %12s %12s %11s %11s\n", "engine", "ingest/s", "ack p50", "ack p99",
               "B/sample", "range p50", "range p99", "latest p50", "latest p99");
@@ -183,17 +342,53 @@ int main(int argc, char** argv) {
     engines.push_back({{"engine", r.engine}, {"durability", r.durability},
                        {"ingest_samples_per_s", num(r.ingest_samples_per_s)}, {"ack_p50_ms", num(r.ack_p50_ms)},
                        {"ack_p99_ms", num(r.ack_p99_ms)}, {"bytes_per_sample", num(r.bytes_per_sample)},
+                       {"chunk_bytes_per_sample", num(r.chunk_bytes_per_sample)},
                        {"range_10k_p50_us", num(r.range_10k_p50_us)}, {"range_10k_p99_us", num(r.range_10k_p99_us)},
                        {"latest_p50_us", num(r.latest_p50_us)}, {"latest_p99_us", num(r.latest_p99_us)},
+                       {"buckets_all_ms", num(r.buckets_all_ms)}, {"buckets_one_thread_ms", num(r.buckets_one_thread_ms)},
+                       {"buckets_how", r.buckets_how}, {"frame_100x10k_p50_ms", num(r.frame_p50_ms)},
+                       {"frame_100x10k_p99_ms", num(r.frame_p99_ms)},
+                       {"api_range_10k_p50_us", num(r.api_range_10k_p50_us)},
+                       {"api_range_10k_p99_us", num(r.api_range_10k_p99_us)},
+                       {"api_latest_p50_us", num(r.api_latest_p50_us)}, {"api_latest_p99_us", num(r.api_latest_p99_us)},
                        {"note", r.note}});
+  }
+  std::printf("\n%-24s %12s %22s %12s %12s %12s %12s\n", "engine", "buckets", "how", "1 thread", "frame p99",
+              "API 10k p99", "API latest");
+  std::printf("%-24s %12s %22s %12s %12s %12s %12s\n", "", "(ms, all)", "", "(ms)", "(ms)", "(us)", "p99 (us)");
+  for (const auto& r : results)
+    std::printf("%-24s %12s %22s %12s %12s %12s %12s\n", r.engine.c_str(), fixed(r.buckets_all_ms, 1).c_str(),
+                r.buckets_how.substr(0, 22).c_str(), fixed(r.buckets_one_thread_ms, 1).c_str(),
+                fixed(r.frame_p99_ms, 2).c_str(), fixed(r.api_range_10k_p99_us, 0).c_str(),
+                fixed(r.api_latest_p99_us, 0).c_str());
+  // The goals against this run's figures for Resonance (the first engine).
+  nlohmann::json goals = nlohmann::json::array();
+  if (!results.empty() && results.front().engine == "resonance") {
+    const auto& r = results.front();
+    auto goal = [&](const char* what, double measured, double limit, bool at_least) {
+      const bool met = !std::isnan(measured) && (at_least ? measured >= limit : measured <= limit);
+      goals.push_back({{"goal", what}, {"measured", num(measured)}, {"target", limit},
+                       {"kind", at_least ? "at least" : "at most"}, {"met", met}});
+      std::printf("goal %-48s %14s %s %-12g %s\n", what, fixed(measured, 3).c_str(), at_least ? ">=" : "<=", limit,
+                  met ? "met" : "NOT MET");
+    };
+    std::printf("\n");
+    goal("durable ingest (samples/s)", r.ingest_samples_per_s, 10e6, true);
+    goal("ack p99 (ms)", r.ack_p99_ms, 10, false);
+    goal("bytes/sample, chunk files (the store once settled)", r.chunk_bytes_per_sample, 0.45, false);
+    goal("one series 10k samples p99, in process (us)", r.range_10k_p99_us, 200, false);
+    goal("one series 10k samples p99, HTTP API (us)", r.api_range_10k_p99_us, 1000, false);
+    goal("all samples into 10 s buckets (ms)", r.buckets_all_ms, 40, false);
+    goal("latest value p99, in process (us)", r.latest_p99_us, 2, false);
+    goal("frame 100 x 10,000 p99 (ms)", r.frame_p99_ms, 20, false);
   }
   for (const auto& r : results) std::printf("  %s: %s; %s\n", r.engine.c_str(), r.durability.c_str(), r.note.c_str());
   std::filesystem::remove_all(dir);
   nlohmann::json out = {{"bench", "historian"},
                         {"workload", {{"signals", w.signals}, {"samples_per_signal", w.samples_per_signal},
                                       {"rate_hz", 100}, {"batch_ticks", ticks_per_batch},
-                                      {"max_in_flight", max_in_flight}}},
-                        {"engines", engines}};
+                                      {"max_in_flight", max_in_flight}, {"mix", w.mix}}},
+                        {"engines", engines}, {"goals", goals}};
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

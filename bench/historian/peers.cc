@@ -59,34 +59,35 @@ double micros_since(Clock::time_point t) {
   return std::chrono::duration<double, std::micro>(Clock::now() - t).count();
 }
 
-// One keep-alive HTTP/1.1 connection; the benchmark aborts on any transport error (a peer that
-// fails mid-run makes the whole comparison void, better to say so loudly).
-class HttpConnection {
- public:
-  explicit HttpConnection(int port) : socket_(io_) {
-    socket_.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-  }
-  std::pair<int, std::string> request(http::verb verb, const std::string& target, std::string body = "") {
-    http::request<http::string_body> req{verb, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.keep_alive(true);
-    if (!body.empty()) {
-      req.body() = std::move(body);
-      req.prepare_payload();
-    }
-    http::write(socket_, req);
-    boost::beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(1ULL << 30);
-    http::read(socket_, buffer, parser);
-    auto res = parser.release();
-    return {static_cast<int>(res.result_int()), res.body()};
-  }
+}  // namespace
 
- private:
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::socket socket_;
+struct HttpConnection::Impl {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket{io};
 };
+
+HttpConnection::HttpConnection(int port) : impl_(std::make_unique<Impl>()) {
+  impl_->socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+}
+
+HttpConnection::~HttpConnection() = default;
+
+std::pair<int, std::string> HttpConnection::request(bool post, const std::string& target, std::string body) {
+  http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.keep_alive(true);
+  if (!body.empty()) {
+    req.body() = std::move(body);
+    req.prepare_payload();
+  }
+  http::write(impl_->socket, req);
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(1ULL << 30);
+  http::read(impl_->socket, buffer, parser);
+  auto res = parser.release();
+  return {static_cast<int>(res.result_int()), res.body()};
+}
 
 std::string url_encode(const std::string& s) {
   std::string out;
@@ -96,6 +97,15 @@ std::string url_encode(const std::string& s) {
   }
   return out;
 }
+
+std::vector<int> query_series(const Workload& w, int n) {
+  std::mt19937 rng(7);
+  std::vector<int> out;
+  for (int i = 0; i < n; ++i) out.push_back(static_cast<int>(rng() % static_cast<unsigned>(w.signals)) + 1);
+  return out;
+}
+
+namespace {
 
 // Line protocol, tick-major, `lines_per_post` lines per request — the research notes' client.
 struct LineProtocolLoad {
@@ -122,19 +132,12 @@ LineProtocolLoad load_line_protocol(const Workload& w, HttpConnection& conn, con
   const auto start = Clock::now();
   for (auto& b : bodies) {
     const auto t = Clock::now();
-    auto [status, reply] = conn.request(http::verb::post, target, std::move(b));
+    auto [status, reply] = conn.request(true, target, std::move(b));
     if (status / 100 != 2) throw std::runtime_error(fmt::format("write {} -> {}: {}", target, status, reply));
     ack_ms.push_back(micros_since(t) / 1000.0);
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return {static_cast<double>(w.signals) * w.samples_per_signal / seconds, percentiles(ack_ms)};
-}
-
-std::vector<int> query_series(const Workload& w, int n) {
-  std::mt19937 rng(7);
-  std::vector<int> out;
-  for (int i = 0; i < n; ++i) out.push_back(static_cast<int>(rng() % static_cast<unsigned>(w.signals)) + 1);
-  return out;
 }
 
 }  // namespace
@@ -203,6 +206,19 @@ EngineResult bench_sqlite(const Workload& w, const std::filesystem::path& dir, i
   p = percentiles(us);
   r.latest_p50_us = p.p50;
   r.latest_p99_us = p.p99;
+  {  // every sample into 10-second buckets, one pass (first/last have no SQL aggregate here)
+    const std::string q = fmt::format("SELECT id, (ts - {}) / 10000000000 AS b, min(v), max(v), avg(v), sum(v), "
+                                      "count(*) FROM s GROUP BY id, b",
+                                      w.t0_ns);
+    sqlite3_stmt* buckets = nullptr;
+    sqlite3_prepare_v2(db, q.c_str(), -1, &buckets, nullptr);
+    const auto t = Clock::now();
+    int rows = 0;
+    while (sqlite3_step(buckets) == SQLITE_ROW) ++rows;
+    r.buckets_all_ms = micros_since(t) / 1000.0;
+    sqlite3_finalize(buckets);
+    r.buckets_how = fmt::format("GROUP BY id, bucket: min, max, avg, sum, count ({} buckets), 1 run", rows);
+  }
   sqlite3_finalize(range);
   sqlite3_finalize(latest);
   sqlite3_close(db);
@@ -213,7 +229,7 @@ EngineResult bench_sqlite(const Workload& w, const std::filesystem::path& dir, i
 EngineResult bench_influxdb(const Workload& w, int port, const std::filesystem::path& data_dir) {
   EngineResult r{"influxdb-1.6.7", "fsync per write request (wal-fsync-delay=0s)"};
   HttpConnection conn(port);
-  conn.request(http::verb::post, "/query?q=" + url_encode("CREATE DATABASE bench"));
+  conn.request(true, "/query?q=" + url_encode("CREATE DATABASE bench"));
   const auto load = load_line_protocol(w, conn, "/write?db=bench&precision=ns", 5000);
   r.ingest_samples_per_s = load.samples_per_s;
   r.ack_p50_ms = load.ack_ms.p50;
@@ -225,7 +241,7 @@ EngineResult bench_influxdb(const Workload& w, int port, const std::filesystem::
   for (int id : query_series(w, 50)) {
     const auto t = Clock::now();
     auto [status, body] = conn.request(
-        http::verb::get, "/query?db=bench&epoch=ns&q=" + url_encode(fmt::format("SELECT v FROM m WHERE id='s{:04}'", id)));
+        false, "/query?db=bench&epoch=ns&q=" + url_encode(fmt::format("SELECT v FROM m WHERE id='s{:04}'", id)));
     us.push_back(micros_since(t));
     if (status != 200) r.note += fmt::format("range query -> {}; ", status);
   }
@@ -235,13 +251,29 @@ EngineResult bench_influxdb(const Workload& w, int port, const std::filesystem::
   us.clear();
   for (int id : query_series(w, 200)) {
     const auto t = Clock::now();
-    conn.request(http::verb::get, "/query?db=bench&epoch=ns&q=" +
+    conn.request(false, "/query?db=bench&epoch=ns&q=" +
                                       url_encode(fmt::format("SELECT last(v) FROM m WHERE id='s{:04}'", id)));
     us.push_back(micros_since(t));
   }
   p = percentiles(us);
   r.latest_p50_us = p.p50;
   r.latest_p99_us = p.p99;
+  {
+    const TimestampNs end_ns = w.t0_ns + w.samples_per_signal * w.step_ns;
+    std::vector<double> ms;
+    for (int k = 0; k < 3; ++k) {
+      const auto t = Clock::now();
+      auto [status, body] = conn.request(
+          false, "/query?db=bench&epoch=ns&q=" +
+                     url_encode(fmt::format("SELECT min(v), max(v), mean(v), sum(v), count(v), first(v), last(v) "
+                                            "FROM m WHERE time >= {} AND time < {} GROUP BY time(10s), id",
+                                            w.t0_ns, end_ns)));
+      ms.push_back(micros_since(t) / 1000.0);
+      if (status != 200) r.note += fmt::format("buckets query -> {}; ", status);
+    }
+    r.buckets_all_ms = percentiles(ms).p50;
+    r.buckets_how = "GROUP BY time(10s), id: min, max, mean, sum, count, first, last; HTTP + JSON; median of 3";
+  }
   r.note += fmt::format("HTTP line protocol, 5,000 lines per POST, 1 connection; size = data+wal+meta "
                         "once unchanged for 5 s ({:.0f} s after ingest; snapshot/compaction cold durations "
                         "set short by scripts/bench); queries over HTTP incl. JSON", waited);
@@ -255,7 +287,7 @@ EngineResult bench_victoria_metrics(const Workload& w, int port, const std::file
   r.ingest_samples_per_s = load.samples_per_s;
   r.ack_p50_ms = load.ack_ms.p50;
   r.ack_p99_ms = load.ack_ms.p99;
-  conn.request(http::verb::get, "/internal/force_flush");
+  conn.request(false, "/internal/force_flush");
   double waited = 0;
   const auto settled = settled_directory_bytes(data_dir, 5.0, 90.0, &waited);
   r.bytes_per_sample = static_cast<double>(settled) / (static_cast<double>(w.signals) * w.samples_per_signal);
@@ -265,7 +297,7 @@ EngineResult bench_victoria_metrics(const Workload& w, int port, const std::file
   for (int id : query_series(w, 50)) {
     const auto t = Clock::now();
     auto [status, body] = conn.request(
-        http::verb::get, fmt::format("/api/v1/export?match[]={}&start={}&end={}",
+        false, fmt::format("/api/v1/export?match[]={}&start={}&end={}",
                                      url_encode(fmt::format("m_v{{id=\"s{:04}\"}}", id)), start_s, end_s));
     us.push_back(micros_since(t));
     if (status != 200) r.note += fmt::format("export -> {}; ", status);
@@ -276,13 +308,32 @@ EngineResult bench_victoria_metrics(const Workload& w, int port, const std::file
   us.clear();
   for (int id : query_series(w, 200)) {
     const auto t = Clock::now();
-    conn.request(http::verb::get, fmt::format("/api/v1/query?query={}&time={}",
+    conn.request(false, fmt::format("/api/v1/query?query={}&time={}",
                                               url_encode(fmt::format("m_v{{id=\"s{:04}\"}}", id)), end_s));
     us.push_back(micros_since(t));
   }
   p = percentiles(us);
   r.latest_p50_us = p.p50;
   r.latest_p99_us = p.p99;
+  {
+    // MetricsQL evaluates one rollup per query; avg_over_time is the research note's 90 ms figure's
+    // kind of query. nocache=1: every run computes from the stored data.
+    std::vector<double> ms;
+    std::size_t series_back = 0;
+    for (int k = 0; k < 3; ++k) {
+      const auto t = Clock::now();
+      auto [status, body] = conn.request(
+          false, fmt::format("/api/v1/query_range?query={}&start={}&end={}&step=10s&nocache=1",
+                             url_encode("avg_over_time(m_v[10s])"), start_s + 10, end_s));
+      ms.push_back(micros_since(t) / 1000.0);
+      if (status != 200) r.note += fmt::format("query_range -> {}; ", status);
+      else series_back = body.empty() ? 0 : static_cast<std::size_t>(std::count(body.begin(), body.end(), '{')) - 2;
+    }
+    r.buckets_all_ms = percentiles(ms).p50;
+    r.buckets_how = fmt::format("query_range avg_over_time(m_v[10s]) step 10s, one aggregate only; HTTP + JSON "
+                                "(~{} series back); median of 3",
+                                series_back / 2);
+  }
   r.note += fmt::format("HTTP Influx line protocol, 5,000 lines per POST, 1 connection; stores ms "
                         "timestamps; size after force_flush once unchanged for 5 s ({:.0f} s)", waited);
   return r;
