@@ -220,5 +220,20 @@ TEST(OpcuaMessages, DecodesEveryMessageNodeOpcuaSent) {
   EXPECT_GE(decoded, 25);
 }
 
+// The fuzz seeds for TransferSubscriptions are written by hand (node-opcua's capture.js does not
+// transfer): they must be what they claim.
+TEST(OpcuaMessages, HandmadeTransferSubscriptionsSeedsDecode) {
+  const std::filesystem::path dir = std::filesystem::path(RESONANCE_SOURCE_DIR) / "tests/fuzz/opcua_message/corpus";
+  auto req = decode_message(slurp(dir / "handmade_transfer_subscriptions_req_i841"));
+  ASSERT_TRUE(req) << req.error().message();
+  EXPECT_EQ(std::get<TransferSubscriptionsRequest>(*req).subscription_ids, (std::vector<std::uint32_t>{3, 9}));
+  auto resp = decode_message(slurp(dir / "handmade_transfer_subscriptions_resp_i844"));
+  ASSERT_TRUE(resp) << resp.error().message();
+  const auto& r = std::get<TransferSubscriptionsResponse>(*resp);
+  ASSERT_EQ(r.results.size(), 2u);
+  EXPECT_EQ(r.results[0].available_sequence_numbers, (std::vector<std::uint32_t>{41, 42}));
+  EXPECT_EQ(r.results[1].status.code, 0x80280000u);
+}
+
 }  // namespace
 }  // namespace resonance::opcua
