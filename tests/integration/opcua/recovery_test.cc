@@ -149,7 +149,9 @@ TransferRun outage_past_session_timeout(std::uint16_t server_port, std::optional
   run.proxy->cut();
   collect_for(5s);  // until the loss shows
   EXPECT_TRUE(client.broken());
-  std::this_thread::sleep_for(4s);  // past the 1 s session timeout (node-opcua checks about every second)
+  // Well past the 1 s session timeout (node-opcua's watchdog checks about every second); the
+  // queue of 400 holds 20 s of PartCount changes.
+  std::this_thread::sleep_for(6s);
   run.resumed = client.resume();
   if (run.resumed) collect_for(2s);
   return run;
