@@ -7,15 +7,17 @@
 // are read through GET /api/v1/inference.
 //
 // Then the registry drives deployment: promotion and rollback decide which version the next start
-// runs, and each record names that version.
+// runs, and each record names that version. Last, an ONNX network runs live in the node.
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "../end_to_end/node_fixture.h"
 #include "resonance/models/dataset.h"
@@ -266,6 +268,77 @@ TEST(TrainedModel, RegistryStageDecidesTheDeployedVersionAcrossPromotionAndRollb
     }
     ASSERT_EQ(node.stop(), 0);
   }
+}
+
+TEST(TrainedModel, OnnxNetworkRunsLiveInTheNode) {
+  // ONNX's own Sigmoid test network (Debian's libonnx-testdata) on two window features of the
+  // spindle: every stored output is the sigmoid of the features of its window in the historian.
+  // The temperature's slope (not its level, ~21 °C, whose sigmoid is 1 to 9 digits) makes the
+  // outputs differ from run to run.
+  const fs::path net = "/usr/share/libonnx-testdata/data/pytorch-converted/test_Sigmoid/model.onnx";
+  ASSERT_TRUE(fs::exists(net)) << net << " is missing: install libonnx-testdata (scripts/setup --test)";
+  NodeProcess node("onnx_live");
+  const fs::path dir = node.dir() / "sigmoid";
+  fs::create_directories(dir);
+  fs::copy_file(net, dir / "model.onnx");
+  const nlohmann::json m{
+      {"manifest_version", 1},
+      {"name", "sigmoid"},
+      {"version", "1"},
+      {"interface", "predictive_maintenance"},
+      {"backend", "onnx"},
+      {"task", "regression"},
+      {"inputs", {{{"name", "temp_slope"}, {"category", "cnc"}, {"signal", "spindle_temperature"}, {"window_s", 2},
+                   {"step_s", 0}, {"feature", "slope"}},
+                  {{"name", "load"}, {"category", "cnc"}, {"signal", "spindle_load"}, {"window_s", 0}, {"step_s", 0},
+                   {"feature", "last"}}}},
+      {"outputs", {{{"name", "remaining_useful_life"}, {"type", "double"}},
+                   {{"name", "failure_probability_7d"}, {"type", "double"}}}},
+      {"files", {{{"path", "model.onnx"}, {"sha256", models::sha256_hex(slurp(dir / "model.onnx"))}}}},
+      {"onnx", {{"file", "model.onnx"}, {"input_shape", {-1, 2}}}},
+      {"lineage", {{"dataset_id", std::string(64, 'a')}, {"params", nlohmann::json::object()}, {"code_version", "test"}}}};
+  std::ofstream(dir / "manifest.json") << m.dump(2);
+  std::ofstream(node.config_file(), std::ios::app)
+      << "[inference]\nenabled = true\nmodel_dirs = \"" << dir.string() << "\"\n";
+  ASSERT_NO_FATAL_FAILURE(node.start());
+  auto sim = node.simulator(1, 3.0, 4.0, node.dir() / "acks.log");
+  ASSERT_TRUE(sim->started());
+  ASSERT_EQ(sim->wait(), 0);
+  std::string temp_path, load_path;
+  for (const auto& [path, samples] : read_ack_log(node.dir() / "acks.log")) {
+    if (path.ends_with("/spindle_temperature")) temp_path = path;
+    if (path.ends_with("/spindle_load")) load_path = path;
+  }
+  ASSERT_FALSE(temp_path.empty());
+  const std::string equipment = temp_path.substr(0, temp_path.rfind('/'));
+  const std::string rul = models::InferenceScheduler::output_path(equipment, "predictive_maintenance", "remaining_useful_life");
+  nlohmann::json records = nlohmann::json::object();
+  for (int i = 0; i < 50; ++i) {
+    records = inference_records(node, "model=sigmoid&limit=1000");
+    if (records.value("count", 0) >= 8 && node.stored(rul).size() == records.value("count", 0u)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(records.value("count", 0), 8) << records.dump();
+  const auto temp = history_of(node.stored(temp_path));
+  const auto load = history_of(node.stored(load_path));
+  std::map<std::int64_t, double> stored_rul;
+  for (const auto& s : node.stored(rul)) stored_rul[s.ts_ns] = std::bit_cast<double>(s.value_bits);
+  ASSERT_EQ(node.stop(), 0);
+  std::set<double> outputs;
+  for (const auto& r : records.at("records")) {
+    SCOPED_TRACE(r.dump());
+    const std::int64_t to = r.at("to_ns");
+    models::WindowInput tw, lw;
+    models::select_window(temp, to, 2'000'000'000, tw);
+    models::select_window(load, to, 0, lw);
+    const float x0 = static_cast<float>(*models::window_feature("slope", tw));
+    const float x1 = static_cast<float>(*models::window_feature("last", lw));
+    EXPECT_NEAR(r.at("outputs").at(0).get<double>(), 1 / (1 + std::exp(-static_cast<double>(x0))), 1e-6);
+    EXPECT_NEAR(r.at("outputs").at(1).get<double>(), 1 / (1 + std::exp(-static_cast<double>(x1))), 1e-6);
+    EXPECT_EQ(stored_rul.at(to), r.at("outputs").at(0).get<double>());
+    outputs.insert(r.at("outputs").at(0).get<double>());
+  }
+  EXPECT_GT(outputs.size(), 2u) << "a constant output would prove little";
 }
 
 }  // namespace
