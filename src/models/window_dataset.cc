@@ -16,7 +16,8 @@ constexpr std::string_view kTransform = "historian_window";
 Result<const WindowInput*> series_of(const SeriesHistory& history, const std::string& path) {
   const auto it = history.find(path);
   if (it == history.end())
-    return error(StatusCode::kInvalidArgument, fmt::format("series '{}': no history was read for it", path));
+    return error(StatusCode::kInvalidArgument,
+                 fmt::format("series '{}': no history was read for it", path));
   return &it->second;
 }
 
@@ -34,17 +35,18 @@ std::optional<std::int64_t> transform_param(std::string_view transform, std::str
 
 }  // namespace
 
-Result<std::vector<std::optional<std::vector<double>>>> window_rows(std::span<const WindowColumn> columns,
-                                                                    const SeriesHistory& history,
-                                                                    std::span<const TimestampNs> times) {
+Result<std::vector<std::optional<std::vector<double>>>> window_rows(
+    std::span<const WindowColumn> columns, const SeriesHistory& history,
+    std::span<const TimestampNs> times) {
   std::vector<const WindowInput*> series;
   for (const auto& c : columns) {
     auto s = series_of(history, c.series);
     if (!s) return error(s.error());
     if (!is_window_feature(c.feature))
-      return error(StatusCode::kInvalidArgument, fmt::format("column '{}': '{}' is not a window feature (last, value, "
-                                                             "mean, std, slope, min, max)",
-                                                             window_column_name(c), c.feature));
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("column '{}': '{}' is not a window feature (last, value, "
+                               "mean, std, slope, min, max)",
+                               window_column_name(c), c.feature));
     series.push_back(*s);
   }
   std::vector<std::optional<std::vector<double>>> rows;
@@ -59,19 +61,22 @@ Result<std::vector<std::optional<std::vector<double>>>> window_rows(std::span<co
       if (!v) break;  // an empty window: no row at t, as live inference skips the window
       row.push_back(*v);
     }
-    if (row.size() == columns.size()) rows.emplace_back(std::move(row));
-    else rows.emplace_back(std::nullopt);
+    if (row.size() == columns.size())
+      rows.emplace_back(std::move(row));
+    else
+      rows.emplace_back(std::nullopt);
   }
   return rows;
 }
 
 Result<Dataset> dataset_from_windows(const WindowDatasetSpec& spec, const SeriesHistory& history,
                                      std::size_t* skipped_rows) {
-  if (spec.columns.empty()) return error(StatusCode::kInvalidArgument, "a window dataset needs at least one input column");
+  if (spec.columns.empty())
+    return error(StatusCode::kInvalidArgument, "a window dataset needs at least one input column");
   if (spec.step_ns <= 0 || spec.to_ns <= spec.from_ns)
     return error(StatusCode::kInvalidArgument,
-                 fmt::format("window dataset grid: step {} ns over [{}, {}) ns has no point", spec.step_ns, spec.from_ns,
-                             spec.to_ns));
+                 fmt::format("window dataset grid: step {} ns over [{}, {}) ns has no point",
+                             spec.step_ns, spec.from_ns, spec.to_ns));
   auto label = series_of(history, spec.label);
   if (!label) return error(label.error());
   std::vector<TimestampNs> grid;
@@ -98,7 +103,8 @@ Result<Dataset> dataset_from_windows(const WindowDatasetSpec& spec, const Series
   if (skipped_rows != nullptr) *skipped_rows = skipped;
   if (ds.rows == 0)
     return error(StatusCode::kInvalidArgument,
-                 fmt::format("empty dataset: at none of the {} grid points in [{}, {}) ns does every input window and "
+                 fmt::format("empty dataset: at none of the {} grid points in [{}, {}) ns does "
+                             "every input window and "
                              "the label hold a sample",
                              grid.size(), spec.from_ns, spec.to_ns));
   // What was read: each input series from its window before the first point, the label within its
@@ -108,29 +114,34 @@ Result<Dataset> dataset_from_windows(const WindowDatasetSpec& spec, const Series
   reach[spec.label] = std::max(reach[spec.label], spec.label_staleness_ns);
   for (const auto& [path, window_ns] : reach)
     ds.lineage.sources.push_back({"series", path, "", spec.from_ns - window_ns, spec.to_ns});
-  ds.lineage.transform =
-      fmt::format("{} step_ns={} label_staleness_ns={}", kTransform, spec.step_ns, spec.label_staleness_ns);
+  ds.lineage.transform = fmt::format("{} step_ns={} label_staleness_ns={}", kTransform,
+                                     spec.step_ns, spec.label_staleness_ns);
   if (Status s = ds.validate(); !s) return std::unexpected(s);
   return ds;
 }
 
-Result<std::optional<std::vector<ManifestInput>>> live_inputs(const Dataset& dataset, const infomodel::Model& model) {
+Result<std::optional<std::vector<ManifestInput>>> live_inputs(const Dataset& dataset,
+                                                              const infomodel::Model& model) {
   const std::string& transform = dataset.lineage.transform;
-  if (!transform.starts_with(kTransform) || transform.size() == kTransform.size() || transform[kTransform.size()] != ' ')
+  if (!transform.starts_with(kTransform) || transform.size() == kTransform.size() ||
+      transform[kTransform.size()] != ' ')
     return std::optional<std::vector<ManifestInput>>{};
   const auto step_ns = transform_param(transform, "step_ns");
   std::vector<ManifestInput> inputs;
   for (const auto& name : dataset.feature_names) {
     const auto column = parse_window_column(name);
     if (!column)
-      return error(StatusCode::kInvalidArgument,
-                   fmt::format("dataset column '{}': a {} dataset's column is '<series>:<feature>:<window>ns'", name,
-                               kTransform));
+      return error(
+          StatusCode::kInvalidArgument,
+          fmt::format(
+              "dataset column '{}': a {} dataset's column is '<series>:<feature>:<window>ns'", name,
+              kTransform));
     auto ref = infomodel::lookup_path(model, column->series);
     if (!ref)
       return error(ref.error().code(),
                    fmt::format("dataset column '{}': {}", name, ref.error().message()));
-    inputs.push_back({name, ref->category->id, ref->signal->name, static_cast<double>(column->window_ns) / 1e9,
+    inputs.push_back({name, ref->category->id, ref->signal->name,
+                      static_cast<double>(column->window_ns) / 1e9,
                       static_cast<double>(step_ns.value_or(0)) / 1e9, column->feature});
   }
   return std::optional<std::vector<ManifestInput>>(std::move(inputs));

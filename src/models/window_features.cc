@@ -16,7 +16,9 @@ constexpr std::string_view kFeatures[] = {"last", "value", "mean", "std", "slope
 
 }  // namespace
 
-bool is_window_feature(std::string_view feature) { return std::ranges::find(kFeatures, feature) != std::end(kFeatures); }
+bool is_window_feature(std::string_view feature) {
+  return std::ranges::find(kFeatures, feature) != std::end(kFeatures);
+}
 
 Result<double> window_feature(std::string_view feature, const WindowInput& w) {
   const auto& v = w.values;
@@ -48,13 +50,15 @@ Result<double> window_feature(std::string_view feature, const WindowInput& w) {
     }
     return den > 0 ? num / den : 0.0;
   }
-  return error(StatusCode::kInvalidArgument,
-               fmt::format("feature '{}' cannot be computed on a live window (live features: last, value, "
-                           "mean, std, slope, min, max)",
-                           feature));
+  return error(
+      StatusCode::kInvalidArgument,
+      fmt::format("feature '{}' cannot be computed on a live window (live features: last, value, "
+                  "mean, std, slope, min, max)",
+                  feature));
 }
 
-void select_window(const WindowInput& series, TimestampNs to_ns, std::int64_t window_ns, WindowInput& out) {
+void select_window(const WindowInput& series, TimestampNs to_ns, std::int64_t window_ns,
+                   WindowInput& out) {
   out.ts_ns.clear();
   out.values.clear();
   const auto& ts = series.ts_ns;
@@ -68,8 +72,10 @@ void select_window(const WindowInput& series, TimestampNs to_ns, std::int64_t wi
     return;
   }
   const auto begin = std::upper_bound(ts.begin(), end, to_ns - window_ns);
-  const auto from = static_cast<std::size_t>(begin - ts.begin()), to = static_cast<std::size_t>(end - ts.begin());
-  out.ts_ns.assign(ts.begin() + static_cast<std::ptrdiff_t>(from), ts.begin() + static_cast<std::ptrdiff_t>(to));
+  const auto from = static_cast<std::size_t>(begin - ts.begin()),
+             to = static_cast<std::size_t>(end - ts.begin());
+  out.ts_ns.assign(ts.begin() + static_cast<std::ptrdiff_t>(from),
+                   ts.begin() + static_cast<std::ptrdiff_t>(to));
   out.values.assign(series.values.begin() + static_cast<std::ptrdiff_t>(from),
                     series.values.begin() + static_cast<std::ptrdiff_t>(to));
 }
@@ -89,7 +95,8 @@ std::optional<WindowColumn> parse_window_column(std::string_view name) {
   window.remove_suffix(2);
   WindowColumn c;
   const auto [end, ec] = std::from_chars(window.data(), window.data() + window.size(), c.window_ns);
-  if (ec != std::errc() || end != window.data() + window.size() || window.empty() || c.window_ns < 0)
+  if (ec != std::errc() || end != window.data() + window.size() || window.empty() ||
+      c.window_ns < 0)
     return std::nullopt;
   c.series = std::string(name.substr(0, middle));
   c.feature = std::string(name.substr(middle + 1, last - middle - 1));

@@ -23,8 +23,9 @@ namespace resonance::models {
 struct WindowDatasetSpec {
   std::vector<WindowColumn> columns;  // the inputs, in column order
   std::string label;                  // label series path
-  std::int64_t label_staleness_ns = 0;  // the label at t: its newest sample with t − staleness < ts ≤ t
-  TimestampNs from_ns = 0, to_ns = 0;   // rows at from, from + step, … < to
+  std::int64_t label_staleness_ns =
+      0;  // the label at t: its newest sample with t − staleness < ts ≤ t
+  TimestampNs from_ns = 0, to_ns = 0;  // rows at from, from + step, … < to
   std::int64_t step_ns = 0;
 };
 
@@ -41,15 +42,16 @@ Result<Dataset> dataset_from_windows(const WindowDatasetSpec& spec, const Series
 
 // The feature rows a windowed dataset would hold at `times` (nullopt where a window is empty): the
 // offline side of a live run, for checking a live output against the same windows in history.
-Result<std::vector<std::optional<std::vector<double>>>> window_rows(std::span<const WindowColumn> columns,
-                                                                    const SeriesHistory& history,
-                                                                    std::span<const TimestampNs> times);
+Result<std::vector<std::optional<std::vector<double>>>> window_rows(
+    std::span<const WindowColumn> columns, const SeriesHistory& history,
+    std::span<const TimestampNs> times);
 
 // The manifest inputs of a model trained on `dataset`, when its columns are window features of
 // series (a dataset_from_windows result): per column its feature, window and the grid step, and
 // the information-model category and signal its series path resolves to. nullopt for any other
 // dataset (its columns stay `derived`). An error names a column whose series the information model
 // does not know.
-Result<std::optional<std::vector<ManifestInput>>> live_inputs(const Dataset& dataset, const infomodel::Model& model);
+Result<std::optional<std::vector<ManifestInput>>> live_inputs(const Dataset& dataset,
+                                                              const infomodel::Model& model);
 
 }  // namespace resonance::models

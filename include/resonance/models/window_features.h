@@ -31,11 +31,13 @@ bool is_window_feature(std::string_view feature);
 // The window rule, for samples held in time order: those with to − window < ts ≤ to; window_ns
 // ≤ 0: the newest sample at or before `to` only. WindowRing::window applies the same rule to a
 // ring; this is its form for history read from the historian.
-void select_window(const WindowInput& series, TimestampNs to_ns, std::int64_t window_ns, WindowInput& out);
+void select_window(const WindowInput& series, TimestampNs to_ns, std::int64_t window_ns,
+                   WindowInput& out);
 
 // A dataset column that is one window feature of one series, named
-// "<series path>:<feature>:<window_ns>ns" (e.g. "plant1/hall/line1/cnc-01/spindle_load:mean:30000000000ns"),
-// so the column says how it was computed and `resonance model train` can write the live input.
+// "<series path>:<feature>:<window_ns>ns" (e.g.
+// "plant1/hall/line1/cnc-01/spindle_load:mean:30000000000ns"), so the column says how it was
+// computed and `resonance model train` can write the live input.
 struct WindowColumn {
   std::string series;   // series path
   std::string feature;  // a window feature

@@ -15,9 +15,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "../end_to_end/node_fixture.h"
 #include "resonance/models/dataset.h"
@@ -54,7 +54,8 @@ std::string dataset_id_in(const std::string& output) {
   std::istringstream lines(output);
   std::string line, id;
   while (std::getline(lines, line))
-    if (line.size() == 64 && line.find_first_not_of("0123456789abcdef") == std::string::npos) id = line;
+    if (line.size() == 64 && line.find_first_not_of("0123456789abcdef") == std::string::npos)
+      id = line;
   return id;
 }
 
@@ -101,11 +102,31 @@ TEST(TrainedModel, CliTrainedWindowModelRunsLiveAsOfflineEvaluationSays) {
   //    2 s every 500 ms, the label the thermal drift. Level features (mean, max) would put the
   //    second stream, warmer than anything trained on, in one leaf: a constant proves little.
   std::string out;
-  ASSERT_EQ(run_cli(node, {"dataset", "--store", (store / "datasets").string(), "create", "--from-historian",
-                           (node.dir() / "data").string(), "--series", input_path, "--series", x_path, "--label", label_path, "--from",
-                           std::to_string(first_run.front().ts_ns), "--to", std::to_string(first_run.back().ts_ns),
-                           "--step", "500ms", "--max-staleness", "2s", "--window", "2s", "--window-features",
-                           "std,slope"},
+  ASSERT_EQ(run_cli(node,
+                    {"dataset",
+                     "--store",
+                     (store / "datasets").string(),
+                     "create",
+                     "--from-historian",
+                     (node.dir() / "data").string(),
+                     "--series",
+                     input_path,
+                     "--series",
+                     x_path,
+                     "--label",
+                     label_path,
+                     "--from",
+                     std::to_string(first_run.front().ts_ns),
+                     "--to",
+                     std::to_string(first_run.back().ts_ns),
+                     "--step",
+                     "500ms",
+                     "--max-staleness",
+                     "2s",
+                     "--window",
+                     "2s",
+                     "--window-features",
+                     "std,slope"},
                     out),
             0)
       << out;
@@ -114,13 +135,16 @@ TEST(TrainedModel, CliTrainedWindowModelRunsLiveAsOfflineEvaluationSays) {
 
   // 3. Train, register, promote: files where the registry deployment looks for them.
   const fs::path model_dir = store / "models" / "drift" / "1";
-  ASSERT_EQ(run_cli(node, {"model", "--store", store.string(), "train", "--dataset", id, "--out", model_dir.string(),
-                           "--name", "drift", "--interface", "thermal_drift_compensation", "--output",
-                           "predicted_drift", "--rounds", "30", "--nthread", "1", "--register"},
-                    out),
-            0)
+  ASSERT_EQ(
+      run_cli(node,
+              {"model", "--store", store.string(), "train", "--dataset", id, "--out",
+               model_dir.string(), "--name", "drift", "--interface", "thermal_drift_compensation",
+               "--output", "predicted_drift", "--rounds", "30", "--nthread", "1", "--register"},
+              out),
+      0)
       << out;
-  ASSERT_EQ(run_cli(node, {"model", "--store", store.string(), "promote", "drift", "1"}, out), 0) << out;
+  ASSERT_EQ(run_cli(node, {"model", "--store", store.string(), "promote", "drift", "1"}, out), 0)
+      << out;
   auto manifest = models::parse_manifest(slurp(model_dir / "manifest.json"), "manifest.json");
   ASSERT_TRUE(manifest) << manifest.error().message();
   ASSERT_EQ(manifest->inputs.size(), 4u);
@@ -145,12 +169,15 @@ TEST(TrainedModel, CliTrainedWindowModelRunsLiveAsOfflineEvaluationSays) {
   ASSERT_TRUE(sim2->started());
   ASSERT_EQ(sim2->wait(), 0);
   const std::string equipment = input_path.substr(0, input_path.rfind('/'));
-  const std::string output_path =
-      models::InferenceScheduler::output_path(equipment, "thermal_drift_compensation", "predicted_drift");
+  const std::string output_path = models::InferenceScheduler::output_path(
+      equipment, "thermal_drift_compensation", "predicted_drift");
   nlohmann::json records;
-  for (int i = 0; i < 100; ++i) {  // outputs are written a little after their inputs; records every 200 ms
+  for (int i = 0; i < 100;
+       ++i) {  // outputs are written a little after their inputs; records every 200 ms
     records = inference_records(node, "model=drift&limit=1000");
-    if (records.value("count", 0) >= 12 && node.stored(output_path).size() == records.value("count", 0u)) break;
+    if (records.value("count", 0) >= 12 &&
+        node.stored(output_path).size() == records.value("count", 0u))
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_GE(records.value("count", 0), 12) << records.dump();
@@ -158,7 +185,8 @@ TEST(TrainedModel, CliTrainedWindowModelRunsLiveAsOfflineEvaluationSays) {
   by_path[input_path] = history_of(node.stored(input_path));
   by_path[x_path] = history_of(node.stored(x_path));
   std::map<std::int64_t, double> stored_output;
-  for (const auto& s : node.stored(output_path)) stored_output[s.ts_ns] = std::bit_cast<double>(s.value_bits);
+  for (const auto& s : node.stored(output_path))
+    stored_output[s.ts_ns] = std::bit_cast<double>(s.value_bits);
   ASSERT_EQ(node.stop(), 0);
 
   // 5. Offline: the same windows from the stored history, the same feature code, the model file.
@@ -187,16 +215,20 @@ TEST(TrainedModel, CliTrainedWindowModelRunsLiveAsOfflineEvaluationSays) {
     EXPECT_EQ(stored_output.at(times[i]), live);
     // The record's hash is of exactly these windows, one per input in manifest order.
     std::vector<models::WindowInput> windows(columns.size());
-    for (std::size_t k = 0; k < columns.size(); ++k) models::select_window(by_path.at(columns[k].series), times[i], columns[k].window_ns, windows[k]);
+    for (std::size_t k = 0; k < columns.size(); ++k)
+      models::select_window(by_path.at(columns[k].series), times[i], columns[k].window_ns,
+                            windows[k]);
     EXPECT_EQ(r.at("input_sha256"), models::sha256_hex(models::canonical_window_encoding(windows)));
     different += i > 0 && live != records.at("records")[i - 1].at("outputs").at(0).get<double>();
     ++i;
   }
   EXPECT_GT(different, 0u) << "the model answered one constant: the comparison would prove little";
-  std::fprintf(stderr, "%zu live runs compared with offline evaluation; %zu changes of output\n", i, different);
+  std::fprintf(stderr, "%zu live runs compared with offline evaluation; %zu changes of output\n", i,
+               different);
 }
 
-void write_threshold(const fs::path& dir, const std::string& version, const nlohmann::json& params) {
+void write_threshold(const fs::path& dir, const std::string& version,
+                     const nlohmann::json& params) {
   fs::create_directories(dir);
   nlohmann::json m{{"manifest_version", 1},
                    {"name", "load-limit"},
@@ -204,8 +236,13 @@ void write_threshold(const fs::path& dir, const std::string& version, const nloh
                    {"interface", "anomaly_detection"},
                    {"backend", "threshold"},
                    {"task", "binary"},
-                   {"inputs", {{{"name", "load"}, {"category", "cnc"}, {"signal", "spindle_load"},
-                                {"window_s", 0}, {"step_s", 0}, {"feature", "last"}}}},
+                   {"inputs",
+                    {{{"name", "load"},
+                      {"category", "cnc"},
+                      {"signal", "spindle_load"},
+                      {"window_s", 0},
+                      {"step_s", 0},
+                      {"feature", "last"}}}},
                    {"outputs", {{{"name", "anomalous"}, {"type", "bool"}}}},
                    {"files", nlohmann::json::array()},
                    {"lineage", {{"dataset_id", ""}, {"params", params}, {"code_version", "test"}}}};
@@ -220,9 +257,14 @@ TEST(TrainedModel, RegistryStageDecidesTheDeployedVersionAcrossPromotionAndRollb
   {
     auto registry = models::ModelRegistry::open(store / "registry.sqlite");
     ASSERT_TRUE(registry) << registry.error().message();
-    for (const auto& [version, params] : {std::pair{"1", R"({"min": 1000})"}, {"2", R"({"max": 1000})"}}) {
-      write_threshold(store / "models" / "load-limit" / version, version, nlohmann::json::parse(params));
-      ASSERT_TRUE((*registry)->add("load-limit", version, slurp(store / "models" / "load-limit" / version / "manifest.json")).is_ok());
+    for (const auto& [version, params] :
+         {std::pair{"1", R"({"min": 1000})"}, {"2", R"({"max": 1000})"}}) {
+      write_threshold(store / "models" / "load-limit" / version, version,
+                      nlohmann::json::parse(params));
+      ASSERT_TRUE((*registry)
+                      ->add("load-limit", version,
+                            slurp(store / "models" / "load-limit" / version / "manifest.json"))
+                      .is_ok());
     }
   }
   std::ofstream(node.config_file(), std::ios::app)
@@ -235,7 +277,8 @@ TEST(TrainedModel, RegistryStageDecidesTheDeployedVersionAcrossPromotionAndRollb
                        (node.dir() / "refused.log").string());
     ASSERT_TRUE(serve.started());
     EXPECT_NE(serve.wait(), 0);
-    EXPECT_NE(slurp(node.dir() / "refused.log").find("inference.deploy 'load-limit'"), std::string::npos)
+    EXPECT_NE(slurp(node.dir() / "refused.log").find("inference.deploy 'load-limit'"),
+              std::string::npos)
         << slurp(node.dir() / "refused.log");
   }
 
@@ -258,7 +301,8 @@ TEST(TrainedModel, RegistryStageDecidesTheDeployedVersionAcrossPromotionAndRollb
     nlohmann::json records = nlohmann::json::object();
     for (int i = 0; i < 50 && records.value("count", 0) < 5; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      records = inference_records(node, fmt::format("model=load-limit&from={}&limit=1000", after_ns + 1));
+      records =
+          inference_records(node, fmt::format("model=load-limit&from={}&limit=1000", after_ns + 1));
     }
     ASSERT_GE(records.value("count", 0), 5) << records.dump();
     for (const auto& r : records.at("records")) {
@@ -276,7 +320,8 @@ TEST(TrainedModel, OnnxNetworkRunsLiveInTheNode) {
   // The temperature's slope (not its level, ~21 °C, whose sigmoid is 1 to 9 digits) makes the
   // outputs differ from run to run.
   const fs::path net = "/usr/share/libonnx-testdata/data/pytorch-converted/test_Sigmoid/model.onnx";
-  ASSERT_TRUE(fs::exists(net)) << net << " is missing: install libonnx-testdata (scripts/setup --test)";
+  ASSERT_TRUE(fs::exists(net)) << net
+                               << " is missing: install libonnx-testdata (scripts/setup --test)";
   NodeProcess node("onnx_live");
   const fs::path dir = node.dir() / "sigmoid";
   fs::create_directories(dir);
@@ -288,15 +333,29 @@ TEST(TrainedModel, OnnxNetworkRunsLiveInTheNode) {
       {"interface", "predictive_maintenance"},
       {"backend", "onnx"},
       {"task", "regression"},
-      {"inputs", {{{"name", "temp_slope"}, {"category", "cnc"}, {"signal", "spindle_temperature"}, {"window_s", 2},
-                   {"step_s", 0}, {"feature", "slope"}},
-                  {{"name", "load"}, {"category", "cnc"}, {"signal", "spindle_load"}, {"window_s", 0}, {"step_s", 0},
-                   {"feature", "last"}}}},
-      {"outputs", {{{"name", "remaining_useful_life"}, {"type", "double"}},
-                   {{"name", "failure_probability_7d"}, {"type", "double"}}}},
-      {"files", {{{"path", "model.onnx"}, {"sha256", models::sha256_hex(slurp(dir / "model.onnx"))}}}},
+      {"inputs",
+       {{{"name", "temp_slope"},
+         {"category", "cnc"},
+         {"signal", "spindle_temperature"},
+         {"window_s", 2},
+         {"step_s", 0},
+         {"feature", "slope"}},
+        {{"name", "load"},
+         {"category", "cnc"},
+         {"signal", "spindle_load"},
+         {"window_s", 0},
+         {"step_s", 0},
+         {"feature", "last"}}}},
+      {"outputs",
+       {{{"name", "remaining_useful_life"}, {"type", "double"}},
+        {{"name", "failure_probability_7d"}, {"type", "double"}}}},
+      {"files",
+       {{{"path", "model.onnx"}, {"sha256", models::sha256_hex(slurp(dir / "model.onnx"))}}}},
       {"onnx", {{"file", "model.onnx"}, {"input_shape", {-1, 2}}}},
-      {"lineage", {{"dataset_id", std::string(64, 'a')}, {"params", nlohmann::json::object()}, {"code_version", "test"}}}};
+      {"lineage",
+       {{"dataset_id", std::string(64, 'a')},
+        {"params", nlohmann::json::object()},
+        {"code_version", "test"}}}};
   std::ofstream(dir / "manifest.json") << m.dump(2);
   std::ofstream(node.config_file(), std::ios::app)
       << "[inference]\nenabled = true\nmodel_dirs = \"" << dir.string() << "\"\n";
@@ -311,11 +370,13 @@ TEST(TrainedModel, OnnxNetworkRunsLiveInTheNode) {
   }
   ASSERT_FALSE(temp_path.empty());
   const std::string equipment = temp_path.substr(0, temp_path.rfind('/'));
-  const std::string rul = models::InferenceScheduler::output_path(equipment, "predictive_maintenance", "remaining_useful_life");
+  const std::string rul = models::InferenceScheduler::output_path(
+      equipment, "predictive_maintenance", "remaining_useful_life");
   nlohmann::json records = nlohmann::json::object();
   for (int i = 0; i < 50; ++i) {
     records = inference_records(node, "model=sigmoid&limit=1000");
-    if (records.value("count", 0) >= 8 && node.stored(rul).size() == records.value("count", 0u)) break;
+    if (records.value("count", 0) >= 8 && node.stored(rul).size() == records.value("count", 0u))
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_GE(records.value("count", 0), 8) << records.dump();
@@ -333,8 +394,10 @@ TEST(TrainedModel, OnnxNetworkRunsLiveInTheNode) {
     models::select_window(load, to, 0, lw);
     const float x0 = static_cast<float>(*models::window_feature("slope", tw));
     const float x1 = static_cast<float>(*models::window_feature("last", lw));
-    EXPECT_NEAR(r.at("outputs").at(0).get<double>(), 1 / (1 + std::exp(-static_cast<double>(x0))), 1e-6);
-    EXPECT_NEAR(r.at("outputs").at(1).get<double>(), 1 / (1 + std::exp(-static_cast<double>(x1))), 1e-6);
+    EXPECT_NEAR(r.at("outputs").at(0).get<double>(), 1 / (1 + std::exp(-static_cast<double>(x0))),
+                1e-6);
+    EXPECT_NEAR(r.at("outputs").at(1).get<double>(), 1 / (1 + std::exp(-static_cast<double>(x1))),
+                1e-6);
     EXPECT_EQ(stored_rul.at(to), r.at("outputs").at(0).get<double>());
     outputs.insert(r.at("outputs").at(0).get<double>());
   }

@@ -26,10 +26,12 @@ grade = "important"
 
 InferenceRecordView view(std::string_view equipment, TimestampNs to_ns) {
   const std::string eq(equipment);
-  return {fmt::format(R"({{"equipment":"{}","from_ns":{},"input_sha256":"{}","latency_ns":900,"model":"limit",)"
-                      R"("outputs":[1.0],"samples":1,"to_ns":{},"version":"3"}})",
-                      eq, to_ns, std::string(64, 'a'), to_ns),
-          {eq + "/ai.anomaly_detection.anomalous"}};
+  return {
+      fmt::format(
+          R"({{"equipment":"{}","from_ns":{},"input_sha256":"{}","latency_ns":900,"model":"limit",)"
+          R"("outputs":[1.0],"samples":1,"to_ns":{},"version":"3"}})",
+          eq, to_ns, std::string(64, 'a'), to_ns),
+      {eq + "/ai.anomaly_detection.anomalous"}};
 }
 
 class InferenceRouteTest : public GatedRouterTest {
@@ -55,7 +57,9 @@ class InferenceRouteTest : public GatedRouterTest {
 };
 
 TEST_F(InferenceRouteTest, ParametersBecomeTheQueryAndRecordsComeBackAsJson) {
-  auto r = get("/api/v1/inference?model=limit&from=2026-11-21T09:00:00Z&to=" + std::to_string(kNow) + "&limit=5");
+  auto r =
+      get("/api/v1/inference?model=limit&from=2026-11-21T09:00:00Z&to=" + std::to_string(kNow) +
+          "&limit=5");
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_EQ(asked_.size(), 1u);
   EXPECT_EQ(asked_[0].model, "limit");
@@ -76,20 +80,26 @@ TEST_F(InferenceRouteTest, ParametersBecomeTheQueryAndRecordsComeBackAsJson) {
 }
 
 TEST_F(InferenceRouteTest, BadParametersAreNamed) {
-  EXPECT_NE(expect_error(get("/api/v1/inference?series=1"), 400, "invalid_argument").find("'series': unknown"),
+  EXPECT_NE(expect_error(get("/api/v1/inference?series=1"), 400, "invalid_argument")
+                .find("'series': unknown"),
             std::string::npos);
   for (const char* limit : {"0", "1001", "-1", "ten", ""})
-    EXPECT_NE(expect_error(get(std::string("/api/v1/inference?limit=") + limit), 400, "invalid_argument")
-                  .find("'limit': expected an integer from 1 to 1000"),
-              std::string::npos)
+    EXPECT_NE(
+        expect_error(get(std::string("/api/v1/inference?limit=") + limit), 400, "invalid_argument")
+            .find("'limit': expected an integer from 1 to 1000"),
+        std::string::npos)
         << limit;
-  EXPECT_NE(expect_error(get("/api/v1/inference?model=a%20b"), 400, "invalid_argument").find("'model'"),
-            std::string::npos);
-  EXPECT_NE(expect_error(get("/api/v1/inference?from=yesterday"), 400, "invalid_argument").find("'from'"),
-            std::string::npos);
-  EXPECT_NE(expect_error(get("/api/v1/inference?from=10&to=5"), 400, "invalid_argument").find("after"),
-            std::string::npos);
-  EXPECT_NE(expect_error(get("/api/v1/inference?model=a&model=b"), 400, "invalid_argument").find("repeated"),
+  EXPECT_NE(
+      expect_error(get("/api/v1/inference?model=a%20b"), 400, "invalid_argument").find("'model'"),
+      std::string::npos);
+  EXPECT_NE(
+      expect_error(get("/api/v1/inference?from=yesterday"), 400, "invalid_argument").find("'from'"),
+      std::string::npos);
+  EXPECT_NE(
+      expect_error(get("/api/v1/inference?from=10&to=5"), 400, "invalid_argument").find("after"),
+      std::string::npos);
+  EXPECT_NE(expect_error(get("/api/v1/inference?model=a&model=b"), 400, "invalid_argument")
+                .find("repeated"),
             std::string::npos);
   const auto post = router_->handle("POST", "/api/v1/inference");
   expect_error(post, 405, "method_not_allowed");
@@ -104,14 +114,16 @@ TEST_F(InferenceRouteTest, RemoteClientsSeeOnlyRecordsWhoseOutputsTheGateAllows)
   ASSERT_EQ(j["count"], 1);
   EXPECT_EQ(j["records"][0]["equipment"], "plant1/area1/line1/motor1");
   EXPECT_EQ(j["withheld"], 1);
-  EXPECT_EQ(asked_paths_, (std::vector<std::string>{"plant1/area1/line1/motor1/ai.anomaly_detection.anomalous",
-                                                    "plant1/area1/line1/pump1/ai.anomaly_detection.anomalous"}));
+  EXPECT_EQ(asked_paths_,
+            (std::vector<std::string>{"plant1/area1/line1/motor1/ai.anomaly_detection.anomalous",
+                                      "plant1/area1/line1/pump1/ai.anomaly_detection.anomalous"}));
 }
 
 class NoInferenceRouteTest : public RouterTest {};
 
 TEST_F(NoInferenceRouteTest, NodeWithoutInferenceSaysWhy) {
-  EXPECT_NE(expect_error(get("/api/v1/inference"), 404, "not_found").find("[inference] enabled"), std::string::npos);
+  EXPECT_NE(expect_error(get("/api/v1/inference"), 404, "not_found").find("[inference] enabled"),
+            std::string::npos);
 }
 
 }  // namespace

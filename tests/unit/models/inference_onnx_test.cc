@@ -34,9 +34,11 @@ class Collect final : public BatchConsumer {
 class InferenceOnnx : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(kTestData)) << kTestData << " is missing: install libonnx-testdata (scripts/setup --test)";
-    dir_ = fs::temp_directory_path() / ("inference_onnx_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(fs::exists(kTestData))
+        << kTestData << " is missing: install libonnx-testdata (scripts/setup --test)";
+    dir_ = fs::temp_directory_path() /
+           ("inference_onnx_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     catalog_ = std::move(*SeriesCatalog::open(":memory:"));
     load_ = *catalog_->resolve("site/area/line1/cnc-01/spindle_load");
@@ -46,15 +48,18 @@ class InferenceOnnx : public ::testing::Test {
 
   // An element-wise network (torch.nn.Sigmoid / Softmax) taking rows of two features: the mean
   // spindle load over 10 s and the newest spindle temperature, scaled down.
-  ModelManifest install(const std::string& test, const std::string& task, std::vector<ManifestOutput> outputs) {
-    fs::copy_file(kTestData / test / "model.onnx", dir_ / "model.onnx", fs::copy_options::overwrite_existing);
+  ModelManifest install(const std::string& test, const std::string& task,
+                        std::vector<ManifestOutput> outputs) {
+    fs::copy_file(kTestData / test / "model.onnx", dir_ / "model.onnx",
+                  fs::copy_options::overwrite_existing);
     ModelManifest m;
     m.name = "net";
     m.version = "7";
     m.interface_id = "predictive_maintenance";
     m.backend = "onnx";
     m.task = task;
-    m.inputs = {{"load_mean", "cnc", "spindle_load", 10, 0, "mean"}, {"temp", "cnc", "spindle_temperature", 0, 0, "last"}};
+    m.inputs = {{"load_mean", "cnc", "spindle_load", 10, 0, "mean"},
+                {"temp", "cnc", "spindle_temperature", 0, 0, "last"}};
     m.outputs = std::move(outputs);
     m.files = {{"model.onnx", sha256_hex(*read_file_bytes(dir_ / "model.onnx"))}};
     m.onnx = ManifestOnnx{"model.onnx", {-1, 2}, std::nullopt};
@@ -105,7 +110,8 @@ TEST_F(InferenceOnnx, NetworkRunsOnLiveWindowFeatures) {
     WindowInput lw, tw;
     load_ring.window(sample.ts_ns, 10'000'000'000LL, lw);
     temp_ring.window(sample.ts_ns, 0, tw);
-    const float row[] = {static_cast<float>(*window_feature("mean", lw)), static_cast<float>(*window_feature("last", tw))};
+    const float row[] = {static_cast<float>(*window_feature("mean", lw)),
+                         static_cast<float>(*window_feature("last", tw))};
     auto want = (*model)->predict(row, 1);
     ASSERT_TRUE(want);
     ASSERT_LT(r, records_.size());
@@ -120,7 +126,8 @@ TEST_F(InferenceOnnx, NetworkRunsOnLiveWindowFeatures) {
   std::size_t written = 0;
   for (const auto& b : consumer_.batches) written += b.samples.size();
   EXPECT_EQ(written, 2 * records_.size());
-  EXPECT_TRUE(catalog_->find("site/area/line1/cnc-01/ai.predictive_maintenance.failure_probability_7d"));
+  EXPECT_TRUE(
+      catalog_->find("site/area/line1/cnc-01/ai.predictive_maintenance.failure_probability_7d"));
 }
 
 TEST_F(InferenceOnnx, RunWaitsUntilEveryInputHasReachedItsInstant) {
@@ -144,9 +151,11 @@ TEST_F(InferenceOnnx, RunWaitsUntilEveryInputHasReachedItsInstant) {
   ASSERT_EQ(records_.size(), 4u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(records_[i].window_to_ns, (i + 1) * 1000);
-    EXPECT_NEAR(records_[i].outputs[1], 1 / (1 + std::exp(-(i + 1.0))), 1e-6) << "the temperature of its own instant";
+    EXPECT_NEAR(records_[i].outputs[1], 1 / (1 + std::exp(-(i + 1.0))), 1e-6)
+        << "the temperature of its own instant";
   }
-  EXPECT_NEAR(records_[3].outputs[1], 1 / (1 + std::exp(-3.0)), 1e-6);  // the newest temperature it had
+  EXPECT_NEAR(records_[3].outputs[1], 1 / (1 + std::exp(-3.0)),
+              1e-6);  // the newest temperature it had
 }
 
 TEST_F(InferenceOnnx, BinaryTwoClassScoresGiveTheProbabilityOfClassOne) {
@@ -155,7 +164,8 @@ TEST_F(InferenceOnnx, BinaryTwoClassScoresGiveTheProbabilityOfClassOne) {
   InferenceScheduler s(infomodel::builtin_model(), *catalog_, consumer_, sink());
   ASSERT_TRUE(s.deploy({m, dir_}).is_ok());
   s.start();
-  s.on_durable(SampleBatch{{{load_, 1000, 2.0, {}}, {temp_, 2000, 0.0, {}}}, {"test", "dev", 0, {}}});
+  s.on_durable(
+      SampleBatch{{{load_, 1000, 2.0, {}}, {temp_, 2000, 0.0, {}}}, {"test", "dev", 0, {}}});
   s.stop();
   ASSERT_EQ(records_.size(), 1u);  // the load alone (no temperature yet) is skipped
   ASSERT_EQ(records_[0].outputs.size(), 1u);
@@ -164,11 +174,14 @@ TEST_F(InferenceOnnx, BinaryTwoClassScoresGiveTheProbabilityOfClassOne) {
 
 TEST_F(InferenceOnnx, DeployRefusesANetworkWhoseOutputsDoNotFitTheManifest) {
   // Sigmoid gives two values per row; the manifest lists one output of a regression.
-  const ModelManifest m = install("test_Sigmoid", "regression", {{"remaining_useful_life", infomodel::DataType::kDouble}});
+  const ModelManifest m = install("test_Sigmoid", "regression",
+                                  {{"remaining_useful_life", infomodel::DataType::kDouble}});
   InferenceScheduler s(infomodel::builtin_model(), *catalog_, consumer_, sink());
   const Status st = s.deploy({m, dir_});
   ASSERT_FALSE(st.is_ok());
-  EXPECT_NE(st.message().find("the network gives 2 value(s) per row, the manifest lists 1 output(s)"), std::string::npos)
+  EXPECT_NE(
+      st.message().find("the network gives 2 value(s) per row, the manifest lists 1 output(s)"),
+      std::string::npos)
       << st.message();
   auto tampered = m;
   tampered.files[0].sha256 = std::string(64, '0');

@@ -44,7 +44,9 @@ SeriesHistory history(int seconds) {
 
 WindowDatasetSpec spec() {
   WindowDatasetSpec s;
-  s.columns = {{kLoad, "mean", 5 * kSecond}, {kLoad, "std", 5 * kSecond}, {kLoad, "slope", 5 * kSecond},
+  s.columns = {{kLoad, "mean", 5 * kSecond},
+               {kLoad, "std", 5 * kSecond},
+               {kLoad, "slope", 5 * kSecond},
                {kTemp, "last", 0}};
   s.label = kWear;
   s.label_staleness_ns = 2 * kSecond;
@@ -71,18 +73,22 @@ TEST(WindowDataset, RowsAreWindowFeaturesAtGridPoints) {
   const float* row = ds->row(9);  // t = 10 s is the 10th grid point, the 9th row (t = 0 skipped)
   EXPECT_EQ(row[0], static_cast<float>(*window_feature("mean", w)));
   EXPECT_EQ(row[2], static_cast<float>(*window_feature("slope", w)));
-  EXPECT_EQ(row[3], static_cast<float>(30 + 9 * 0.01));  // temperature's newest at or before 10 s: 9 s
+  EXPECT_EQ(row[3],
+            static_cast<float>(30 + 9 * 0.01));  // temperature's newest at or before 10 s: 9 s
   ASSERT_EQ(ds->lineage.sources.size(), 3u);
-  EXPECT_EQ(ds->lineage.transform, "historian_window step_ns=1000000000 label_staleness_ns=2000000000");
+  EXPECT_EQ(ds->lineage.transform,
+            "historian_window step_ns=1000000000 label_staleness_ns=2000000000");
 
   auto missing = h;
   missing.erase(kTemp);
   auto refused = dataset_from_windows(spec(), missing);
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message().find(std::string("series '") + kTemp + "'"), std::string::npos);
+  EXPECT_NE(refused.error().message().find(std::string("series '") + kTemp + "'"),
+            std::string::npos);
   auto empty = spec();
   empty.to_ns = 1;
-  EXPECT_NE(dataset_from_windows(empty, h).error().message().find("empty dataset"), std::string::npos);
+  EXPECT_NE(dataset_from_windows(empty, h).error().message().find("empty dataset"),
+            std::string::npos);
 }
 
 TEST(WindowDataset, LiveInputsComeFromTheColumns) {
@@ -109,7 +115,8 @@ TEST(WindowDataset, LiveInputsComeFromTheColumns) {
   unknown.feature_names[0] = "site/area/line1/cnc-01/no_such_signal:mean:5ns";
   auto refused = live_inputs(unknown, infomodel::builtin_model());
   ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message().find("dataset column 'site/area/line1/cnc-01/no_such_signal:mean:5ns'"),
+  EXPECT_NE(refused.error().message().find(
+                "dataset column 'site/area/line1/cnc-01/no_such_signal:mean:5ns'"),
             std::string::npos)
       << refused.error().message();
 }
@@ -136,7 +143,8 @@ TEST(WindowDataset, ModelTrainedOnWindowsAnswersLiveWhatOfflineEvaluationAnswers
   p.nthread = 1;
   auto model = XgbModel::train({ds->features.data(), ds->rows, ds->cols()}, ds->labels, p);
   ASSERT_TRUE(model) << model.error().message();
-  const auto dir = std::filesystem::temp_directory_path() / ("window_dataset_test_" + std::to_string(::getpid()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("window_dataset_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string bytes = *model->save();
   std::ofstream(dir / "model.json", std::ios::binary) << bytes;
@@ -158,21 +166,25 @@ TEST(WindowDataset, ModelTrainedOnWindowsAnswersLiveWhatOfflineEvaluationAnswers
   CollectingConsumer consumer;
   std::mutex mu;
   std::vector<InferenceRecord> records;
-  InferenceScheduler s(infomodel::builtin_model(), *catalog, consumer, [&](std::vector<InferenceRecord>&& r) {
-    std::lock_guard lock(mu);
-    records.insert(records.end(), r.begin(), r.end());
-  });
+  InferenceScheduler s(infomodel::builtin_model(), *catalog, consumer,
+                       [&](std::vector<InferenceRecord>&& r) {
+                         std::lock_guard lock(mu);
+                         records.insert(records.end(), r.begin(), r.end());
+                       });
   ASSERT_TRUE(s.deploy({m, dir}).is_ok());
   s.start();
   // The history as it would arrive: merged in time order, in batches of a few samples.
   std::vector<Sample> all;
-  for (std::size_t i = 0; i < h.at(kLoad).ts_ns.size(); ++i) all.push_back({load, h.at(kLoad).ts_ns[i], h.at(kLoad).values[i], {}});
-  for (std::size_t i = 0; i < h.at(kTemp).ts_ns.size(); ++i) all.push_back({temp, h.at(kTemp).ts_ns[i], h.at(kTemp).values[i], {}});
+  for (std::size_t i = 0; i < h.at(kLoad).ts_ns.size(); ++i)
+    all.push_back({load, h.at(kLoad).ts_ns[i], h.at(kLoad).values[i], {}});
+  for (std::size_t i = 0; i < h.at(kTemp).ts_ns.size(); ++i)
+    all.push_back({temp, h.at(kTemp).ts_ns[i], h.at(kTemp).values[i], {}});
   std::ranges::sort(all, {}, &Sample::ts_ns);
   for (std::size_t i = 0; i < all.size(); i += 7)
-    s.on_durable(SampleBatch{std::vector<Sample>(all.begin() + static_cast<std::ptrdiff_t>(i),
-                                                 all.begin() + static_cast<std::ptrdiff_t>(std::min(i + 7, all.size()))),
-                             {"test", "dev", 0, {}}});
+    s.on_durable(SampleBatch{
+        std::vector<Sample>(all.begin() + static_cast<std::ptrdiff_t>(i),
+                            all.begin() + static_cast<std::ptrdiff_t>(std::min(i + 7, all.size()))),
+        {"test", "dev", 0, {}}});
   s.stop();
   ASSERT_GT(records.size(), 800u);  // one run per second of sample time (step 1 s)
 
@@ -192,7 +204,8 @@ TEST(WindowDataset, ModelTrainedOnWindowsAnswersLiveWhatOfflineEvaluationAnswers
   ASSERT_TRUE(offline);
   for (std::size_t i = 0; i < records.size(); ++i) {
     ASSERT_EQ(records[i].outputs.size(), 1u);
-    ASSERT_EQ(records[i].outputs[0], static_cast<double>((*offline)[i])) << "run at " << records[i].window_to_ns;
+    ASSERT_EQ(records[i].outputs[0], static_cast<double>((*offline)[i]))
+        << "run at " << records[i].window_to_ns;
   }
   std::filesystem::remove_all(dir);
 }

@@ -22,7 +22,8 @@ TEST(SelectWindow, PicksWhatTheLiveRingPicks) {
     ring.push(t, i * 0.5);
   }
   WindowInput a, b;
-  for (TimestampNs to : {TimestampNs{0}, history.ts_ns[0], history.ts_ns[7] + 1, history.ts_ns[20], t, t + 500}) {
+  for (TimestampNs to :
+       {TimestampNs{0}, history.ts_ns[0], history.ts_ns[7] + 1, history.ts_ns[20], t, t + 500}) {
     for (std::int64_t window : {0LL, 1LL, 100LL, 250LL, 1'000LL, 100'000LL}) {
       select_window(history, to, window, a);
       ring.window(to, window, b);
@@ -43,13 +44,14 @@ TEST(WindowColumn, NameSaysSeriesFeatureAndWindowAndReadsBack) {
   EXPECT_EQ(back->series, c.series);
   EXPECT_EQ(back->feature, "slope");
   EXPECT_EQ(back->window_ns, c.window_ns);
-  for (const char* not_a_column : {"s2_mean", "a/b:mean", "a/b:mean:30s", "a/b:median:5ns", ":mean:5ns", "a/b:mean:-5ns",
-                                   "a/b:mean:ns", "a/b:derived:5ns"})
+  for (const char* not_a_column : {"s2_mean", "a/b:mean", "a/b:mean:30s", "a/b:median:5ns",
+                                   ":mean:5ns", "a/b:mean:-5ns", "a/b:mean:ns", "a/b:derived:5ns"})
     EXPECT_FALSE(parse_window_column(not_a_column)) << not_a_column;
 }
 
 TEST(WindowFeature, KnowsItsFeatures) {
-  for (const char* f : {"last", "value", "mean", "std", "slope", "min", "max"}) EXPECT_TRUE(is_window_feature(f)) << f;
+  for (const char* f : {"last", "value", "mean", "std", "slope", "min", "max"})
+    EXPECT_TRUE(is_window_feature(f)) << f;
   EXPECT_FALSE(is_window_feature("derived"));
   EXPECT_FALSE(is_window_feature("median"));
 }
