@@ -2,12 +2,12 @@
 // express. Built only when CMake finds libpq (scripts/bench installs libpq-dev); otherwise the
 // peer reports why it did not run.
 
-#include "peers.h"
-
 #include <fmt/format.h>
 
 #include <chrono>
 #include <stdexcept>
+
+#include "peers.h"
 
 #ifdef RESONANCE_BENCH_HAVE_LIBPQ
 #include <libpq-fe.h>
@@ -28,7 +28,9 @@ EngineResult bench_postgres(const Workload&, const std::string&, int) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double micros_since(Clock::time_point t) { return std::chrono::duration<double, std::micro>(Clock::now() - t).count(); }
+double micros_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - t).count();
+}
 
 // A result that must have the given status; throws with the server's message otherwise.
 struct PgResult {
@@ -62,10 +64,13 @@ EngineResult bench_postgres(const Workload& w, const std::string& conninfo, int 
     PGconn* c;
     ~Closer() { PQfinish(c); }
   } closer{c};
-  EngineResult r{fmt::format("postgresql-{}", PQserverVersion(c) / 10000),
-                 "fsync at COMMIT (fsync=on, synchronous_commit=on); each COPY its own transaction"};
+  EngineResult r{
+      fmt::format("postgresql-{}", PQserverVersion(c) / 10000),
+      "fsync at COMMIT (fsync=on, synchronous_commit=on); each COPY its own transaction"};
   exec(c, "DROP TABLE IF EXISTS s");
-  exec(c, "CREATE TABLE s(id integer NOT NULL, ts bigint NOT NULL, v double precision NOT NULL, PRIMARY KEY(id, ts))");
+  exec(c,
+       "CREATE TABLE s(id integer NOT NULL, ts bigint NOT NULL, v double precision NOT NULL, "
+       "PRIMARY KEY(id, ts))");
   // COPY text, pre-rendered so the client measures the server, not the formatting. Shortest
   // round-trip decimal text is exact for float8 input.
   std::vector<std::string> bodies;
@@ -80,7 +85,8 @@ EngineResult bench_postgres(const Workload& w, const std::string& conninfo, int 
   for (const auto& body : bodies) {
     const auto t = Clock::now();
     { PgResult in(c, PQexec(c, "COPY s FROM STDIN"), PGRES_COPY_IN, "COPY"); }
-    if (PQputCopyData(c, body.data(), static_cast<int>(body.size())) != 1 || PQputCopyEnd(c, nullptr) != 1)
+    if (PQputCopyData(c, body.data(), static_cast<int>(body.size())) != 1 ||
+        PQputCopyEnd(c, nullptr) != 1)
       throw std::runtime_error(fmt::format("postgres COPY data: {}", PQerrorMessage(c)));
     { PgResult done(c, PQgetResult(c), PGRES_COMMAND_OK, "COPY end"); }
     while (PGresult* extra = PQgetResult(c)) PQclear(extra);
@@ -97,17 +103,31 @@ EngineResult bench_postgres(const Workload& w, const std::string& conninfo, int 
     r.bytes_per_sample = std::stod(PQgetvalue(size.res, 0, 0)) / total;
   }
   exec(c, "VACUUM ANALYZE s");  // visibility map and statistics, as a loaded table would have
-  { PgResult p(c, PQprepare(c, "range", "SELECT ts, v FROM s WHERE id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts", 3, nullptr), PGRES_COMMAND_OK, "prepare range"); }
-  { PgResult p(c, PQprepare(c, "latest", "SELECT ts, v FROM s WHERE id = $1 ORDER BY ts DESC LIMIT 1", 1, nullptr), PGRES_COMMAND_OK, "prepare latest"); }
-  const std::string from = std::to_string(w.t0_ns), to = std::to_string(w.t0_ns + w.samples_per_signal * w.step_ns);
+  {
+    PgResult p(c,
+               PQprepare(c, "range",
+                         "SELECT ts, v FROM s WHERE id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts",
+                         3, nullptr),
+               PGRES_COMMAND_OK, "prepare range");
+  }
+  {
+    PgResult p(c,
+               PQprepare(c, "latest", "SELECT ts, v FROM s WHERE id = $1 ORDER BY ts DESC LIMIT 1",
+                         1, nullptr),
+               PGRES_COMMAND_OK, "prepare latest");
+  }
+  const std::string from = std::to_string(w.t0_ns),
+                    to = std::to_string(w.t0_ns + w.samples_per_signal * w.step_ns);
   std::vector<double> us;
   for (int id : query_series(w, 200)) {
     const std::string ids = std::to_string(id);
     const char* params[] = {ids.c_str(), from.c_str(), to.c_str()};
     const auto t = Clock::now();
-    PgResult rows(c, PQexecPrepared(c, "range", 3, params, nullptr, nullptr, 0), PGRES_TUPLES_OK, "range");
+    PgResult rows(c, PQexecPrepared(c, "range", 3, params, nullptr, nullptr, 0), PGRES_TUPLES_OK,
+                  "range");
     us.push_back(micros_since(t));
-    if (PQntuples(rows.res) != w.samples_per_signal) r.note += fmt::format("range returned {} rows; ", PQntuples(rows.res));
+    if (PQntuples(rows.res) != w.samples_per_signal)
+      r.note += fmt::format("range returned {} rows; ", PQntuples(rows.res));
   }
   auto p = percentiles(us);
   r.range_10k_p50_us = p.p50;
@@ -117,7 +137,8 @@ EngineResult bench_postgres(const Workload& w, const std::string& conninfo, int 
     const std::string ids = std::to_string(id);
     const char* params[] = {ids.c_str()};
     const auto t = Clock::now();
-    PgResult row(c, PQexecPrepared(c, "latest", 1, params, nullptr, nullptr, 0), PGRES_TUPLES_OK, "latest");
+    PgResult row(c, PQexecPrepared(c, "latest", 1, params, nullptr, nullptr, 0), PGRES_TUPLES_OK,
+                 "latest");
     us.push_back(micros_since(t));
   }
   p = percentiles(us);
@@ -127,18 +148,27 @@ EngineResult bench_postgres(const Workload& w, const std::string& conninfo, int 
   int buckets = 0;
   for (int k = 0; k < 3; ++k) {
     const auto t = Clock::now();
-    PgResult rows(c, PQexec(c, fmt::format("SELECT id, (ts - {}) / 10000000000 AS b, min(v), max(v), avg(v), sum(v), "
-                                           "count(*) FROM s GROUP BY id, b", w.t0_ns).c_str()),
-                  PGRES_TUPLES_OK, "buckets");
+    PgResult rows(
+        c,
+        PQexec(c, fmt::format(
+                      "SELECT id, (ts - {}) / 10000000000 AS b, min(v), max(v), avg(v), sum(v), "
+                      "count(*) FROM s GROUP BY id, b",
+                      w.t0_ns)
+                      .c_str()),
+        PGRES_TUPLES_OK, "buckets");
     ms.push_back(micros_since(t) / 1000.0);
     buckets = PQntuples(rows.res);
   }
   r.buckets_all_ms = percentiles(ms).p50;
-  r.buckets_how = fmt::format("GROUP BY id, bucket: min, max, avg, sum, count ({} buckets; no first/last "
-                              "aggregate in SQL); default parallel workers; median of 3", buckets);
-  r.note += fmt::format("libpq over a unix socket, COPY text of {} ticks x {} signals per COPY, PRIMARY KEY(id,ts) "
-                        "during the load; size = pg_total_relation_size (heap + index) right after the load; "
-                        "reads through prepared statements incl. result transfer", ticks_per_batch, w.signals);
+  r.buckets_how = fmt::format(
+      "GROUP BY id, bucket: min, max, avg, sum, count ({} buckets; no first/last "
+      "aggregate in SQL); default parallel workers; median of 3",
+      buckets);
+  r.note += fmt::format(
+      "libpq over a unix socket, COPY text of {} ticks x {} signals per COPY, PRIMARY KEY(id,ts) "
+      "during the load; size = pg_total_relation_size (heap + index) right after the load; "
+      "reads through prepared statements incl. result transfer",
+      ticks_per_batch, w.signals);
   return r;
 }
 

@@ -1,13 +1,13 @@
 // Query helpers: folding a chunk's columns straight into buckets must give exactly what folding
 // its samples one by one gives (the engine uses the first for a chunk no other source overlaps).
+#include "historian/reads.h"
+
+#include <gtest/gtest.h>
+
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <random>
-
-#include <gtest/gtest.h>
-
-#include "historian/reads.h"
 
 namespace resonance::historian {
 namespace {
@@ -40,14 +40,18 @@ TEST(HistorianReads, ColumnsFoldLikeSamplesWithNaNSignedZeroAndBucketEdges) {
     if (i % 97 == 0) v = std::numeric_limits<double>::quiet_NaN();
     if (i % 89 == 0) v = -0.0;
     if (i % 83 == 0) v = 0.0;
-    if (i >= 2000 && i < 2100) v = std::numeric_limits<double>::quiet_NaN();  // a bucket of NaN only
+    if (i >= 2000 && i < 2100)
+      v = std::numeric_limits<double>::quiet_NaN();  // a bucket of NaN only
     ts.push_back(t);
     values.push_back(v);
     samples.push_back(Sample{1, t, v, {}});
   }
-  for (const auto [from, to, step] : {std::tuple<TimestampNs, TimestampNs, std::int64_t>{1000, 20000, 100},
-                                      {0, 100000, 1}, {1500, 9000, 333}, {ts.back(), ts.back() + 1, 1000},
-                                      {-5, std::numeric_limits<TimestampNs>::max(), 1'000'000'000}}) {
+  for (const auto [from, to, step] :
+       {std::tuple<TimestampNs, TimestampNs, std::int64_t>{1000, 20000, 100},
+        {0, 100000, 1},
+        {1500, 9000, 333},
+        {ts.back(), ts.back() + 1, 1000},
+        {-5, std::numeric_limits<TimestampNs>::max(), 1'000'000'000}}) {
     SCOPED_TRACE(testing::Message() << from << ".." << to << " step " << step);
     std::vector<AggregateBucket> by_columns, by_samples;
     aggregate_columns(ts, values, from, to, step, by_columns);
