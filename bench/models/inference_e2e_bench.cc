@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   int machines = 100, batch = 100;
   double rate = 100'000, seconds = 5, limit = 50;
   std::string durability = "sync";
+  std::int64_t group_commit_us = HistorianOptions{}.group_commit_interval_us;
   bool keep_log = true;
   app.add_option("--dir", dir, "Scratch folder (emptied first)");
   app.add_option("--machines", machines, "Simulated CNC machines, one MQTT-SN client and one model instance each");
@@ -98,6 +99,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "Samples per PUBLISH (payload tag 0x02)");
   app.add_option("--durability", durability, "Historian durability: sync (the node's default) or none")
       ->check(CLI::IsMember({"sync", "none"}));
+  app.add_option("--group-commit-us", group_commit_us,
+                 "historian.group_commit_interval_us: the longest a pending record waits for its fdatasync");
   app.add_option("--limit", limit, "The threshold model's max on spindle_load (percent)");
   app.add_flag("!--no-inference-log", keep_log, "Do not keep the inference log file");
   CLI11_PARSE(app, argc, argv);
@@ -112,6 +115,7 @@ int main(int argc, char** argv) {
   HistorianOptions h;
   h.dir = dir / "historian";
   h.durability = durability == "sync" ? Durability::kSync : Durability::kNone;
+  h.group_commit_interval_us = group_commit_us;
   auto historian = open_historian(h);
   if (!historian) return fmt::print(stderr, "{}\n", historian.error().message()), 1;
   auto quarantine = Quarantine::open(dir / "quarantine.sqlite", metrics);
@@ -241,6 +245,7 @@ int main(int argc, char** argv) {
                    {"machines", machines},
                    {"samples_per_publish", batch},
                    {"durability", durability},
+                   {"group_commit_interval_us", group_commit_us},
                    {"runs", stats.runs},
                    {"skipped_samples", stats.skipped_samples},
                    {"outputs_dropped", stats.dropped_outputs},
