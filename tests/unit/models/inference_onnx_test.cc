@@ -11,25 +11,17 @@
 #include "resonance/infomodel/loader.h"
 #include "resonance/models/inference.h"
 #include "resonance/models/onnx_model.h"
+#include "tests/unit/models/fake_consumer.h"
 
 namespace resonance::models {
 namespace {
+
+using test_support::FakeConsumer;
 
 namespace fs = std::filesystem;
 
 const fs::path kTestData = "/usr/share/libonnx-testdata/data/pytorch-converted";
 
-class Collect final : public BatchConsumer {
- public:
-  Admission submit(SampleBatch&& batch, DurableCallback on_durable) override {
-    std::lock_guard lock(mu);
-    batches.push_back(std::move(batch));
-    on_durable(Status::ok());
-    return Admission::kAccepted;
-  }
-  std::mutex mu;
-  std::vector<SampleBatch> batches;
-};
 
 class InferenceOnnx : public ::testing::Test {
  protected:
@@ -70,7 +62,7 @@ class InferenceOnnx : public ::testing::Test {
   fs::path dir_;
   std::unique_ptr<SeriesCatalog> catalog_;
   SeriesId load_ = 0, temp_ = 0;
-  Collect consumer_;
+  FakeConsumer consumer_;
   std::mutex mu_;
   std::vector<InferenceRecord> records_;
   InferenceRecordSink sink() {

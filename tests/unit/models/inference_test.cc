@@ -11,26 +11,13 @@
 #include "resonance/infomodel/loader.h"
 #include "resonance/models/dataset.h"
 #include "resonance/models/xgboost_model.h"
+#include "tests/unit/models/fake_consumer.h"
 
 namespace resonance::models {
 namespace {
 
-// A pipeline stand-in: records what it is given, or answers a fixed admission.
-class FakeConsumer final : public BatchConsumer {
- public:
-  Admission submit(SampleBatch&& batch, DurableCallback on_durable) override {
-    std::lock_guard lock(mu);
-    ++calls;
-    if (answer != Admission::kAccepted) return answer;
-    batches.push_back(std::move(batch));
-    on_durable(Status::ok());
-    return Admission::kAccepted;
-  }
-  std::mutex mu;
-  Admission answer = Admission::kAccepted;
-  std::vector<SampleBatch> batches;
-  int calls = 0;
-};
+using test_support::FakeConsumer;
+
 
 ModelManifest threshold_manifest() {
   ModelManifest m;

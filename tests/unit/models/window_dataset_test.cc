@@ -15,9 +15,12 @@
 #include "resonance/infomodel/loader.h"
 #include "resonance/models/inference.h"
 #include "resonance/models/xgboost_model.h"
+#include "tests/unit/models/fake_consumer.h"
 
 namespace resonance::models {
 namespace {
+
+using test_support::FakeConsumer;
 
 constexpr const char* kLoad = "site/area/line1/cnc-01/spindle_load";
 constexpr const char* kTemp = "site/area/line1/cnc-01/spindle_temperature";
@@ -121,17 +124,6 @@ TEST(WindowDataset, LiveInputsComeFromTheColumns) {
       << refused.error().message();
 }
 
-class CollectingConsumer final : public BatchConsumer {
- public:
-  Admission submit(SampleBatch&& batch, DurableCallback on_durable) override {
-    std::lock_guard lock(mu);
-    batches.push_back(std::move(batch));
-    on_durable(Status::ok());
-    return Admission::kAccepted;
-  }
-  std::mutex mu;
-  std::vector<SampleBatch> batches;
-};
 
 TEST(WindowDataset, ModelTrainedOnWindowsAnswersLiveWhatOfflineEvaluationAnswers) {
   const auto h = history(900);
@@ -163,7 +155,7 @@ TEST(WindowDataset, ModelTrainedOnWindowsAnswersLiveWhatOfflineEvaluationAnswers
 
   auto catalog = std::move(*SeriesCatalog::open(":memory:"));
   const SeriesId load = *catalog->resolve(kLoad), temp = *catalog->resolve(kTemp);
-  CollectingConsumer consumer;
+  FakeConsumer consumer;
   std::mutex mu;
   std::vector<InferenceRecord> records;
   InferenceScheduler s(infomodel::builtin_model(), *catalog, consumer,
