@@ -124,13 +124,8 @@ Status LoadGen::register_all() {
 
 int LoadGen::send_burst(Device& d, std::uint8_t* buf, int k) {
   if (gso_ && k > 1) {
-    iovec iov{buf, static_cast<std::size_t>(k) * kPublishSize};
-    msghdr h{};
-    h.msg_iov = &iov;
-    h.msg_iovlen = 1;
-    mqttsn::SegmentControl control;
-    mqttsn::set_udp_segment(h, control, kPublishSize);
-    return ::sendmsg(d.fd, &h, 0) > 0 ? k : 0;  // all segments or none
+    const std::span<const std::uint8_t> all(buf, static_cast<std::size_t>(k) * kPublishSize);
+    return mqttsn::send_segmented(d.fd, all, kPublishSize) > 0 ? k : 0;  // all segments or none
   }
   std::array<iovec, 64> iov{};
   std::array<mmsghdr, 64> msgs{};

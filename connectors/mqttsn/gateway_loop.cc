@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <optional>
 
 #include "connectors/mqttsn/codec.h"
 #include "connectors/mqttsn/payload.h"
@@ -124,24 +123,16 @@ struct GatewayLoop::RecvBatch {
       msgs[i].msg_hdr.msg_controllen = control[i].size();
     }
   }
-  struct Ancillary {
-    std::size_t segment = 0;            // datagram size in a GRO-coalesced buffer; 0: one datagram
-    std::optional<std::uint32_t> drops;  // the socket's receive-queue drops so far (SO_RXQ_OVFL)
-  };
-  static Ancillary ancillary(msghdr& h) {
-    Ancillary a;
+  // The size of each datagram in a GRO-coalesced buffer; 0 when the buffer is one datagram.
+  static std::size_t segment_size(msghdr& h) {
     for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
       if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
         int size = 0;
         std::memcpy(&size, CMSG_DATA(c), sizeof size);
-        a.segment = size > 0 ? static_cast<std::size_t>(size) : 0;
-      } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-        std::uint32_t drops = 0;
-        std::memcpy(&drops, CMSG_DATA(c), sizeof drops);
-        a.drops = drops;
+        return size > 0 ? static_cast<std::size_t>(size) : 0;
       }
     }
-    return a;
+    return 0;
   }
 };
 
@@ -204,10 +195,6 @@ Status GatewayLoop::bind() {
   const int on = 1;
   if (::setsockopt(socket_.native_handle(), SOL_UDP, UDP_GRO, &on, sizeof on) != 0)
     spdlog::debug("mqttsn: UDP_GRO not available: {}", std::strerror(errno));
-  // Datagrams the kernel drops for a full receive buffer are otherwise invisible to us: with
-  // SO_RXQ_OVFL every read carries the socket's drop count, so they are counted and logged.
-  if (::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on) != 0)
-    spdlog::debug("mqttsn: SO_RXQ_OVFL not available: {}", std::strerror(errno));
   const auto local = socket_.local_endpoint(ec);
   if (ec) return Status(StatusCode::kIoError, fmt::format("mqttsn: local endpoint: {}", ec.message()));
   bound_port_.store(local.port());
@@ -343,9 +330,7 @@ void GatewayLoop::receive() {
         }
         // With UDP_GRO one buffer may hold several datagrams of one sender, each `segment`
         // bytes except the last: split them back into the PUBLISHes the device sent.
-        const auto extra = RecvBatch::ancillary(h.msg_hdr);
-        if (extra.drops) note_kernel_drops(*extra.drops);
-        const std::size_t segment = extra.segment;
+        const std::size_t segment = RecvBatch::segment_size(h.msg_hdr);
         const std::size_t len = h.msg_len;
         if (segment == 0 || segment >= len) {
           on_datagram(from, std::span<const std::uint8_t>(data, len));
@@ -365,10 +350,10 @@ void GatewayLoop::receive() {
 }
 
 void GatewayLoop::note_kernel_drops(std::uint32_t cumulative) {
-  // The kernel's count is cumulative for the socket and wraps at 2^32; a reading older than the
-  // last one (the cmsg of a datagram queued before a later SO_MEMINFO poll) is not news.
+  // The kernel's count is cumulative for the socket (wrapping at 2^32; unsigned arithmetic keeps
+  // the difference right).
   const std::uint32_t fresh = cumulative - kernel_drops_seen_;
-  if (fresh == 0 || fresh > (1u << 31)) return;
+  if (fresh == 0) return;
   kernel_drops_seen_ = cumulative;
   metrics_.kernel_drops.inc(fresh);
   const auto now = std::chrono::steady_clock::now();
@@ -383,7 +368,8 @@ void GatewayLoop::supervise() {
   supervision_timer_.expires_after(std::chrono::milliseconds(options_.supervision_interval_ms));
   supervision_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    // Drops after the last datagram read show up in no cmsg until traffic resumes: poll them.
+    // Datagrams the kernel drops at a full receive buffer never reach us: read the socket's drop
+    // count every tick, so they are counted and logged, not silent.
     std::array<std::uint32_t, SK_MEMINFO_VARS> meminfo{};
     socklen_t len = sizeof meminfo;
     if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_MEMINFO, meminfo.data(), &len) == 0 &&

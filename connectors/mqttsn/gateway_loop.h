@@ -190,7 +190,7 @@ class GatewayLoop {
   std::vector<Outgoing> tx_;
   std::vector<iovec> tx_iov_;  // flush_tx's scatter list, kept to avoid an allocation per group
   bool gso_ok_ = true;         // cleared the first time the kernel refuses UDP_SEGMENT
-  std::uint32_t kernel_drops_seen_ = 0;  // the socket's drop count (SO_RXQ_OVFL, SO_MEMINFO) last seen
+  std::uint32_t kernel_drops_seen_ = 0;  // the socket's drop count (SO_MEMINFO) last seen
   void note_kernel_drops(std::uint32_t cumulative);
   std::chrono::steady_clock::time_point last_drop_log_{};
   void flush_tx();

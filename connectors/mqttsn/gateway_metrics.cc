@@ -64,7 +64,7 @@ GatewayMetrics::GatewayMetrics(MetricsRegistry& r)
       receive_errors(r.counter("resonance_mqttsn_receive_errors_total", "Socket receive errors")),
       kernel_drops(r.counter("resonance_mqttsn_kernel_drops_total",
                              "Datagrams the kernel dropped because the gateway's receive buffer was full "
-                             "(SO_RXQ_OVFL; a GRO buffer of several datagrams counts once)")),
+                             "(read every supervision tick; a GRO buffer of several datagrams counts once)")),
       denied(r.counter("resonance_mqttsn_denied_total",
                        "Datagrams from sources, and CONNECTs with ClientIds, outside the allow-lists")),
       subscribe_rejected(r.counter("resonance_mqttsn_subscribe_rejected_total",

@@ -6,10 +6,12 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <span>
 
 namespace resonance::mqttsn {
 
@@ -27,6 +29,18 @@ inline void set_udp_segment(msghdr& h, SegmentControl& control, std::uint16_t se
   c->cmsg_type = UDP_SEGMENT;
   c->cmsg_len = CMSG_LEN(sizeof segment);
   std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+}
+
+// Sends `bytes` (equal-size datagrams of `segment` bytes laid end to end, the last may be shorter)
+// on a connected socket in one call; the sendmsg result.
+inline ssize_t send_segmented(int fd, std::span<const std::uint8_t> bytes, std::uint16_t segment) {
+  iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+  msghdr h{};
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  SegmentControl control;
+  set_udp_segment(h, control, segment);
+  return ::sendmsg(fd, &h, 0);
 }
 
 }  // namespace resonance::mqttsn

@@ -116,13 +116,7 @@ class RawPeer {
       segment = static_cast<std::uint16_t>(bytes.size());
       all.insert(all.end(), bytes.begin(), bytes.end());
     }
-    iovec iov{all.data(), all.size()};
-    msghdr h{};
-    h.msg_iov = &iov;
-    h.msg_iovlen = 1;
-    SegmentControl control;
-    set_udp_segment(h, control, segment);
-    return ::sendmsg(fd_, &h, 0) == static_cast<ssize_t>(all.size());
+    return mqttsn::send_segmented(fd_, all, segment) == static_cast<ssize_t>(all.size());
   }
   std::optional<Message> receive(int timeout_ms = 2000) {
     pollfd pfd{.fd = fd_, .events = POLLIN, .revents = 0};
