@@ -55,7 +55,7 @@ void measure_buckets_and_frame(const Historian& h, const Workload& w, EngineResu
   std::uint64_t counted = 0;
   for (int k = 0; k < 5; ++k) {
     two.push_back(resonance_buckets_ms(h, w, 2, counted));
-    if (static_cast<double>(counted) != total) r.note += fmt::format("buckets counted {} samples; ", counted);
+    if (static_cast<double>(counted) != total) r.fail("buckets_all_ms", fmt::format("buckets counted {} samples; ", counted));
     one.push_back(resonance_buckets_ms(h, w, 1, counted));
   }
   r.buckets_all_ms = percentiles(two).p50;
@@ -79,7 +79,7 @@ void measure_buckets_and_frame(const Historian& h, const Workload& w, EngineResu
     std::size_t valid = 0;
     for (auto v : f.valid) valid += v;
     if (f.grid.size() != static_cast<std::size_t>(w.samples_per_signal) || valid != f.values.size())
-      r.note += fmt::format("frame {} rows, {} of {} cells valid; ", f.grid.size(), valid, f.values.size());
+      r.fail("frame_p99_ms", fmt::format("frame {} rows, {} of {} cells valid; ", f.grid.size(), valid, f.values.size()));
   }
   const auto p = percentiles(ms);
   r.frame_p50_ms = p.p50;
@@ -110,11 +110,11 @@ void measure_api(const Historian& h, const Workload& w, const std::filesystem::p
         conn.request(false, fmt::format("/api/v1/query?series={}&from={}&to={}&limit={}", id, w.t0_ns, end_ns,
                                         w.samples_per_signal));
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
-    if (status != 200) r.note += fmt::format("API query -> {}; ", status);
+    if (status != 200) r.fail("api_range_10k_p99_us", fmt::format("API query -> {}; ", status));
     if (!checked && status == 200) {  // once, outside the timing: the answer holds every sample
       checked = true;
       const auto points = nlohmann::json::parse(body)["points"].size();
-      if (points != static_cast<std::size_t>(w.samples_per_signal)) r.note += fmt::format("API query {} points; ", points);
+      if (points != static_cast<std::size_t>(w.samples_per_signal)) r.fail("api_range_10k_p99_us", fmt::format("API query {} points; ", points));
     }
   }
   auto p = percentiles(us);
@@ -142,7 +142,7 @@ void measure_api(const Historian& h, const Workload& w, const std::filesystem::p
     const auto t = Clock::now();
     auto [status, body] = conn.request(false, fmt::format("/api/v1/series/{}/latest", id));
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
-    if (status != 200) r.note += fmt::format("API latest -> {}; ", status);
+    if (status != 200) r.fail("api_latest_p99_us", fmt::format("API latest -> {}; ", status));
   }
   p = percentiles(us);
   r.api_latest_p50_us = p.p50;
@@ -223,7 +223,8 @@ EngineResult bench_resonance(const Workload& w, const std::filesystem::path& dir
   const auto stats = h.stats();
   r.chunk_bytes_per_sample =
       static_cast<double>(stats.chunk_bytes) / (static_cast<double>(w.signals) * w.samples_per_signal);
-  if (stats.head_samples != 0) r.note += fmt::format("{} samples still in the head when sized; ", stats.head_samples);
+  if (stats.head_samples != 0)
+    r.fail("chunk_bytes_per_sample", fmt::format("{} samples still in the head when sized; ", stats.head_samples));
   std::vector<double> us;
   std::mt19937 rng(7);
   const TimestampNs end_ns = w.t0_ns + w.samples_per_signal * w.step_ns;
@@ -232,7 +233,7 @@ EngineResult bench_resonance(const Workload& w, const std::filesystem::path& dir
     const auto t = Clock::now();
     const auto points = h.range(id, w.t0_ns, end_ns, 1'000'000);
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
-    if (points.size() != static_cast<std::size_t>(w.samples_per_signal)) r.note += "range size mismatch; ";
+    if (points.size() != static_cast<std::size_t>(w.samples_per_signal)) r.fail("range_10k_p99_us", "range size mismatch; ");
   }
   auto p = percentiles(us);
   r.range_10k_p50_us = p.p50;
@@ -243,7 +244,7 @@ EngineResult bench_resonance(const Workload& w, const std::filesystem::path& dir
     const auto t = Clock::now();
     const auto v = h.latest(id);
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
-    if (!v) r.note += "latest missing; ";
+    if (!v) r.fail("latest_p99_us", "latest missing; ");
   }
   p = percentiles(us);
   r.latest_p50_us = p.p50;
@@ -262,7 +263,10 @@ EngineResult bench_resonance(const Workload& w, const std::filesystem::path& dir
                         ticks_per_batch, w.signals, max_in_flight, stats.group_commits, retries, settle_s,
                         stats.chunk_files,
                         static_cast<double>(stats.chunk_bytes) / (static_cast<double>(w.signals) * w.samples_per_signal));
-  if (failed.load()) r.note += fmt::format("; {} batches FAILED", failed.load());
+  if (failed.load()) {
+    r.fail("ingest_samples_per_s", fmt::format("; {} batches FAILED", failed.load()));
+    r.invalid.emplace("ack_p99_ms");
+  }
   return r;
 }
 
@@ -365,22 +369,29 @@ int main(int argc, char** argv) {
   nlohmann::json goals = nlohmann::json::array();
   if (!results.empty() && results.front().engine == "resonance") {
     const auto& r = results.front();
-    auto goal = [&](const char* what, double measured, double limit, bool at_least) {
-      const bool met = !std::isnan(measured) && (at_least ? measured >= limit : measured <= limit);
+    auto goal = [&](const char* what, const char* figure, double measured, double limit, bool at_least) {
+      const bool valid = !std::isnan(measured) && !r.invalid.contains(figure);
+      const bool met = valid && (at_least ? measured >= limit : measured <= limit);
       goals.push_back({{"goal", what}, {"measured", num(measured)}, {"target", limit},
-                       {"kind", at_least ? "at least" : "at most"}, {"met", met}});
+                       {"kind", at_least ? "at least" : "at most"}, {"met", met},
+                       {"checks_passed", valid}});
       std::printf("goal %-48s %14s %s %-12g %s\n", what, fixed(measured, 3).c_str(), at_least ? ">=" : "<=", limit,
-                  met ? "met" : "NOT MET");
+                  met ? "met" : valid ? "NOT MET" : "NOT MET (a check of this run failed; see the note)");
     };
     std::printf("\n");
-    goal("durable ingest (samples/s)", r.ingest_samples_per_s, 10e6, true);
-    goal("ack p99 (ms)", r.ack_p99_ms, 10, false);
-    goal("bytes/sample, chunk files (the store once settled)", r.chunk_bytes_per_sample, 0.45, false);
-    goal("one series 10k samples p99, in process (us)", r.range_10k_p99_us, 200, false);
-    goal("one series 10k samples p99, HTTP API (us)", r.api_range_10k_p99_us, 1000, false);
-    goal("all samples into 10 s buckets (ms)", r.buckets_all_ms, 40, false);
-    goal("latest value p99, in process (us)", r.latest_p99_us, 2, false);
-    goal("frame 100 x 10,000 p99 (ms)", r.frame_p99_ms, 20, false);
+    goal("durable ingest (samples/s)", "ingest_samples_per_s", r.ingest_samples_per_s, 10e6, true);
+    goal("ack p99 (ms)", "ack_p99_ms", r.ack_p99_ms, 10, false);
+    // The size goal was set on the research note's reference mix (RW-10M); workload.h gives the
+    // float32 variant's own target, and the earlier v1 mix has none.
+    if (const double size_target = w.mix == "rw10m" ? 0.45 : w.mix == "rw10m-float32" ? 0.6 : NAN;
+        !std::isnan(size_target))
+      goal("bytes/sample, chunk files (the store once settled)", "chunk_bytes_per_sample", r.chunk_bytes_per_sample,
+           size_target, false);
+    goal("one series 10k samples p99, in process (us)", "range_10k_p99_us", r.range_10k_p99_us, 200, false);
+    goal("one series 10k samples p99, HTTP API (us)", "api_range_10k_p99_us", r.api_range_10k_p99_us, 1000, false);
+    goal("all samples into 10 s buckets (ms)", "buckets_all_ms", r.buckets_all_ms, 40, false);
+    goal("latest value p99, in process (us)", "latest_p99_us", r.latest_p99_us, 2, false);
+    goal("frame 100 x 10,000 p99 (ms)", "frame_p99_ms", r.frame_p99_ms, 20, false);
   }
   for (const auto& r : results) std::printf("  %s: %s; %s\n", r.engine.c_str(), r.durability.c_str(), r.note.c_str());
   std::filesystem::remove_all(dir);

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <set>
+#include <string_view>
 #include <utility>
 #include <string>
 #include <vector>
@@ -34,6 +36,13 @@ struct EngineResult {
   double api_range_10k_p50_us = NAN, api_range_10k_p99_us = NAN;
   double api_latest_p50_us = NAN, api_latest_p99_us = NAN;
   std::string note;
+  // Figures a check of this run found wrong (a short read, a failed batch, a non-200 reply): the
+  // goal report counts them as not met whatever their value.
+  std::set<std::string, std::less<>> invalid;
+  void fail(std::string_view figure, std::string_view why) {
+    invalid.emplace(figure);
+    note += why;
+  }
 };
 
 struct Percentiles {
