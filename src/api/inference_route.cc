@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
+#include "api/query_params.h"
 #include "api/remote_access.h"
 #include "api/responses.h"
 
@@ -37,15 +38,8 @@ Response handle_inference(const RouteContext& ctx, const ParsedTarget& target, b
                           "path '/api/v1/inference': live inference is not running on this node "
                           "([inference] enabled)");
   InferenceQuery q;
-  for (std::size_t i = 0; i < target.params.size(); ++i) {
-    const auto& [key, value] = target.params[i];
-    if (std::ranges::find(kParams, key) == std::end(kParams))
-      return bad(fmt::format("query parameter {}: unknown; expected model, from, to or limit",
-                             quote_input(key)));
-    for (std::size_t j = 0; j < i; ++j)
-      if (target.params[j].key == key)
-        return bad(
-            fmt::format("query parameter '{}': expected at most once, found it repeated", key));
+  if (Status s = check_params(target, kParams, "model, from, to or limit"); !s.is_ok()) return error_response(s);
+  for (const auto& [key, value] : target.params) {
     if (key == "model") {
       if (!valid_model_name(value))
         return bad(fmt::format(
@@ -54,21 +48,13 @@ Response handle_inference(const RouteContext& ctx, const ParsedTarget& target, b
             quote_input(value)));
       q.model = value;
     } else if (key == "from" || key == "to") {
-      auto ts = parse_timestamp(value);
-      if (!ts)
-        return bad(fmt::format(
-            "query parameter '{}': expected RFC 3339 time or integer nanoseconds, found {}", key,
-            quote_input(value)));
+      auto ts = parse_time_param(key, value);
+      if (!ts) return error_response(ts.error());
       (key == "from" ? q.from_ns : q.to_ns) = *ts;
     } else {
-      std::size_t limit = 0;
-      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
-      if (ec != std::errc{} || ptr != value.data() + value.size() || value.empty() || limit == 0 ||
-          limit > kMaxLimit)
-        return bad(
-            fmt::format("query parameter 'limit': expected an integer from 1 to {}, found {}",
-                        kMaxLimit, quote_input(value)));
-      q.limit = limit;
+      auto limit = parse_limit(value, kMaxLimit);
+      if (!limit) return error_response(limit.error());
+      q.limit = *limit;
     }
   }
   if (q.from_ns > q.to_ns)
@@ -78,10 +64,16 @@ Response handle_inference(const RouteContext& ctx, const ParsedTarget& target, b
   if (!records) return error_response(records.error());
   json list = json::array();
   std::size_t withheld = 0;
+  // Records of one model instance name the same few output series: ask the gate once per series
+  // and request (each decision is also logged), not once per record.
+  std::unordered_map<std::string_view, bool> may_read;
+  const auto allowed = [&](const std::string& series) {
+    auto [it, fresh] = may_read.try_emplace(series, false);
+    if (fresh) it->second = remote_may_read(ctx, series);
+    return it->second;
+  };
   for (const auto& r : *records) {
-    if (remote && !std::ranges::all_of(r.output_series, [&](const std::string& s) {
-          return remote_may_read(ctx, s);
-        })) {
+    if (remote && !std::ranges::all_of(r.output_series, allowed)) {
       ++withheld;
       continue;
     }

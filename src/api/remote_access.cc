@@ -149,6 +149,12 @@ std::optional<Response> check_remote_read(const RouteContext& ctx, std::string_v
   } else {
     return std::nullopt;
   }
+  // Without a gate or a destination every read is refused: say so before any lookup, so a remote
+  // client cannot tell ids that exist from ids that do not by the refusal it gets.
+  if (!remote.gate || remote.destination.empty()) {
+    const governance::Decision decision = ask_gate(remote, "");
+    return denied(decision.rule, decision.reason);
+  }
   std::size_t pos = 0;
   for (;;) {
     const std::size_t comma = list.find(',', pos);

@@ -13,6 +13,7 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 
+#include "api/query_params.h"
 #include "api/responses.h"
 #include "resonance/historian/duration.h"
 
@@ -97,44 +98,6 @@ Result<SeriesInfo> resolve_series(const SeriesCatalog& catalog, std::string_view
   return std::move(*info);
 }
 
-Result<TimestampNs> parse_time_param(std::string_view name, std::string_view text) {
-  auto ts = parse_timestamp(text);
-  if (!ts)
-    return error(StatusCode::kInvalidArgument,
-                 fmt::format("query parameter '{}': expected RFC 3339 time or integer "
-                             "nanoseconds, found {}",
-                             name, quote_input(text)));
-  return *ts;
-}
-
-Result<std::size_t> parse_limit(std::string_view text, std::size_t max_points) {
-  std::size_t limit = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
-  if (!all_digits(text) || ec != std::errc{} || ptr != text.data() + text.size() || limit == 0 ||
-      limit > max_points)
-    return error(StatusCode::kInvalidArgument,
-                 fmt::format("query parameter 'limit': expected an integer from 1 to {}, found {}",
-                             max_points, quote_input(text)));
-  return limit;
-}
-
-Status check_query_params(const ParsedTarget& target) {
-  for (std::size_t i = 0; i < target.params.size(); ++i) {
-    const auto& key = target.params[i].key;
-    bool known = false;
-    for (auto name : kQueryParams) known = known || key == name;
-    if (!known)
-      return {StatusCode::kInvalidArgument,
-              fmt::format("query parameter {}: unknown; expected series, from, to or limit",
-                          quote_input(key))};
-    for (std::size_t j = 0; j < i; ++j)
-      if (target.params[j].key == key)
-        return {StatusCode::kInvalidArgument,
-                fmt::format("query parameter '{}': expected at most once, found it repeated", key)};
-  }
-  return Status::ok();
-}
-
 void append_points(std::string& out, const std::vector<Sample>& points, std::size_t count) {
   // Hand-written rather than via nlohmann: a 100k-point answer would otherwise build 400k nodes.
   fmt::memory_buffer buf;
@@ -153,23 +116,6 @@ void append_points(std::string& out, const std::vector<Sample>& points, std::siz
 
 
 // --- /api/v1/aggregate and /api/v1/frame -------------------------------------------------------
-
-Status check_params(const ParsedTarget& target, std::span<const std::string_view> allowed,
-                    std::string_view expected) {
-  for (std::size_t i = 0; i < target.params.size(); ++i) {
-    const auto& key = target.params[i].key;
-    bool known = false;
-    for (auto name : allowed) known = known || key == name;
-    if (!known)
-      return {StatusCode::kInvalidArgument,
-              fmt::format("query parameter {}: unknown; expected {}", quote_input(key), expected)};
-    for (std::size_t j = 0; j < i; ++j)
-      if (target.params[j].key == key)
-        return {StatusCode::kInvalidArgument,
-                fmt::format("query parameter '{}': expected at most once, found it repeated", key)};
-  }
-  return Status::ok();
-}
 
 // from/to with the defaults of /api/v1/query: to = now, from = to - 1 h.
 Result<std::pair<TimestampNs, TimestampNs>> parse_window(const RouteContext& ctx, const ParsedTarget& target) {
@@ -359,7 +305,8 @@ Response handle_series_latest(const RouteContext& ctx, std::string_view id_segme
 }
 
 Response handle_query(const RouteContext& ctx, const ParsedTarget& target) {
-  if (Status s = check_query_params(target); !s.is_ok()) return error_response(s);
+  if (Status s = check_params(target, kQueryParams, "series, from, to or limit"); !s.is_ok())
+    return error_response(s);
 
   const auto series_text = target.param("series");
   if (!series_text)

@@ -105,7 +105,7 @@ void create_window_dataset(const HistorianDatasetOptions& o, const models::Frame
     for (const auto& f : features) {
       if (!models::is_window_feature(f))
         return report(Status(StatusCode::kInvalidArgument,
-                             fmt::format("--features '{}': not a window feature (last, value, mean, std, slope, min, max)", f)),
+                             fmt::format("--window-features '{}': not a window feature (last, value, mean, std, slope, min, max)", f)),
                       2);
       spec.columns.push_back({path, f, *window});
     }

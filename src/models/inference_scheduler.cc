@@ -363,7 +363,7 @@ Status InferenceScheduler::deploy(Deployment d) {
       return {StatusCode::kInvalidArgument,
               fmt::format("{}: inputs[{}] '{}': a 'derived' column was computed by a training transform that a live "
                           "window cannot recompute; train on a window dataset (dataset create --from-historian "
-                          "--window D --features …), whose columns model train writes as window features",
+                          "--window D --window-features …), whose columns model train writes as window features",
                           source, k, in.name)};
     if (auto probe = window_feature(in.feature, WindowInput{{0}, {0.0}}); !probe)
       return {StatusCode::kInvalidArgument, fmt::format("{}: inputs[{}] '{}': {}", source, k, in.name, probe.error().message())};

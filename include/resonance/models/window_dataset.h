@@ -1,6 +1,6 @@
 #pragma once
 // Datasets of window features from a node's history (`resonance dataset create --from-historian
-// --window D --features …`): each row is a time t on a grid, each input column one window feature
+// --window D --window-features …`): each row is a time t on a grid, each input column one window feature
 // (window_features.h) of one series over (t − window, t], the label the label series' newest value
 // at t. Because the columns are computed by window_feature on windows selected by the live rule,
 // a model trained on such a dataset runs live on the same numbers (live_inputs).

@@ -129,6 +129,14 @@ TEST_F(RemoteAccessWithoutDestinationTest, RemoteClientsReadNoData) {
   EXPECT_TRUE(asked_paths_.empty());
 }
 
+// The refusal must not depend on whether the id exists, or a remote client could probe the catalog.
+TEST_F(RemoteAccessWithoutDestinationTest, MissingAndExistingIdsGetTheSameRefusal) {
+  const Response missing = get_from("192.0.2.7", "/api/v1/query?series=999&from=0");
+  const Response existing = get_from("192.0.2.7", fmt::format("/api/v1/query?series={}&from=0", motor_));
+  EXPECT_TRUE(expect_error(missing, 403, "egress_denied").starts_with("deny.remote.no_destination: "));
+  EXPECT_EQ(missing.body, existing.body);
+}
+
 TEST(ClientNetworks, ParseAndMatch) {
   auto nets = parse_client_networks(" 192.168.0.0/16 ,fd00::/8, 10.1.2.3");
   ASSERT_TRUE(nets.has_value()) << nets.error().to_string();
