@@ -356,7 +356,11 @@ Status Client::transfer_subscriptions_to_new_session() {
   req.subscription_ids = subscriptions_;
   req.send_initial_values = false;
   auto r = call<TransferSubscriptionsResponse>(req);
-  if (!r) return r.error();
+  // Past this point a new, empty session exists: a later resume() would reactivate it and look
+  // like a success. Whatever went wrong, the subscriptions are not ours: recreate, mark the gap.
+  if (!r)
+    return Status(resonance::StatusCode::kFailedPrecondition,
+                  "TransferSubscriptions in the new session: " + r.error().message());
   if (r->results.size() != subscriptions_.size())
     return Status(resonance::StatusCode::kInvalidArgument,
                   "TransferSubscriptionsResponse has " + std::to_string(r->results.size()) + " results for " +
