@@ -10,15 +10,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "crash_oracle.h"
 #include "resonance/historian/historian.h"
@@ -97,9 +101,14 @@ TEST(HistorianCrash, AcknowledgedSamplesSurviveKillNine) {
     auto h = open_historian(o);
     ASSERT_TRUE(h) << h.error().to_string();
     std::size_t total = 0;
+    // One range read per series, kept as its sorted timestamps: the acknowledged set grows with
+    // every round, and a lookup per acknowledged sample made the 100-trial suite quadratic.
+    std::map<SeriesId, std::vector<TimestampNs>> stored;
     for (SeriesId s = 1; s <= crash::kSeriesCount; ++s) {
       const auto samples = (*h)->range(s, 0, std::numeric_limits<TimestampNs>::max(), SIZE_MAX);
       total += samples.size();
+      std::vector<TimestampNs>& times = stored[s];
+      times.reserve(samples.size());
       TimestampNs prev = -1;
       for (const Sample& x : samples) {
         ASSERT_GT(x.ts_ns, prev) << "duplicate or unordered sample";  // also rules out duplicates
@@ -107,17 +116,23 @@ TEST(HistorianCrash, AcknowledgedSamplesSurviveKillNine) {
         ASSERT_EQ(std::bit_cast<std::uint64_t>(x.value), crash::value_bits(s, x.ts_ns))
             << "a value the writer never sent at series " << s << " ts " << x.ts_ns;
         ASSERT_EQ(x.quality.code, crash::quality(s, x.ts_ns));
+        times.push_back(x.ts_ns);
       }
     }
     std::size_t missing = 0;
-    for (const auto& [s, ts] : acked)
-      if ((*h)->range(s, ts, ts + 1, 1).empty()) ++missing;
+    for (const auto& [s, ts] : acked) {
+      const auto it = stored.find(s);
+      if (it == stored.end() || !std::binary_search(it->second.begin(), it->second.end(), ts)) ++missing;
+    }
     ASSERT_EQ(missing, 0u) << "acknowledged samples lost, of " << acked.size();
     EXPECT_GE(total, acked.size());
     // Samples already moved to chunk files are no longer in the head.
     EXPECT_LE((*h)->stats().head_samples, total);
   }
   EXPECT_GT(acked.size(), 0u);
+  // The evidence a reader of the log wants: how many kills, how many acknowledged samples checked.
+  std::printf("%d kill -9 trials (seed %llu), %zu acknowledged samples, all recovered\n", rounds,
+              static_cast<unsigned long long>(seed), acked.size());
   std::filesystem::remove_all(dir);
 }
 
