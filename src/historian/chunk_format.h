@@ -14,17 +14,21 @@
 
 namespace resonance::historian {
 
-inline constexpr std::size_t kChunkHeaderBytes = 88;
 inline constexpr std::size_t kChunkFileHeaderBytes = 32;
 inline constexpr std::size_t kChunkFooterBytes = 40;
 inline constexpr std::size_t kIndexEntryBytes = 16;
-inline constexpr std::uint32_t kChunkFormatVersion = 1;
+// Version 2 (written) has a variable-length chunk header of varints and scaled statistics, about
+// 40 bytes where version 1 (still read) spent a fixed 88, and timestamp blocks relative to t_min.
+inline constexpr std::uint32_t kChunkFormatVersion = 2;
+inline constexpr std::uint32_t kChunkFormatVersionV1 = 1;
+inline constexpr std::size_t kChunkHeaderBytesV1 = 88;
 
 // Statistics cover the chunk's samples; min, max and sum skip NaN values (value_count says how
 // many were used); first and last are the values at t_min and t_max whatever they are.
 struct ChunkHeader {
-  std::uint32_t total_bytes = 0;  // header + the three blocks
-  std::uint32_t crc = 0;          // CRC-32C of bytes [8, total_bytes)
+  std::uint32_t total_bytes = 0;   // header + the three blocks
+  std::uint32_t header_bytes = 0;  // 88 in version 1, variable in version 2
+  std::uint32_t crc = 0;           // v1: CRC-32C of bytes [8, total_bytes); v2: of the bytes after it
   SeriesId series = 0;
   std::uint16_t count = 0;
   std::uint16_t value_count = 0;  // non-NaN values
@@ -39,6 +43,7 @@ struct ChunkView {
   ChunkHeader header;
   std::span<const std::uint8_t> ts_block, value_block, quality_block;
   std::span<const std::uint8_t> whole;  // header + blocks
+  TimestampNs ts_base = 0;              // what the timestamp block is relative to (v2: t_min)
 };
 
 // Columns of one chunk, ascending strictly by timestamp.
@@ -48,12 +53,16 @@ struct ChunkColumns {
   std::vector<std::uint32_t> quality;
 };
 
-// Encodes one chunk (1..65,535 samples, strictly ascending timestamps) and appends it to `out`.
+// Encodes one chunk (1..65,535 samples, strictly ascending timestamps) in the current format
+// (version 2) and appends it to `out`.
 void encode_chunk(SeriesId series, std::span<const TimestampNs> ts, std::span<const double> values,
                   std::span<const std::uint32_t> quality, std::vector<std::uint8_t>& out);
+// The same in format version 1, for tests that old files stay readable.
+void encode_chunk_v1(SeriesId series, std::span<const TimestampNs> ts, std::span<const double> values,
+                     std::span<const std::uint32_t> quality, std::vector<std::uint8_t>& out);
 
-// Parses and checks (lengths, CRC) the chunk at the start of `bytes`.
-Result<ChunkView> parse_chunk(std::span<const std::uint8_t> bytes);
+// Parses and checks (lengths, CRC) the chunk at the start of `bytes`, written in `version`.
+Result<ChunkView> parse_chunk(std::span<const std::uint8_t> bytes, std::uint32_t version = kChunkFormatVersion);
 // Decodes the blocks of a parsed chunk; checks the timestamps are strictly ascending and match
 // t_min/t_max.
 Status decode_chunk(const ChunkView& chunk, ChunkColumns& out);
@@ -65,6 +74,7 @@ struct IndexEntry {
 };
 
 struct ChunkFileInfo {
+  std::uint32_t version = kChunkFormatVersion;
   std::int64_t partition_start = 0;
   std::int64_t partition_ns = 0;
   std::vector<IndexEntry> index;  // ascending series
@@ -73,7 +83,9 @@ struct ChunkFileInfo {
 // Builds a chunk file in memory: add the chunks of each series in ascending series order.
 class ChunkFileBuilder {
  public:
-  ChunkFileBuilder(std::int64_t partition_start, std::int64_t partition_ns);
+  // `version` 1 only for tests of reading old files (chunks then from encode_chunk_v1).
+  ChunkFileBuilder(std::int64_t partition_start, std::int64_t partition_ns,
+                   std::uint32_t version = kChunkFormatVersion);
   // `chunk` is one encoded chunk (from encode_chunk) of `series`; series must not decrease.
   void add(SeriesId series, std::span<const std::uint8_t> chunk);
   std::vector<std::uint8_t> finish();
@@ -105,7 +117,8 @@ struct SalvagedChunkFile {
 // entry of `info`.
 Result<SalvagedChunkFile> salvage_chunk_file(std::span<const std::uint8_t> file);
 
-// The chunks of one index entry (parse_chunk_file already validated them).
+// The chunks of one index entry (parse_chunk_file already validated them); `file` is the whole
+// file (its header gives the format version).
 Result<std::vector<ChunkView>> chunks_of(std::span<const std::uint8_t> file, const IndexEntry& entry);
 
 }  // namespace resonance::historian

@@ -237,6 +237,70 @@ TEST(Codec, DamagedBlocksGivePreciseErrors) {
   EXPECT_FALSE(decode_values(block, more).is_ok());
 }
 
+// RW-10M's vibration: a fast sine under noise, quantised to 0.001. Deltas leave the sine's slope
+// (about 11 bits a sample); the order-2 predictor leaves the noise alone.
+TEST(Codec, NoisyOscillationUsesThePredictor) {
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> g(0, 1);
+  std::vector<double> v;
+  double phase = 1.0;
+  for (int i = 0; i < 1024; ++i) {
+    phase += 0.3;
+    v.push_back(std::round((std::sin(phase) * 2.5 + g(rng) * 0.05) * 1000) / 1000);
+  }
+  v[100] = NAN;  // an exception inside the prediction
+  const auto block = roundtrip_values(v);
+  ASSERT_EQ(codec_of(block), ValueCodec::kDecimal);
+  EXPECT_EQ(block[2], 5) << "flags: predictor + Rice";
+  EXPECT_LT(block.size(), 1024u * 10 / 8) << "expected under 10 bits per value";
+}
+
+// The encoder chooses from a sample and from computed sizes; the old one built every candidate.
+// The choice must cost next to nothing in size.
+TEST(Codec, SampledChoiceStaysWithinOnePercentOfBuildingEveryCandidate) {
+  std::mt19937_64 rng(6);
+  std::normal_distribution<double> g(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<std::vector<double>> blocks(6);
+  double temp = 40, press = 5, count = 1000;
+  for (int i = 0; i < 1024; ++i) {
+    blocks[0].push_back(std::round((temp += g(rng) * 0.02) * 10) / 10);
+    blocks[1].push_back(std::round((press += g(rng) * 0.005) * 100) / 100);
+    blocks[2].push_back(std::round((std::sin(i * 0.3) * 2.5 + g(rng) * 0.05) * 1000) / 1000);
+    blocks[3].push_back(count += u(rng) < 0.3);
+    blocks[4].push_back(static_cast<float>(40 + 10 * std::sin(i / 20.0) + 0.5 * g(rng)));
+    blocks[5].push_back(100 * std::sin(i / 7.0) + 0.01 * g(rng));
+  }
+  for (const auto& v : blocks) {
+    std::vector<std::uint8_t> chosen, exhaustive;
+    encode_values(v, chosen);
+    encode_values_exhaustive(v, exhaustive);
+    EXPECT_LE(chosen.size(), exhaustive.size() + exhaustive.size() / 100 + 4)
+        << "codec " << int(chosen[0]) << " vs " << int(exhaustive[0]);
+    roundtrip_values(v);
+  }
+}
+
+TEST(Codec, DamagedPredictorBlocksGivePreciseErrors) {
+  std::vector<double> v;
+  for (int i = 0; i < 64; ++i) v.push_back(std::round(std::sin(i * 0.3) * 2500 + (i * 37 % 11)) / 1000);
+  std::vector<std::uint8_t> block;
+  encode_values(v, block);
+  ASSERT_EQ(block[2], 5);
+  std::vector<double> out(v.size());
+  auto cut = block;
+  cut.resize(cut.size() - 3);
+  EXPECT_FALSE(decode_values(cut, out).is_ok());
+  // Taps far outside ±16 (the first svarint after "first"): 0xff.. makes a huge tap.
+  auto bad = block;
+  std::size_t at = 4;  // codec, e, flags, 0 exceptions
+  while (bad[at] & 0x80) ++at;  // skip "first"
+  ++at;
+  bad.insert(bad.begin() + static_cast<std::ptrdiff_t>(at), {0xff, 0xff, 0xff, 0x7f});
+  const Status s = decode_values(bad, out);
+  EXPECT_FALSE(s.is_ok());
+}
+
 TEST(ChunkFormat, FileRoundTripAndCorruptionIsDetected) {
   std::vector<TimestampNs> ts;
   std::vector<double> vals;
@@ -295,11 +359,12 @@ TEST(Codec, DISABLED_WriteFuzzSeedsWhenAsked) {
     std::vector<std::uint8_t> f = {target, static_cast<std::uint8_t>(n), static_cast<std::uint8_t>(n >> 8)};
     if (target == 3) f = {3};
     f.insert(f.end(), body.begin(), body.end());
-    std::ofstream(std::string(dir) + "/seed_" + std::to_string(k++), std::ios::binary)
+    // seed_<k> were written before chunk format 2 and stay in the corpus as version 1 inputs.
+    std::ofstream(std::string(dir) + "/seed_v2_" + std::to_string(k++), std::ios::binary)
         .write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
   };
   std::mt19937_64 rng(9);
-  std::vector<double> dec, f32, rnd, states(300, 0.0);
+  std::vector<double> dec, f32, rnd, vib, states(300, 0.0);
   std::vector<std::int64_t> grid, jit;
   for (int i = 0; i < 300; ++i) {
     dec.push_back(std::round((5 + std::sin(i * 0.01)) * 100) / 100);
@@ -308,12 +373,13 @@ TEST(Codec, DISABLED_WriteFuzzSeedsWhenAsked) {
     grid.push_back(1'000'000'000 + i * 10'000'000LL);
     jit.push_back(1'000'000'000 + i * 10'000'000LL + static_cast<std::int64_t>(rng() % 1000) * 1000);
     if (i > 100) states[i] = 1;
+    vib.push_back(std::round((std::sin(i * 0.3) * 2.5 + static_cast<double>(rng() % 100) / 1000) * 1000) / 1000);
   }
   dec[7] = NAN;
   dec[8] = -0.0;
   for (ValueCodec c : {ValueCodec::kConstant, ValueCodec::kRle, ValueCodec::kDecimal, ValueCodec::kFloat32Decimal,
                        ValueCodec::kXor, ValueCodec::kRaw})
-    for (const auto* v : {&dec, &f32, &rnd, &states}) {
+    for (const auto* v : {&dec, &f32, &rnd, &states, &vib}) {
       std::vector<std::uint8_t> b;
       if (encode_values_with(c, *v, b)) emit(1, v->size(), b);
     }
@@ -331,9 +397,17 @@ TEST(Codec, DISABLED_WriteFuzzSeedsWhenAsked) {
   std::vector<std::uint8_t> c1, c2;
   encode_chunk(1, grid, dec, q, c1);
   encode_chunk(2, jit, states, q, c2);
+  std::vector<std::uint8_t> c3;
+  encode_chunk(3, grid, vib, q, c3);
   fb.add(1, c1);
   fb.add(2, c2);
+  fb.add(3, c3);
   emit(3, 0, fb.finish());
+  ChunkFileBuilder v1(0, 3'600'000'000'000, kChunkFormatVersionV1);
+  std::vector<std::uint8_t> o1;
+  encode_chunk_v1(1, grid, dec, q, o1);
+  v1.add(1, o1);
+  emit(3, 0, v1.finish());
 }
 }  // namespace
 }  // namespace resonance::historian::codec

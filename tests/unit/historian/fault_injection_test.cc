@@ -244,6 +244,14 @@ std::uint64_t chunk_offset(const std::vector<std::uint8_t>& file, SeriesId serie
   return 0;
 }
 
+// The byte offset of the timestamp block of chunk `k` of `series` (chunk headers vary in length).
+std::uint64_t ts_block_offset(const std::vector<std::uint8_t>& file, SeriesId series, std::size_t k) {
+  const std::uint64_t at = chunk_offset(file, series, k);
+  auto chunk = parse_chunk(std::span(file).subspan(at));
+  EXPECT_TRUE(chunk) << chunk.error().to_string();
+  return at + chunk->header.header_bytes;
+}
+
 TEST(HistorianFaults, BitFlipInAChunkCostsOnlyThatSeriesFromThere) {
   ScratchDir dir;
   FaultInjectionEnv env;
@@ -262,7 +270,7 @@ TEST(HistorianFaults, BitFlipInAChunkCostsOnlyThatSeriesFromThere) {
   }
   const auto file = testing::read_bytes(dir.path() / "chunks" / name);
   const std::uint64_t at = chunk_offset(file, 2, 2);  // series 2's third chunk
-  env.flip_bit(name, at + kChunkHeaderBytes + 5, 3);  // inside its timestamp block
+  env.flip_bit(name, ts_block_offset(file, 2, 2) + 1, 3);  // inside its timestamp block
   auto h = open_impl(o, env);
   ASSERT_TRUE(h);
   const auto st = h->stats();
