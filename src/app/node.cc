@@ -17,6 +17,7 @@
 #include "resonance/audit/log.h"
 #include "resonance/audit/note.h"
 #include "lifecycle_forwarder.h"
+#include "model_watcher.h"
 #include "resonance/governance/consents.h"
 #include "resonance/governance/gate.h"
 #include "resonance/governance/policy.h"
@@ -413,6 +414,7 @@ void Node::stop() {
   if (gateway_) gateway_->stop();
   if (api_) api_->stop();
   // Before the store closes: the scheduler's last outputs still enter the pipeline.
+  if (model_watcher_) model_watcher_->stop();  // no switch while the scheduler stops
   if (inference_) inference_->stop();
   if (historian_) historian_->close();
   if (pipeline_) pipeline_->stop();

@@ -50,6 +50,7 @@ struct Decision;
 namespace resonance::app {
 
 class LifecycleForwarder;
+class ModelWatcher;
 
 class Node {
  public:
@@ -102,6 +103,7 @@ class Node {
   // entries to the log; the scheduler listens to the pipeline and submits its outputs to it.
   std::unique_ptr<models::InferenceLogWriter> inference_log_;
   std::unique_ptr<models::InferenceScheduler> inference_;
+  std::unique_ptr<ModelWatcher> model_watcher_;  // after inference_: destroyed first
   std::unique_ptr<mqttsn::Gateway> gateway_;
   std::unique_ptr<mqttsn::Bridge> bridge_;  // after gateway_: destroyed first
   std::unique_ptr<Connector> opcua_;

@@ -3,16 +3,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
 
 #include "connectors/mqttsn/gateway.h"  // split_list
+#include "model_watcher.h"
 #include "node.h"
 #include "resonance/api/api_server.h"
 #include "resonance/audit/entry.h"
 #include "resonance/audit/log.h"
+#include "resonance/core/time.h"
 #include "resonance/infomodel/loader.h"
 #include "resonance/models/inference.h"
+#include "resonance/models/dataset.h"  // sha256_hex
 #include "resonance/models/inference_log.h"
 #include "resonance/models/manifest.h"
 #include "resonance/models/registry.h"
@@ -32,25 +36,13 @@ Result<models::Deployment> from_dir(const std::filesystem::path& dir) {
   return models::Deployment{std::move(*manifest), dir};
 }
 
-// "name" or "name@version" from the registry; files in <models_dir>/<name>/<version>/.
-Result<models::Deployment> from_registry(const models::ModelRegistry& registry, const std::filesystem::path& models_dir,
-                                         std::string_view spec) {
-  const auto at = spec.find('@');
-  const std::string name(spec.substr(0, at));
-  auto entry = at == std::string_view::npos ? registry.production(name)
-                                            : registry.get(name, spec.substr(at + 1));
-  if (!entry)
-    return error(entry.error().code(), fmt::format("inference.deploy '{}': {}", spec, entry.error().message()));
-  auto manifest = models::parse_manifest(entry->manifest_json, fmt::format("registry {}@{}", name, entry->version));
-  if (!manifest) return error(manifest.error());
-  return models::Deployment{std::move(*manifest), models_dir / entry->name / entry->version};
-}
-
 }  // namespace
 
 Status Node::start_inference() {
   if (!config_.inference_enabled) return Status::ok();
   std::vector<models::Deployment> deployments;
+  std::vector<std::string> follow_production;  // registry names deployed without @version
+  std::filesystem::path models_dir;
   for (const auto& dir : mqttsn::split_list(config_.inference_model_dirs)) {
     auto d = from_dir(dir);
     if (!d) return d.error();
@@ -61,13 +53,14 @@ Status Node::start_inference() {
       return Status(StatusCode::kInvalidArgument, "inference.deploy: names registry models, but inference.registry is empty");
     auto registry = models::ModelRegistry::open(config_.inference_registry);
     if (!registry) return registry.error();
-    const std::filesystem::path models_dir = config_.inference_models_dir.empty()
+    models_dir = config_.inference_models_dir.empty()
                                                  ? std::filesystem::path(config_.inference_registry).parent_path() / "models"
                                                  : std::filesystem::path(config_.inference_models_dir);
     for (const auto& spec : mqttsn::split_list(config_.inference_deploy)) {
-      auto d = from_registry(**registry, models_dir, spec);
+      auto d = deployment_from_registry(**registry, models_dir, spec);
       if (!d) return d.error();
       deployments.push_back(std::move(*d));
+      if (spec.find('@') == std::string::npos) follow_production.push_back(spec);
     }
   }
   if (deployments.empty()) spdlog::warn("inference: enabled, but no model is deployed (inference.deploy, inference.model_dirs)");
@@ -105,12 +98,50 @@ Status Node::start_inference() {
   models::InferenceRecordSink sink = [w = inference_log_.get()](std::vector<models::InferenceRecord>&& records) {
     if (w) w->push(std::move(records));
   };
+  // The switch line goes into the log file between the old version's records and the new one's.
+  models::ModelSwitchSink on_switch = [w = inference_log_.get()](const models::ModelSwitch& e) {
+    if (w) w->push_switch(e);
+  };
   inference_ = std::make_unique<models::InferenceScheduler>(infomodel::builtin_model(), *catalog_, *pipeline_,
-                                                            std::move(sink), options);
+                                                            std::move(sink), options, std::move(on_switch));
   for (auto& d : deployments)
     if (Status s = inference_->deploy(std::move(d)); !s) return s;
   pipeline_->add_listener(*inference_);
   inference_->start();
+
+  if (!follow_production.empty()) {
+    // promote/rollback while the node runs switch the deployed version live (model_watcher.h).
+    ModelWatcher::OnSwitch recorded;
+    if (audit_log_)
+      recorded = [log = audit_log_.get(), registry = config_.inference_registry](const models::RegistryEntry& now,
+                                                                                 const std::string& from) {
+        const TimestampNs at = unix_now_ns();
+        const nlohmann::json body = {{"event", "deployed"},
+                                     {"name", now.name},
+                                     {"version", now.version},
+                                     {"from_version", from},
+                                     {"at", format_rfc3339(at)},
+                                     {"manifest_sha256", models::sha256_hex(now.manifest_json)},
+                                     {"registry", registry}};
+        if (auto appended = log->append({audit::EntryType::kModelLifecycle, at,
+                                         body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+            !appended)
+          spdlog::error("inference: switch of {} to {} not recorded in the audit log: {}", now.name, now.version,
+                        appended.error().message());
+      };
+    model_watcher_ = std::make_unique<ModelWatcher>(*inference_, config_.inference_registry, models_dir,
+                                                    std::move(follow_production), std::chrono::milliseconds(1000),
+                                                    std::move(recorded));
+    (void)model_watcher_->check_now();  // marks the registry as seen; deploys a promote made during start
+    model_watcher_->start();
+    metrics_.gauge_fn("resonance_inference_model_switches", "Deployed model versions switched live after a registry change",
+                      [w = model_watcher_.get()] { return static_cast<double>(w->switches()); });
+    metrics_.gauge_fn("resonance_inference_refused_versions",
+                      "Production versions not switched to (missing file, sha256 or contract mismatch); the old one ran on",
+                      [w = model_watcher_.get()] { return static_cast<double>(w->refused()); });
+    metrics_.gauge_fn("resonance_inference_registry_read_errors", "Failed reads of the model registry by the watcher",
+                      [w = model_watcher_.get()] { return static_cast<double>(w->errors()); });
+  }
 
   auto stat = [s = inference_.get()](auto field) { return [s, field] { return static_cast<double>(s->stats().*field); }; };
   using St = models::InferenceStats;

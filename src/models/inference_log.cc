@@ -99,6 +99,17 @@ std::string inference_record_json(const InferenceRecord& r) {
   return out;
 }
 
+std::string model_switch_json(const ModelSwitch& e) {
+  std::string out = fmt::format("{{\"at_ns\":{},\"event\":\"switch\",\"from_version\":", e.at_ns);
+  append_escaped(out, e.from_version);
+  out += ",\"model\":";
+  append_escaped(out, e.model);
+  out += ",\"version\":";
+  append_escaped(out, e.version);
+  out.push_back('}');
+  return out;
+}
+
 std::vector<std::string> inference_batch_bodies(std::span<const InferenceRecord> records, std::size_t max_body_bytes) {
   std::vector<std::string> bodies;
   std::size_t i = 0;
@@ -203,6 +214,12 @@ InferenceLogWriter::~InferenceLogWriter() {
   std::fclose(file_);
 }
 
+void InferenceLogWriter::push_switch(const ModelSwitch& event) {
+  std::string line = model_switch_json(event);
+  std::lock_guard lock(mu_);
+  pending_lines_.emplace_back(pending_.size(), std::move(line));
+}
+
 void InferenceLogWriter::push(std::vector<InferenceRecord>&& records) {
   std::lock_guard lock(mu_);
   const std::size_t room = max_pending_ > pending_.size() ? max_pending_ - pending_.size() : 0;
@@ -215,15 +232,23 @@ void InferenceLogWriter::push(std::vector<InferenceRecord>&& records) {
 Status InferenceLogWriter::flush() {
   std::lock_guard flush_lock(flush_mu_);
   std::vector<InferenceRecord> batch;
+  std::vector<std::pair<std::size_t, std::string>> lines;
   {
     std::lock_guard lock(mu_);
     batch.swap(pending_);
+    lines.swap(pending_lines_);
   }
-  if (batch.empty()) return {};
+  if (batch.empty() && lines.empty()) return {};
   std::string text;
   text.reserve(batch.size() * 256);
-  for (const auto& r : batch) {
-    append_record_fields(text, r, true);
+  std::size_t next_line = 0;
+  for (std::size_t i = 0; i <= batch.size(); ++i) {
+    for (; next_line < lines.size() && lines[next_line].first <= i; ++next_line) {
+      text += lines[next_line].second;
+      text.push_back('\n');
+    }
+    if (i == batch.size()) break;
+    append_record_fields(text, batch[i], true);
     text.push_back('\n');
   }
   Status result;
@@ -242,7 +267,7 @@ Status InferenceLogWriter::flush() {
     if (end > 0) (void)::sync_file_range(::fileno(file_), end - static_cast<off_t>(text.size()),
                                          static_cast<off_t>(text.size()), SYNC_FILE_RANGE_WRITE);
   }
-  if (append_) {
+  if (append_ && !batch.empty()) {
     const auto bodies = inference_batch_bodies(batch);
     if (Status s = append_(bodies); s) entries = bodies.size();
     else {

@@ -11,6 +11,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "resonance/models/dataset.h"
 #include "resonance/models/inference.h"
@@ -77,15 +78,31 @@ std::string equipment_of(std::string_view path) {
 }  // namespace
 
 struct InferenceScheduler::Impl {
-  Impl(const infomodel::Model& m, SeriesCatalog& c, BatchConsumer& o, InferenceRecordSink r, InferenceOptions opt)
-      : model(m), catalog(c), consumer(o), sink(std::move(r)), options(opt) {}
+  Impl(const infomodel::Model& m, SeriesCatalog& c, BatchConsumer& o, InferenceRecordSink r, InferenceOptions opt,
+       ModelSwitchSink sw)
+      : model(m), catalog(c), consumer(o), sink(std::move(r)), switch_sink(std::move(sw)), options(opt) {}
 
   const infomodel::Model& model;
   SeriesCatalog& catalog;
   BatchConsumer& consumer;
   InferenceRecordSink sink;
+  ModelSwitchSink switch_sink;
   const InferenceOptions options;
-  std::vector<DeployedModel> models;  // fixed after start()
+  // The set of models is fixed after start(); an element is replaced only by the worker
+  // (apply_swap), under deploy_mu. The worker reads without the lock (it is the only writer);
+  // every other thread reads under it.
+  std::vector<DeployedModel> models;
+  mutable std::mutex deploy_mu;
+
+  // A checked version waiting for the worker (swap()). Guarded by mu.
+  struct StagedSwap {
+    std::size_t index;
+    DeployedModel model;
+  };
+  std::optional<StagedSwap> staged;
+  std::uint64_t swaps_applied = 0;  // guarded by mu
+  std::condition_variable swapped;
+  std::mutex swap_call_mu;  // one swap() at a time
 
   // Fan-out thread only.
   std::unordered_map<SeriesId, const SeriesBinding*> bindings;  // null: not bound
@@ -104,7 +121,7 @@ struct InferenceScheduler::Impl {
   std::vector<WindowInput> windows;
 
   std::atomic<std::uint64_t> runs{0}, skipped_windows{0}, skipped_samples{0}, outputs_written{0},
-      dropped_outputs{0}, output_retries{0};
+      dropped_outputs{0}, output_retries{0}, swaps{0}, refused_swaps{0};
   mutable std::mutex latency_mu;
   std::vector<std::int64_t> latencies;  // guarded by latency_mu; a ring of the last runs
   std::size_t latency_next = 0;         // guarded by latency_mu
@@ -114,6 +131,7 @@ struct InferenceScheduler::Impl {
     const SeriesBinding* result = nullptr;
     if (auto info = catalog.find(id)) {
       if (auto ref = infomodel::lookup_path(model, info->path)) {
+        std::lock_guard deployed(deploy_mu);  // the worker may be replacing a model
         SeriesBinding b;
         for (std::size_t d = 0; d < models.size(); ++d) {
           const auto& inputs = models[d].deployment.manifest.inputs;
@@ -136,6 +154,10 @@ struct InferenceScheduler::Impl {
   Instance& instance(DeployedModel& m, const std::string& equipment) {
     auto it = m.instances.find(equipment);
     if (it != m.instances.end()) return it->second;
+    return m.instances.emplace(equipment, make_instance(m, equipment)).first->second;
+  }
+
+  Instance make_instance(DeployedModel& m, const std::string& equipment) {
     Instance inst;
     for (std::size_t cap : m.capacity) inst.rings.emplace_back(cap);
     if (auto backend = m.factory()) inst.backend = std::move(*backend);
@@ -150,7 +172,41 @@ struct InferenceScheduler::Impl {
       if (id) inst.output_ids[j] = *id;
       else spdlog::error("inference: model '{}': output series: {}", m.deployment.manifest.name, id.error().message());
     }
-    return m.instances.emplace(equipment, std::move(inst)).first->second;
+    return inst;
+  }
+
+  // Worker thread, between two rounds: the old version's records go to the sink first, then the
+  // new version takes over every equipment with the old one's samples and step cadence.
+  void apply_swap(StagedSwap&& staged_swap) {
+    DeployedModel& old = models[staged_swap.index];
+    DeployedModel& next = staged_swap.model;
+    if (!records.empty()) {
+      sink(std::move(records));
+      records.clear();
+    }
+    for (auto& [equipment, was] : old.instances) {
+      Instance inst = make_instance(next, equipment);
+      for (std::size_t k = 0; k < inst.rings.size() && k < was.rings.size(); ++k) {
+        if (was.rings[k].size() == 0) continue;
+        WindowInput all;
+        was.rings[k].window(was.rings[k].newest_ts(), std::numeric_limits<std::int64_t>::max() / 2, all);
+        for (std::size_t i = 0; i < all.ts_ns.size(); ++i) inst.rings[k].push(all.ts_ns[i], all.values[i]);
+      }
+      inst.ran = was.ran;
+      inst.last_run_ns = was.last_run_ns;
+      inst.pending = was.pending;
+      inst.pending_ns = was.pending_ns;
+      next.instances.emplace(equipment, std::move(inst));
+    }
+    ModelSwitch event{next.deployment.manifest.name, old.deployment.manifest.version,
+                      next.deployment.manifest.version, unix_now_ns()};
+    {
+      std::lock_guard deployed(deploy_mu);
+      old = std::move(next);
+    }
+    swaps.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("inference: {} now runs version {} (was {}), live", event.model, event.version, event.from_version);
+    if (switch_sink) switch_sink(event);
   }
 
   void record_latency(std::int64_t ns) {
@@ -290,14 +346,26 @@ struct InferenceScheduler::Impl {
     std::vector<PendingSample> batch;
     while (true) {
       bool stop_now;
+      std::optional<StagedSwap> swap_now;
       {
         std::unique_lock lock(mu);
         const auto wait = std::chrono::milliseconds(unsent.empty() ? options.record_flush_ms : options.output_retry_ms);
-        wake.wait_for(lock, wait, [this] { return stopping || !pending.empty(); });
+        wake.wait_for(lock, wait, [this] { return stopping || !pending.empty() || staged.has_value(); });
         batch.swap(pending);
         stop_now = stopping;
+        swap_now.swap(staged);
       }
       process(batch, stop_now);
+      // After the round, so no window is run half by one version: samples handed over before
+      // swap() was called run on the old version, those after it returns on the new one.
+      if (swap_now) {
+        apply_swap(std::move(*swap_now));
+        {
+          std::lock_guard lock(mu);
+          ++swaps_applied;
+        }
+        swapped.notify_all();
+      }
       batch.clear();
       send_outputs(stop_now);
       const auto now = std::chrono::steady_clock::now();
@@ -316,8 +384,9 @@ struct InferenceScheduler::Impl {
 };
 
 InferenceScheduler::InferenceScheduler(const infomodel::Model& model, SeriesCatalog& catalog, BatchConsumer& outputs,
-                                       InferenceRecordSink records, InferenceOptions options)
-    : impl_(std::make_unique<Impl>(model, catalog, outputs, std::move(records), options)) {}
+                                       InferenceRecordSink records, InferenceOptions options,
+                                       ModelSwitchSink switches)
+    : impl_(std::make_unique<Impl>(model, catalog, outputs, std::move(records), options, std::move(switches))) {}
 
 InferenceScheduler::~InferenceScheduler() { stop(); }
 
@@ -325,6 +394,60 @@ std::string InferenceScheduler::output_path(std::string_view equipment, std::str
                                             std::string_view output) {
   return fmt::format("{}/ai.{}.{}", equipment, interface_id, output);
 }
+
+namespace {
+
+// Everything deploy() and swap() check about one version on its own, and its loaded backend.
+Result<DeployedModel> prepare(Deployment d, const infomodel::Model& model, const InferenceOptions& options,
+                              const std::string& source) {
+  const ModelManifest& m = d.manifest;
+  if (Status s = validate_manifest(m, model, source); !s) return error(s);
+  if (m.inputs.empty()) return error(StatusCode::kInvalidArgument, source + ": no inputs");
+  DeployedModel dm;
+  dm.contract = model.find_ai_interface(m.interface_id);
+  for (std::size_t k = 0; k < m.inputs.size(); ++k) {
+    const auto& in = m.inputs[k];
+    const auto* category = model.find_category(in.category);
+    const auto* signal = category ? category->find_signal(in.signal) : nullptr;
+    if (signal == nullptr)
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: inputs[{}] '{}': {}/{} is not a signal of the information model (live inputs "
+                               "name one concrete signal)",
+                               source, k, in.name, in.category, in.signal));
+    if (in.feature == "derived")
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: inputs[{}] '{}': a 'derived' column was computed by a training transform that a "
+                               "live window cannot recompute; train on a window dataset (dataset create "
+                               "--from-historian --window D --window-features …), whose columns model train writes "
+                               "as window features",
+                               source, k, in.name));
+    if (auto probe = window_feature(in.feature, WindowInput{{0}, {0.0}}); !probe)
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: inputs[{}] '{}': {}", source, k, in.name, probe.error().message()));
+    const std::int64_t window_ns = static_cast<std::int64_t>(std::llround(in.window_s * 1e9));
+    dm.window_ns.push_back(window_ns);
+    dm.longest_window_ns = std::max(dm.longest_window_ns, window_ns);
+    const double rate = signal->rate_hz > 0 ? signal->rate_hz : options.default_rate_hz;
+    // Twice the nominal rate, so a device sampling faster than declared still fills the window.
+    const double wanted = std::ceil(in.window_s * rate * 2) + 2;
+    dm.capacity.push_back(static_cast<std::size_t>(std::min(wanted, static_cast<double>(options.max_window_samples))));
+    const std::int64_t step_ns = static_cast<std::int64_t>(std::llround(in.step_s * 1e9));
+    dm.step_ns = k == 0 ? step_ns : std::min(dm.step_ns, step_ns);
+  }
+  // Every listed file against its sha256, whatever the backend reads, then the backend loaded
+  // once: a version that cannot run is refused here, not on its first window.
+  if (Status s = verify_manifest_files(m, d.dir); !s) return error(s.code(), fmt::format("{}: {}", source, s.message()));
+  auto factory = make_backend_factory(m, d.dir);
+  if (!factory) return error(factory.error().code(), fmt::format("{}: {}", source, factory.error().message()));
+  if (auto probe = (*factory)(); !probe)
+    return error(probe.error().code(), fmt::format("{}: {}", source, probe.error().message()));
+  dm.factory = std::move(*factory);
+  dm.client_id = fmt::format("{}@{}", m.name, m.version);
+  dm.deployment = std::move(d);
+  return dm;
+}
+
+}  // namespace
 
 Status InferenceScheduler::deploy(Deployment d) {
   const ModelManifest& m = d.manifest;
@@ -346,47 +469,84 @@ Status InferenceScheduler::deploy(Deployment d) {
                                 "would be the same series)",
                                 source, om.name, m.interface_id, a.category)};
   }
-  if (Status s = validate_manifest(m, impl_->model, source); !s) return s;
-  if (m.inputs.empty()) return {StatusCode::kInvalidArgument, source + ": no inputs"};
-  DeployedModel dm;
-  dm.contract = impl_->model.find_ai_interface(m.interface_id);
-  for (std::size_t k = 0; k < m.inputs.size(); ++k) {
-    const auto& in = m.inputs[k];
-    const auto* category = impl_->model.find_category(in.category);
-    const auto* signal = category ? category->find_signal(in.signal) : nullptr;
-    if (signal == nullptr)
-      return {StatusCode::kInvalidArgument,
-              fmt::format("{}: inputs[{}] '{}': {}/{} is not a signal of the information model (live inputs name "
-                          "one concrete signal)",
-                          source, k, in.name, in.category, in.signal)};
-    if (in.feature == "derived")
-      return {StatusCode::kInvalidArgument,
-              fmt::format("{}: inputs[{}] '{}': a 'derived' column was computed by a training transform that a live "
-                          "window cannot recompute; train on a window dataset (dataset create --from-historian "
-                          "--window D --window-features …), whose columns model train writes as window features",
-                          source, k, in.name)};
-    if (auto probe = window_feature(in.feature, WindowInput{{0}, {0.0}}); !probe)
-      return {StatusCode::kInvalidArgument, fmt::format("{}: inputs[{}] '{}': {}", source, k, in.name, probe.error().message())};
-    const std::int64_t window_ns = static_cast<std::int64_t>(std::llround(in.window_s * 1e9));
-    dm.window_ns.push_back(window_ns);
-    dm.longest_window_ns = std::max(dm.longest_window_ns, window_ns);
-    const double rate = signal->rate_hz > 0 ? signal->rate_hz : impl_->options.default_rate_hz;
-    // Twice the nominal rate, so a device sampling faster than declared still fills the window.
-    const double wanted = std::ceil(in.window_s * rate * 2) + 2;
-    dm.capacity.push_back(static_cast<std::size_t>(std::min(wanted, static_cast<double>(impl_->options.max_window_samples))));
-    const std::int64_t step_ns = static_cast<std::int64_t>(std::llround(in.step_s * 1e9));
-    dm.step_ns = k == 0 ? step_ns : std::min(dm.step_ns, step_ns);
+  auto dm = prepare(std::move(d), impl_->model, impl_->options, source);
+  if (!dm) return dm.error();
+  spdlog::info("inference: deployed {} ({} backend, interface {}, {} input(s), step {} ms)", dm->client_id,
+               dm->deployment.manifest.backend, dm->deployment.manifest.interface_id, dm->window_ns.size(),
+               dm->step_ns / 1'000'000);
+  std::lock_guard deployed(impl_->deploy_mu);
+  impl_->models.push_back(std::move(*dm));
+  return {};
+}
+
+Status InferenceScheduler::swap(Deployment d) {
+  auto& impl = *impl_;
+  std::lock_guard one_at_a_time(impl.swap_call_mu);
+  const std::string source = fmt::format("model '{}' version {}", d.manifest.name, d.manifest.version);
+  auto refuse = [&impl](StatusCode code, std::string message) {
+    impl.refused_swaps.fetch_add(1, std::memory_order_relaxed);
+    return Status(code, std::move(message));
+  };
+  std::size_t index = 0;
+  {
+    // Only this call (serialised above) and the worker applying it change models; the worker
+    // is idle with respect to swaps here, so what is read stays true until the staging below.
+    std::lock_guard deployed(impl.deploy_mu);
+    auto it = std::find_if(impl.models.begin(), impl.models.end(),
+                           [&](const DeployedModel& m) { return m.deployment.manifest.name == d.manifest.name; });
+    if (it == impl.models.end())
+      return refuse(StatusCode::kNotFound, fmt::format("{}: no version of '{}' is deployed to replace",
+                                                       source, d.manifest.name));
+    index = static_cast<std::size_t>(it - impl.models.begin());
+    const ModelManifest& running = it->deployment.manifest;
+    if (running.version == d.manifest.version && it->deployment.dir == d.dir) return {};  // already running
+    if (running.interface_id != d.manifest.interface_id)
+      return refuse(StatusCode::kInvalidArgument,
+                    fmt::format("{}: implements interface '{}', the running version {} '{}' (its outputs are "
+                                "those series); deploy it under another name",
+                                source, d.manifest.interface_id, running.version, running.interface_id));
+    // Series are bound to (model, input) on the fan-out thread once; another set of signals
+    // needs new bindings, which only a start gives.
+    bool same_inputs = running.inputs.size() == d.manifest.inputs.size();
+    for (std::size_t k = 0; same_inputs && k < running.inputs.size(); ++k)
+      same_inputs = running.inputs[k].category == d.manifest.inputs[k].category &&
+                    running.inputs[k].signal == d.manifest.inputs[k].signal;
+    if (!same_inputs) {
+      auto list = [](const ModelManifest& m) {
+        std::string out;
+        for (const auto& in : m.inputs) out += fmt::format("{}{}/{}", out.empty() ? "" : ", ", in.category, in.signal);
+        return out;
+      };
+      return refuse(StatusCode::kInvalidArgument,
+                    fmt::format("{}: reads [{}], the running version {} reads [{}]; a live switch keeps the input "
+                                "signals (restart the node to deploy it)",
+                                source, list(d.manifest), running.version, list(running)));
+    }
   }
-  auto factory = make_backend_factory(m, d.dir);
-  if (!factory) return {factory.error().code(), fmt::format("{}: {}", source, factory.error().message())};
-  if (auto probe = (*factory)(); !probe) return {probe.error().code(), fmt::format("{}: {}", source, probe.error().message())};
-  dm.factory = std::move(*factory);
-  dm.client_id = fmt::format("{}@{}", m.name, m.version);
-  dm.deployment = std::move(d);
-  spdlog::info("inference: deployed {} ({} backend, interface {}, {} input(s), step {} ms)", dm.client_id,
-               dm.deployment.manifest.backend, dm.deployment.manifest.interface_id, dm.window_ns.size(),
-               dm.step_ns / 1'000'000);
-  impl_->models.push_back(std::move(dm));
+  auto dm = prepare(std::move(d), impl.model, impl.options, source);
+  if (!dm) return refuse(dm.error().code(), dm.error().message());
+  if (!impl.worker.joinable()) {
+    // Not started: no window to protect.
+    std::lock_guard deployed(impl.deploy_mu);
+    impl.models[index] = std::move(*dm);
+    impl.swaps.fetch_add(1, std::memory_order_relaxed);
+    return {};
+  }
+  std::unique_lock lock(impl.mu);
+  if (impl.stopping) return refuse(StatusCode::kUnavailable, source + ": the scheduler is stopping");
+  const std::uint64_t target = impl.swaps_applied + 1;
+  impl.staged.emplace(Impl::StagedSwap{index, std::move(*dm)});
+  impl.wake.notify_one();
+  impl.swapped.wait(lock, [&] { return impl.swaps_applied >= target || !impl.staged.has_value(); });
+  if (impl.swaps_applied < target)
+    return refuse(StatusCode::kUnavailable, source + ": the scheduler stopped before the switch");
+  return {};
+}
+
+std::string InferenceScheduler::running_version(std::string_view model) const {
+  std::lock_guard deployed(impl_->deploy_mu);
+  for (const auto& m : impl_->models)
+    if (m.deployment.manifest.name == model) return m.deployment.manifest.version;
   return {};
 }
 
@@ -427,6 +587,7 @@ Admission InferenceScheduler::on_durable(const SampleBatch& batch) {
 
 std::vector<std::string> InferenceScheduler::output_series(std::string_view model, std::string_view equipment) const {
   std::vector<std::string> out;
+  std::lock_guard deployed(impl_->deploy_mu);
   for (const auto& m : impl_->models) {
     const auto& manifest = m.deployment.manifest;
     if (manifest.name != model) continue;
@@ -444,6 +605,8 @@ InferenceStats InferenceScheduler::stats() const {
   s.outputs_written = impl.outputs_written.load();
   s.dropped_outputs = impl.dropped_outputs.load();
   s.output_retries = impl.output_retries.load();
+  s.swaps = impl.swaps.load();
+  s.refused_swaps = impl.refused_swaps.load();
   std::vector<std::int64_t> lat;
   {
     std::lock_guard lock(impl.latency_mu);

@@ -127,6 +127,12 @@ Status ModelRegistry::set_stage(std::string_view name, std::string_view version,
   return exec("COMMIT");
 }
 
+Result<std::int64_t> ModelRegistry::data_version() const {
+  Stmt s(db_, "PRAGMA data_version");
+  if (s.step() != SQLITE_ROW) return std::unexpected(db_error(db_, "data_version"));
+  return s.int64(0);
+}
+
 Result<std::string> ModelRegistry::rollback(std::string_view name) {
   auto current = production(name);
   if (!current) return std::unexpected(current.error());

@@ -98,6 +98,18 @@ struct Deployment {
 // sink hands them to the audit writer and the inference log.
 using InferenceRecordSink = std::function<void(std::vector<InferenceRecord>&&)>;
 
+// A live version switch (InferenceScheduler::swap), as the worker applied it: every record handed
+// to the sink before it was run by `from_version`, every one after by `version`.
+struct ModelSwitch {
+  std::string model;
+  std::string from_version;
+  std::string version;
+  TimestampNs at_ns = 0;  // wall clock when the worker switched
+};
+// Called on the worker right after the switch, after the old version's records went to the
+// InferenceRecordSink; may be empty.
+using ModelSwitchSink = std::function<void(const ModelSwitch&)>;
+
 struct InferenceOptions {
   std::size_t max_pending_samples = 1'000'000;  // hand-off bound; beyond it samples are skipped
   std::size_t max_window_samples = 65'536;      // ring capacity cap per input
@@ -115,6 +127,8 @@ struct InferenceStats {
   std::uint64_t outputs_written = 0;   // output samples accepted by the pipeline
   std::uint64_t dropped_outputs = 0;   // output samples given up after retries, or rejected
   std::uint64_t output_retries = 0;    // RetryLater answers
+  std::uint64_t swaps = 0;             // versions switched live (swap())
+  std::uint64_t refused_swaps = 0;     // versions swap() refused (the old one kept running)
   std::int64_t latency_p50_ns = 0;     // of the last 4,096 runs
   std::int64_t latency_p99_ns = 0;
 };
@@ -122,7 +136,7 @@ struct InferenceStats {
 class InferenceScheduler final : public DurableListener {
  public:
   InferenceScheduler(const infomodel::Model& model, SeriesCatalog& catalog, BatchConsumer& outputs,
-                     InferenceRecordSink records, InferenceOptions options = {});
+                     InferenceRecordSink records, InferenceOptions options = {}, ModelSwitchSink switches = {});
   ~InferenceScheduler() override;  // stop()s
   InferenceScheduler(const InferenceScheduler&) = delete;
   InferenceScheduler& operator=(const InferenceScheduler&) = delete;
@@ -130,6 +144,18 @@ class InferenceScheduler final : public DurableListener {
   // Before start(): validates the manifest against its contract, that every input names a
   // concrete signal with a live feature, and loads the backend once to prove it loads.
   Status deploy(Deployment deployment);
+  // Replaces the running version of a deployed model (same name) by `deployment`, live: checked
+  // and loaded as deploy() does (files against their sha256, manifest against the contract) on
+  // the calling thread, then switched by the worker between two windows — every window is run
+  // whole by one version, its record and outputs name that version. The new version must read
+  // the same input signals (category/signal, in order) and implement the same interface; windows,
+  // features, parameters, outputs and backend may differ. Ring contents and step cadence carry
+  // over, so the new version's first window is as full as the old one's last. A refused version
+  // changes nothing (counted in InferenceStats::refused_swaps). Returns once the worker applied it
+  // (or at once before start()). Any thread; one swap at a time.
+  Status swap(Deployment deployment);
+  // The version of `model` the worker runs now; empty when not deployed. Any thread.
+  std::string running_version(std::string_view model) const;
   void start();
   // Runs what is pending, hands the last records to the sink, gives up on unsent outputs
   // (counted), and joins the worker. Idempotent.
@@ -141,7 +167,7 @@ class InferenceScheduler final : public DurableListener {
 
   InferenceStats stats() const;
   // The series a deployed model writes on one equipment, in manifest output order; empty for a
-  // model that is not deployed. Any thread (the deployments are fixed once started).
+  // model that is not deployed. Any thread.
   std::vector<std::string> output_series(std::string_view model, std::string_view equipment) const;
   // The output series path for one equipment ("site/area/line/equipment") and output.
   static std::string output_path(std::string_view equipment, std::string_view interface_id,

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "resonance/core/status.h"
@@ -27,6 +28,8 @@ inline constexpr int kInferenceLogVersion = 1;
 
 // One record as one canonical JSON object (sorted keys), model and version included.
 std::string inference_record_json(const InferenceRecord& record);
+// A live version switch as its log line: {"at_ns","event":"switch","from_version","model","version"}.
+std::string model_switch_json(const ModelSwitch& event);
 // Bodies of `inference.batch` audit entries: consecutive records of one model version grouped as
 // {"model","version","records":[…]}, each body at most `max_body_bytes`.
 std::vector<std::string> inference_batch_bodies(std::span<const InferenceRecord> records,
@@ -61,6 +64,8 @@ class InferenceLogWriter {
   InferenceLogWriter& operator=(const InferenceLogWriter&) = delete;
 
   void push(std::vector<InferenceRecord>&& records);  // any thread; never waits for I/O
+  // A switch line, written between the records pushed before and after it. Any thread.
+  void push_switch(const ModelSwitch& event);
   Status flush();                                     // writes what is pending now
   InferenceLogStats stats() const;
   // Of the newest records written (at most keep_recent; older ones are in the file and the audit
@@ -83,6 +88,8 @@ class InferenceLogWriter {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::vector<InferenceRecord> pending_;  // guarded by mu_
+  // Switch lines and the pending_ index they go before. Guarded by mu_.
+  std::vector<std::pair<std::size_t, std::string>> pending_lines_;
   bool stopping_ = false;                 // guarded by mu_
   InferenceLogStats stats_;               // guarded by mu_
   std::mutex flush_mu_;                   // one flush at a time, in order

@@ -53,6 +53,9 @@ class ModelRegistry {
   Result<RegistryEntry> get(std::string_view name, std::string_view version) const;
   Result<RegistryEntry> production(std::string_view name) const;
   std::vector<RegistryEntry> list() const;
+  // A number that changes whenever another connection (another process: `resonance model
+  // promote`) committed to the registry since this one last looked; cheap enough to poll.
+  Result<std::int64_t> data_version() const;
   // Stage changes with seq > `after_seq`, oldest first, at most `limit`.
   Result<std::vector<StageEvent>> history_since(std::int64_t after_seq, std::size_t limit = 10'000) const;
 

@@ -68,6 +68,25 @@ TEST(InferenceLog, RecordsGoToTheFileAndTheAuditInBoundedBodies) {
   EXPECT_EQ(nlohmann::json::parse(last->back()).at("input_sha256"), std::string(64, 'e'));
 }
 
+TEST(InferenceLog, ASwitchLineSitsBetweenTheVersionsRecords) {
+  TempDir dir;
+  {
+    auto writer = InferenceLogWriter::open(dir.path / "inference.jsonl", {});
+    ASSERT_TRUE(writer);
+    auto v2 = record("m", 30, 3.0);
+    v2.version = "2";
+    (*writer)->push({record("m", 10, 1.0), record("m", 20, 2.0)});
+    (*writer)->push_switch({"m", "1", "2", 25});
+    (*writer)->push({std::move(v2)});
+  }
+  auto lines = read_inference_log(dir.path / "inference.jsonl", "m", 0);
+  ASSERT_TRUE(lines) << lines.error().message();
+  ASSERT_EQ(lines->size(), 4u);
+  EXPECT_EQ((*lines)[2], R"({"at_ns":25,"event":"switch","from_version":"1","model":"m","version":"2"})");
+  EXPECT_EQ(nlohmann::json::parse((*lines)[1])["version"], "1");
+  EXPECT_EQ(nlohmann::json::parse((*lines)[3])["version"], "2");
+}
+
 TEST(InferenceLog, ReopenAppendsAndAForeignFileIsRefused) {
   TempDir dir;
   const auto file = dir.path / "inference.jsonl";
