@@ -97,8 +97,11 @@ class Reader {
   std::string_view type_;
 };
 
+// Appends to a vector it does not own: the gateway encodes every PUBACK of a group commit into
+// one reused buffer instead of allocating one vector per message.
 class Writer {
  public:
+  explicit Writer(std::vector<std::uint8_t>& out) : out_(out) {}
   void u8(std::uint8_t v) { out_.push_back(v); }
   void u16(std::uint16_t v) {
     out_.push_back(static_cast<std::uint8_t>(v >> 8));
@@ -111,7 +114,7 @@ class Writer {
   std::vector<std::uint8_t>& out() { return out_; }
 
  private:
-  std::vector<std::uint8_t> out_;
+  std::vector<std::uint8_t>& out_;
 };
 
 // ---- per-type bodies: decode_body(Reader&, T&) and encode_body(Writer&, const T&) ----
@@ -464,32 +467,42 @@ Result<Message> decode(std::span<const std::uint8_t> datagram) {
   return decode_as(static_cast<std::size_t>(index), reader);
 }
 
-Result<std::vector<std::uint8_t>> encode(const Message& message, LengthForm form) {
-  if (Status s = validate_for_encode(message); !s) return error(std::move(s));
-  Writer body;
+Status encode_append(const Message& message, std::vector<std::uint8_t>& out, LengthForm form) {
+  if (Status s = validate_for_encode(message); !s) return s;
+  const std::size_t start = out.size();
+  // The short form's Length octet and the MsgType first; the body follows. The rare long form
+  // (over 255 bytes) then opens two more octets at the front.
+  out.push_back(0);
+  out.push_back(static_cast<std::uint8_t>(type_of(message)));
+  Writer body(out);
   std::visit([&](const auto& m) { encode_body(body, m); }, message);
-  const std::size_t short_total = body.out().size() + 2;
+  const std::size_t short_total = out.size() - start;
   const bool use_long = form == LengthForm::kLong || (form == LengthForm::kAuto && short_total > 255);
   const std::size_t total = use_long ? short_total + 2 : short_total;
+  const auto fail = [&](std::string why) {
+    out.resize(start);  // nothing half-written stays behind
+    return Status(StatusCode::kInvalidArgument, std::move(why));
+  };
   if (!use_long && total > 255)
-    return error(StatusCode::kInvalidArgument,
-                 fmt::format("{}: {} bytes do not fit the one-octet Length form",
-                             msg_type_name(type_of(message)), total));
+    return fail(fmt::format("{}: {} bytes do not fit the one-octet Length form", msg_type_name(type_of(message)),
+                            total));
   if (total > kMaxMessageBytes)
-    return error(StatusCode::kInvalidArgument,
-                 fmt::format("{}: {} bytes exceed the maximum message size of {}",
-                             msg_type_name(type_of(message)), total, kMaxMessageBytes));
-  std::vector<std::uint8_t> out;
-  out.reserve(total);
+    return fail(fmt::format("{}: {} bytes exceed the maximum message size of {}", msg_type_name(type_of(message)),
+                            total, kMaxMessageBytes));
   if (use_long) {
-    out.push_back(0x01);
-    out.push_back(static_cast<std::uint8_t>(total >> 8));
-    out.push_back(static_cast<std::uint8_t>(total & 0xff));
+    const std::uint8_t header[3] = {0x01, static_cast<std::uint8_t>(total >> 8),
+                                    static_cast<std::uint8_t>(total & 0xff)};
+    out[start] = header[0];
+    out.insert(out.begin() + static_cast<std::ptrdiff_t>(start) + 1, header + 1, header + 3);
   } else {
-    out.push_back(static_cast<std::uint8_t>(total));
+    out[start] = static_cast<std::uint8_t>(total);
   }
-  out.push_back(static_cast<std::uint8_t>(type_of(message)));
-  out.insert(out.end(), body.out().begin(), body.out().end());
+  return {};
+}
+
+Result<std::vector<std::uint8_t>> encode(const Message& message, LengthForm form) {
+  std::vector<std::uint8_t> out;
+  if (Status s = encode_append(message, out, form); !s) return error(std::move(s));
   return out;
 }
 

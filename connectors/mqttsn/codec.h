@@ -30,6 +30,8 @@ Result<Message> decode(std::span<const std::uint8_t> datagram);
 // kShort), or a field out of range (ClientId length, reserved QoS/TopicIdType combinations are
 // representable and are encoded as given).
 Result<std::vector<std::uint8_t>> encode(const Message& message, LengthForm form = LengthForm::kAuto);
+// The same bytes appended to `out` (nothing appended on error).
+Status encode_append(const Message& message, std::vector<std::uint8_t>& out, LengthForm form = LengthForm::kAuto);
 
 // The length form a datagram uses (kLong if its first octet is 0x01); for tests and fuzzers.
 inline LengthForm length_form_of(std::span<const std::uint8_t> datagram) {

@@ -451,14 +451,20 @@ void GatewayLoop::on_datagram(const Endpoint& from, std::span<const std::uint8_t
 }
 
 void GatewayLoop::send(const Endpoint& to, const Message& message) {
-  auto bytes = encode(message);
-  if (!bytes) {  // only oversized messages fail
-    metrics_.send_errors.inc();
-    spdlog::error("mqttsn: cannot encode {}: {}", msg_type_name(type_of(message)), bytes.error().message());
+  if (tx_batching_) {
+    const std::size_t offset = tx_bytes_.size();
+    if (Status s = encode_append(message, tx_bytes_); !s) {  // only oversized messages fail
+      metrics_.send_errors.inc();
+      spdlog::error("mqttsn: cannot encode {}: {}", msg_type_name(type_of(message)), s.message());
+      return;
+    }
+    tx_.push_back(Outgoing{to, offset, tx_bytes_.size() - offset, type_of(message)});
     return;
   }
-  if (tx_batching_) {
-    tx_.push_back(Outgoing{to, std::move(*bytes), type_of(message)});
+  auto bytes = encode(message);
+  if (!bytes) {
+    metrics_.send_errors.inc();
+    spdlog::error("mqttsn: cannot encode {}: {}", msg_type_name(type_of(message)), bytes.error().message());
     return;
   }
   boost::system::error_code ec;
@@ -925,7 +931,7 @@ void GatewayLoop::submit(const Endpoint& from, Session* session, Publish& m,
   part.provenance.receive_ts_ns = staged_receive_ts_;
   // Recorded now, not at the flush, so a retransmission later in the same wake-up is a duplicate
   // and max_inflight_per_client counts what is staged.
-  if (acked) session->pending.emplace(m.msg_id, InflightUp{m.topic_id, m.flags.qos});
+  if (acked) session->pending.insert(m.msg_id);
   staged_samples_ += part.samples.size();
   const std::size_t n = part.samples.size();
   staged_parts_.push_back(std::move(part));
@@ -1030,7 +1036,7 @@ void GatewayLoop::flush_tx() {
   std::array<mmsghdr, kTxBatch> msgs{};
   std::array<std::size_t, kTxBatch> count{};  // datagrams per entry
   std::array<SegmentControl, kTxBatch> control{};
-  tx_iov_.resize(tx_.size());
+  std::array<iovec, kTxBatch> iov{};
   std::size_t pos = 0;
   while (pos < tx_.size()) {
     std::size_t n = 0, next = pos;
@@ -1038,23 +1044,22 @@ void GatewayLoop::flush_tx() {
       Outgoing& first = tx_[next];
       std::size_t run = 1;
       if (gso_ok_) {
-        std::size_t bytes = first.bytes.size();
+        std::size_t bytes = first.size;
+        // Queued one after the other, a run's datagrams are also adjacent in tx_bytes_: one iovec.
         while (next + run < tx_.size() && run < kMaxSegments && tx_[next + run].to == first.to &&
-               tx_[next + run].bytes.size() == first.bytes.size() && bytes + first.bytes.size() <= 65000) {
-          bytes += first.bytes.size();
+               tx_[next + run].size == first.size && tx_[next + run].offset == first.offset + bytes &&
+               bytes + first.size <= 65000) {
+          bytes += first.size;
           ++run;
         }
       }
-      for (std::size_t k = 0; k < run; ++k) {
-        Outgoing& o = tx_[next + k];
-        tx_iov_[next + k] = {o.bytes.data(), o.bytes.size()};
-      }
+      iov[n] = {tx_bytes_.data() + first.offset, first.size * run};
       msgs[n] = {};
       msgs[n].msg_hdr.msg_name = first.to.data();
       msgs[n].msg_hdr.msg_namelen = static_cast<socklen_t>(first.to.size());
-      msgs[n].msg_hdr.msg_iov = &tx_iov_[next];
-      msgs[n].msg_hdr.msg_iovlen = run;
-      if (run > 1) set_udp_segment(msgs[n].msg_hdr, control[n], static_cast<std::uint16_t>(first.bytes.size()));
+      msgs[n].msg_hdr.msg_iov = &iov[n];
+      msgs[n].msg_hdr.msg_iovlen = 1;
+      if (run > 1) set_udp_segment(msgs[n].msg_hdr, control[n], static_cast<std::uint16_t>(first.size));
       count[n++] = run;
       next += run;
     }
@@ -1083,6 +1088,7 @@ void GatewayLoop::flush_tx() {
     }
   }
   tx_.clear();
+  tx_bytes_.clear();
 }
 
 void GatewayLoop::on_durable(const AckTarget& ack, const Status& status) {

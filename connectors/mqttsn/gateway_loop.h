@@ -181,14 +181,17 @@ class GatewayLoop {
   };
   std::vector<Staged> staged_;
   // While tx_batching_, send() queues here and flush_tx() sends the lot with sendmmsg.
+  // A datagram queued while batching: its bytes are [offset, offset + size) of tx_bytes_, one
+  // buffer reused for every group (a vector per PUBACK was an allocation per message).
   struct Outgoing {
     Endpoint to;
-    std::vector<std::uint8_t> bytes;
+    std::size_t offset;
+    std::size_t size;
     MsgType type;
   };
   bool tx_batching_ = false;
   std::vector<Outgoing> tx_;
-  std::vector<iovec> tx_iov_;  // flush_tx's scatter list, kept to avoid an allocation per group
+  std::vector<std::uint8_t> tx_bytes_;
   bool gso_ok_ = true;         // cleared the first time the kernel refuses UDP_SEGMENT
   std::uint32_t kernel_drops_seen_ = 0;  // the socket's drop count (SO_MEMINFO) last seen
   void note_kernel_drops(std::uint32_t cumulative);

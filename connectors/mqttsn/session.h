@@ -9,6 +9,7 @@
 
 #include <boost/asio/ip/udp.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -137,9 +138,25 @@ class DownstreamQueue {
   std::unique_ptr<std::deque<Downstream>> items_;
 };
 
-struct InflightUp {
-  std::uint16_t topic_id = 0;
-  std::int8_t qos = 1;
+// Upstream QoS 1/2 MsgIds taken by the pipeline and awaiting its durable callback. A flat list:
+// it holds at most max_inflight_per_client ids (16 by default), where a hash map cost an
+// allocation and a free per PUBLISH on the gateway thread; the capacity stays once grown.
+class PendingIds {
+ public:
+  bool contains(std::uint16_t id) const { return std::find(ids_.begin(), ids_.end(), id) != ids_.end(); }
+  void insert(std::uint16_t id) {
+    if (!contains(id)) ids_.push_back(id);
+  }
+  void erase(std::uint16_t id) {
+    const auto it = std::find(ids_.begin(), ids_.end(), id);
+    if (it == ids_.end()) return;
+    *it = ids_.back();  // order carries no meaning
+    ids_.pop_back();
+  }
+  std::size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<std::uint16_t> ids_;
 };
 
 struct Session {
@@ -166,8 +183,8 @@ struct Session {
   bool pending_will_topic_seen = false;
   std::vector<Subscription> subscriptions;
 
-  // Upstream QoS 1/2: MsgId -> topic, taken by the pipeline and awaiting its durable callback.
-  std::unordered_map<std::uint16_t, InflightUp> pending;
+  // Upstream QoS 1/2 PUBLISHes taken by the pipeline and awaiting its durable callback.
+  PendingIds pending;
   // QoS 2 MsgIds whose PUBREC was sent, awaiting PUBREL (stored exactly once).
   std::set<std::uint16_t> qos2_received;
   // The last acknowledged (durable) QoS 1 MsgIds with their TopicId, a ring of kRecentAcked; a

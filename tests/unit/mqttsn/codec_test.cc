@@ -223,6 +223,30 @@ TEST(MqttsnCodec, EncodeRefusesUnrepresentableMessages) {
   EXPECT_TRUE(encode(huge));
 }
 
+// encode_append puts the same bytes after what the buffer holds (both length forms), and leaves
+// the buffer as it was when it refuses: the gateway queues a whole group's datagrams in one buffer.
+TEST(MqttsnCodec, EncodeAppendMatchesEncodeAndLeavesNothingOnError) {
+  std::vector<std::uint8_t> buffer = {0xAA, 0xBB};
+  const Message puback = Puback{.topic_id = 7, .msg_id = 0x1234, .return_code = ReturnCode::kAccepted};
+  Publish big;
+  big.data.resize(300);  // the three-octet form
+  big.data[0] = 0x42;
+  for (const Message& m : {puback, Message(big)}) {
+    const std::size_t before = buffer.size();
+    ASSERT_TRUE(encode_append(m, buffer));
+    const auto alone = encode(m);
+    ASSERT_TRUE(alone);
+    EXPECT_EQ(std::vector<std::uint8_t>(buffer.begin() + static_cast<std::ptrdiff_t>(before), buffer.end()), *alone);
+  }
+  const std::size_t size = buffer.size();
+  Publish huge;
+  huge.data.resize(65535);
+  EXPECT_FALSE(encode_append(huge, buffer));
+  EXPECT_FALSE(encode_append(Connect{.flags = {}, .protocol_id = 1, .duration_s = 0, .client_id = ""}, buffer));
+  EXPECT_EQ(buffer.size(), size);
+  EXPECT_EQ(buffer[0], 0xAA);
+}
+
 TEST(MqttsnCodec, FlagsBits) {
   EXPECT_EQ(encode_flags({.dup = true}), 0x80);
   EXPECT_EQ(encode_flags({.qos = 1}), 0x20);
