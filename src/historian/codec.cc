@@ -198,21 +198,32 @@ constexpr unsigned kMaxRiceK = 62;
 // A first guess at k from a histogram of the bit widths (a mean would let one spike, an escape
 // anyway, push k up for every other value).
 unsigned guess_rice_k(std::span<const std::uint64_t> z) {
-  std::array<std::uint64_t, 65> width{};
-  for (auto x : z) ++width[static_cast<std::size_t>(std::bit_width(x))];
+  std::array<std::uint32_t, 65> width{};
+  unsigned widest = 0;
+  for (auto x : z) {
+    const auto w = static_cast<unsigned>(std::bit_width(x));
+    ++width[w];
+    widest = std::max(widest, w);
+  }
+  // Only the widths present, and k up to the widest (a larger k only adds bits): the ingest
+  // profile had this loop at 3 % of the CPU when it ran all 63 k over all 65 widths.
+  std::array<unsigned, 65> present{};
+  unsigned n_present = 0;
+  for (unsigned w = 0; w <= widest; ++w)
+    if (width[w] != 0) present[n_present++] = w;
   unsigned best_k = 0;
-  long double best = -1;
-  for (unsigned k = 0; k <= kMaxRiceK; ++k) {
-    long double cost = 0;
-    for (unsigned w = 0; w <= 64; ++w) {
-      if (width[w] == 0) continue;
-      long double each = k + 1;  // w <= k: quotient 0
+  double best = -1;
+  for (unsigned k = 0; k <= std::min(widest, kMaxRiceK); ++k) {
+    double cost = 0;
+    for (unsigned i = 0; i < n_present; ++i) {
+      const unsigned w = present[i];
+      double each = k + 1;  // w <= k: quotient 0
       if (w > k) {
         // A width-w value has a quotient in [2^(w-k-1), 2^(w-k)): take the middle.
         const unsigned shift = w - k - 1;
-        each = shift >= 5 ? kRiceEscape + 64 : 1.5L * static_cast<long double>(1u << shift) + 1 + k;
+        each = shift >= 5 ? kRiceEscape + 64 : 1.5 * static_cast<double>(1u << shift) + 1 + k;
       }
-      cost += each * static_cast<long double>(width[w]);
+      cost += each * width[w];
     }
     if (best < 0 || cost < best) {
       best = cost;

@@ -75,8 +75,31 @@ void Head::add_to(Buffer& b, const Sample& s, std::uint64_t sequence, std::size_
   b.quality.insert(b.quality.begin() + i, s.quality.code);
 }
 
+Head::SeriesState& Head::state_for(SeriesId id) {
+  if (id < dense_.size() && dense_[id] != nullptr) return *dense_[id];
+  SeriesState& st = series_[id];
+  if (id < kMaxDenseId) {
+    if (id >= dense_.size())
+      dense_.resize(std::min<std::size_t>(std::max<std::size_t>(std::size_t{id} + 1, dense_.size() * 2), kMaxDenseId),
+                    nullptr);
+    dense_[id] = &st;
+  }
+  return st;
+}
+
+const Head::SeriesState* Head::find_state(SeriesId id) const {
+  if (id < kMaxDenseId) return id < dense_.size() ? dense_[id] : nullptr;  // every such series has its slot
+  const auto it = series_.find(id);
+  return it == series_.end() ? nullptr : &it->second;
+}
+
 void Head::insert_one(SeriesId id, SeriesState& st, const Sample& s, std::uint64_t sequence, std::size_t& added) {
-  const std::int64_t p = partition_of(s.ts_ns);
+  // A sample in the open buffer's partition (nearly all of them) skips partition_of's division.
+  // A non-empty open buffer is always in the live partition.
+  const bool in_open = !st.open.empty() && s.ts_ns >= st.open.partition &&
+                       static_cast<std::uint64_t>(s.ts_ns) - static_cast<std::uint64_t>(st.open.partition) <
+                           static_cast<std::uint64_t>(partition_ns_);
+  const std::int64_t p = in_open ? st.open.partition : partition_of(s.ts_ns);
   if (!st.last || s.ts_ns >= st.last->ts_ns) st.last = s;
   Buffer* b = &st.open;
   if (st.live_partition && p < *st.live_partition) {
@@ -95,14 +118,14 @@ std::size_t Head::insert(std::span<const Sample> samples, std::uint64_t sequence
   std::unique_lock lock(mu_);
   std::size_t added = 0;
   SeriesId last_id = 0;
-  SeriesState* last = nullptr;  // batches are usually runs of one series: skip the hash lookup
+  SeriesState* last = nullptr;  // runs of one series (backfill, per-series batches) skip the lookup
   for (const Sample& s : samples) {
     if (!deleted_below_.empty()) {
       const auto d = deleted_below_.find(s.series);
       if (d != deleted_below_.end() && sequence < d->second) continue;
     }
     if (last == nullptr || s.series != last_id) {
-      last = &series_[s.series];
+      last = &state_for(s.series);
       last_id = s.series;
     }
     insert_one(s.series, *last, s, sequence, added);
@@ -115,18 +138,18 @@ std::size_t Head::insert(std::span<const Sample> samples, std::uint64_t sequence
 
 std::optional<Sample> Head::latest(SeriesId series) const {
   std::shared_lock lock(mu_);
-  const auto it = series_.find(series);
-  if (it == series_.end()) return std::nullopt;
-  return it->second.last;
+  const SeriesState* st = find_state(series);
+  if (st == nullptr) return std::nullopt;
+  return st->last;
 }
 
 void Head::collect(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
                    std::vector<std::shared_ptr<const SealedChunk>>& sealed, SampleRun& open) const {
   open.rank = kOpenRank;
   std::shared_lock lock(mu_);
-  const auto it = series_.find(series);
-  if (it == series_.end()) return;
-  const SeriesState& st = it->second;
+  const SeriesState* found = find_state(series);
+  if (found == nullptr) return;
+  const SeriesState& st = *found;
   for (const auto& c : st.sealed)
     if (c->t_max() >= from_ns && c->t_min() < to_ns) sealed.push_back(c);
   for (const Buffer* b : {&st.late, &st.open}) {
@@ -202,6 +225,7 @@ void Head::delete_series(SeriesId series, std::uint64_t wal_sequence) {
     samples += c->ts_ns.size();
     bytes += c->memory_bytes;
   }
+  if (series < dense_.size()) dense_[series] = nullptr;
   series_.erase(it);
   sample_count_.store(sample_count_.load(std::memory_order_relaxed) - samples, std::memory_order_relaxed);
   sealed_bytes_.fetch_sub(bytes, std::memory_order_relaxed);

@@ -135,6 +135,9 @@ class Head {
     std::optional<Sample> last;
   };
   void insert_one(SeriesId id, SeriesState& st, const Sample& s, std::uint64_t sequence, std::size_t& added);
+  // The state of `id`, created if new (mu_ held exclusively); find_state: null if unknown (mu_ held).
+  SeriesState& state_for(SeriesId id);
+  const SeriesState* find_state(SeriesId id) const;
   void add_to(Buffer& b, const Sample& s, std::uint64_t sequence, std::size_t& added);
   // Brings buffer_bytes_ in line with `b`'s columns after any change to them; mu_ held exclusively.
   void account(Buffer& b) {
@@ -159,7 +162,15 @@ class Head {
   const std::size_t chunk_samples_;
   const std::int64_t partition_ns_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<SeriesId, SeriesState> series_;  // guarded by mu_
+  std::unordered_map<SeriesId, SeriesState> series_;  // guarded by mu_; owns the states
+  // guarded by mu_: series id -> its state in series_ (null: none), for ids below kMaxDenseId.
+  // Batches arrive tick-major (one sample per series, then the next tick), so the insert path
+  // looked a series up for every sample; a hash lookup (a modulo and a node chase) was most of
+  // Head::insert's cost in the ingest profile. Catalog ids are small and dense; larger ids (tests,
+  // foreign catalogs) fall back to the map. unordered_map nodes never move, so the pointers hold
+  // until delete_series erases the entry (and clears its slot).
+  std::vector<SeriesState*> dense_;
+  static constexpr SeriesId kMaxDenseId = 1u << 20;
   std::uint64_t next_rank_ = std::uint64_t{1} << 62;  // guarded by mu_; above every chunk-file rank
   std::uint64_t applied_sequence_ = 0;                // guarded by mu_
   std::unordered_map<SeriesId, std::uint64_t> deleted_below_;  // guarded by mu_: series -> WAL sequence

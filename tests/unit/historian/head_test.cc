@@ -58,6 +58,35 @@ TEST(HistorianHead, RangeIsHalfOpenAndLimited) {
   EXPECT_FALSE(head.latest(4).has_value());
 }
 
+// The dense series index (ids below 2^20) and the map behind it (larger ids) must agree on every
+// path: tick-major inserts, latest, range, delete and re-create, and partition changes that skip
+// the partition fast path.
+TEST(HistorianHead, DenseAndSparseSeriesIdsInterleaveTickMajor) {
+  Head head(4, 100);  // 4-sample chunks, 100 ns partitions
+  const std::vector<SeriesId> ids = {0, 1, 7, 1'000'000, (1u << 20) - 1, 1u << 20, 0xffffffffu};
+  std::vector<Sample> batch;
+  for (TimestampNs t = 0; t < 300; t += 10)
+    for (SeriesId id : ids) batch.push_back(s(id, t, static_cast<double>(t) + id % 7));
+  EXPECT_EQ(head.insert(batch), batch.size());
+  EXPECT_EQ(head.series_count(), ids.size());
+  for (SeriesId id : ids) {
+    ASSERT_TRUE(head.latest(id)) << id;
+    EXPECT_EQ(head.latest(id)->ts_ns, 290) << id;
+    EXPECT_EQ(head.range(id, 0, 1000, 1000).size(), 30u) << id;
+  }
+  EXPECT_FALSE(head.latest(2));
+  EXPECT_FALSE(head.latest(1u << 21));
+  head.delete_series(7, 1);
+  head.delete_series(1u << 20, 1);
+  EXPECT_FALSE(head.latest(7));
+  EXPECT_FALSE(head.latest(1u << 20));
+  const std::vector<Sample> again = {s(7, 500, 1.0), s(1u << 20, 500, 2.0), s(7, 90, 3.0)};
+  EXPECT_EQ(head.insert(again, 2), 3u);  // WAL sequence 2: after the delete
+  EXPECT_EQ(head.latest(7)->ts_ns, 500);
+  EXPECT_EQ(timestamps(head.range(7, 0, 1000, 10)), (std::vector<TimestampNs>{90, 500}));  // 90: late data
+  EXPECT_EQ(head.latest(1u << 20)->value, 2.0);
+}
+
 TEST(HistorianHead, SeriesAreIndependent) {
   Head head;
   const std::vector<Sample> batch = {s(1, 10, 1), s(2, 10, 2), s(1, 20, 3), s(2, 5, 4)};
