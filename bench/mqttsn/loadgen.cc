@@ -186,7 +186,7 @@ LoadGen::Qos0Result LoadGen::run_qos0(double rate, double seconds) {
   return r;
 }
 
-LoadGen::Qos1Result LoadGen::run_qos1(int window, double seconds) {
+LoadGen::Qos1Result LoadGen::run_qos1(int window, double seconds, bool gro) {
   constexpr int kSlots = 4096;  // msg id -> send time, per device (window << kSlots)
   const std::size_t n = devices_.size();
   std::vector<Clock::time_point> sent_at(n * kSlots);
@@ -206,7 +206,7 @@ LoadGen::Qos1Result LoadGen::run_qos1(int window, double seconds) {
   // the gateway's own send path (loopback delivers in the sender's context), work that belongs to
   // the devices, which in a plant sit on other machines. Each PUBACK is still its own datagram;
   // the buffer carries the segment size and is split here.
-  const int on = 1;
+  const int on = gro ? 1 : 0;
   for (const Device& d : devices_) ::setsockopt(d.fd, SOL_UDP, UDP_GRO, &on, sizeof on);
   constexpr int kBatch = 32;
   constexpr std::size_t kRecvBytes = 2048;  // a run of at most 64 PUBACKs of 7 bytes

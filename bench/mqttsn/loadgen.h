@@ -53,7 +53,8 @@ class LoadGen {
   };
   // QoS 1: each device keeps `window` PUBLISHes awaiting PUBACK, for `seconds`, then waits for
   // the last PUBACKs (up to 2 s).
-  Qos1Result run_qos1(int window, double seconds);
+  // `gro`: the devices take a run of PUBACKs as one UDP_GRO buffer (each still its own datagram).
+  Qos1Result run_qos1(int window, double seconds, bool gro = true);
 
   std::size_t size() const { return devices_.size(); }
 

@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   int qos0_clients = 1000, qos1_clients = 100, window = 16, idle_clients = 1000;
   std::vector<int> windows = {1, 4, 6, 8, 16};
   std::string sender = "gso";
+  std::string device_gro = "on";
   double seconds = 2;
   std::vector<double> rates = {10'000, 25'000, 50'000, 100'000, 200'000, 500'000, 0};
   int mosquitto_port = 0, mosquitto_pid = 0;
@@ -131,6 +132,10 @@ int main(int argc, char** argv) {
                  "How the load generator sends a device's burst: gso (one sendmsg with UDP_SEGMENT; "
                  "every PUBLISH still its own datagram) or mmsg (one sendmmsg entry per datagram)")
       ->check(CLI::IsMember({"gso", "mmsg"}));
+  app.add_option("--device-gro", device_gro,
+                 "on: the simulated QoS 1 devices receive a run of PUBACKs as one UDP_GRO buffer (each "
+                 "still its own datagram); off: the kernel splits every run on the gateway's send path")
+      ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--idle-clients", idle_clients, "mosquitto idle clients for its memory figure");
   app.add_option("--seconds", seconds, "Duration of each step");
   app.add_option("--rates", rates, "QoS 0 offered rates in packets/s (0 = unpaced)");
@@ -154,6 +159,7 @@ int main(int argc, char** argv) {
   out["machine"] = fmt::format("{} cores", std::thread::hardware_concurrency());
   out["pipeline_max_in_flight_batches"] = pipeline_in_flight;
   out["sender"] = sender;
+  out["device_gro"] = device_gro;
   out["group_commit_interval_us"] = group_commit_us;
   const bool gso = sender == "gso";
 
@@ -229,7 +235,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "mqttsn_bench: QoS 1 setup: %s\n", st.to_string().c_str());
       return 1;
     }
-    auto r = on_thread([&] { return g1.run_qos1(w, seconds); });
+    auto r = on_thread([&] { return g1.run_qos1(w, seconds, device_gro == "on"); });
     const double rate = static_cast<double>(r.accepted) / r.seconds;
     const double p50 = percentile(r.latency_us, 0.5), p99 = percentile(r.latency_us, 0.99);
     std::printf("%8d %12.0f %12llu %10.0f %10.0f %10llu\n", w, rate, static_cast<unsigned long long>(r.congestion),
