@@ -155,6 +155,10 @@ void ApiServer::Impl::on_accept(boost::system::error_code ec, tcp::socket socket
     boost::system::error_code ignored;
     socket.close(ignored);
   } else {
+    // Without TCP_NODELAY the last partial segment of a large answer can wait for the client's
+    // (delayed) ACK of the segments before it: Nagle's rule, up to 40 ms on Linux.
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     const SessionLimits limits{.max_header_bytes = options_.max_header_bytes,
                                .max_body_bytes = options_.max_body_bytes,
                                .idle_timeout = std::chrono::seconds(options_.idle_timeout_s)};

@@ -13,6 +13,8 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 
+#include "api/json_numbers.h"
+#include "api/points_json.h"
 #include "api/query_params.h"
 #include "api/responses.h"
 #include "resonance/historian/duration.h"
@@ -26,7 +28,7 @@ using nlohmann::json;
 constexpr TimestampNs kDefaultWindowNs = 3600 * kNanosPerSecond;
 constexpr std::size_t kMaxFrameSeries = 1000;
 constexpr std::size_t kFrameCellsPerPoint = 10;  // a frame may hold 10x max_points values
-constexpr std::string_view kQueryParams[] = {"series", "from", "to", "limit"};
+constexpr std::string_view kQueryParams[] = {"series", "from", "to", "limit", "format"};
 
 bool all_digits(std::string_view text) {
   if (text.empty()) return false;
@@ -98,23 +100,6 @@ Result<SeriesInfo> resolve_series(const SeriesCatalog& catalog, std::string_view
   return std::move(*info);
 }
 
-void append_points(std::string& out, const std::vector<Sample>& points, std::size_t count) {
-  // Hand-written rather than via nlohmann: a 100k-point answer would otherwise build 400k nodes.
-  fmt::memory_buffer buf;
-  buf.push_back('[');
-  for (std::size_t i = 0; i < count; ++i) {
-    const Sample& s = points[i];
-    if (i) buf.push_back(',');
-    if (std::isfinite(s.value))
-      fmt::format_to(std::back_inserter(buf), "[{},{},{}]", s.ts_ns, s.value, s.quality.code);
-    else
-      fmt::format_to(std::back_inserter(buf), "[{},null,{}]", s.ts_ns, s.quality.code);
-  }
-  buf.push_back(']');
-  out.append(buf.data(), buf.size());
-}
-
-
 // --- /api/v1/aggregate and /api/v1/frame -------------------------------------------------------
 
 // from/to with the defaults of /api/v1/query: to = now, from = to - 1 h.
@@ -170,10 +155,8 @@ std::uint64_t grid_points(TimestampNs from_ns, TimestampNs to_ns, std::int64_t s
 }
 
 void append_number(fmt::memory_buffer& buf, double v) {
-  if (std::isfinite(v))
-    fmt::format_to(std::back_inserter(buf), "{}", v);
-  else
-    fmt::format_to(std::back_inserter(buf), "null");  // JSON has no NaN/Inf
+  char text[json_numbers::kMaxDoubleChars];
+  buf.append(text, json_numbers::write_double(text, v));  // null for NaN/inf: JSON has neither
 }
 
 enum class AggFn : std::uint8_t { kMin, kMax, kMean, kSum, kCount, kFirst, kLast };
@@ -305,7 +288,7 @@ Response handle_series_latest(const RouteContext& ctx, std::string_view id_segme
 }
 
 Response handle_query(const RouteContext& ctx, const ParsedTarget& target) {
-  if (Status s = check_params(target, kQueryParams, "series, from, to or limit"); !s.is_ok())
+  if (Status s = check_params(target, kQueryParams, "series, from, to, limit or format"); !s.is_ok())
     return error_response(s);
 
   const auto series_text = target.param("series");
@@ -347,6 +330,16 @@ Response handle_query(const RouteContext& ctx, const ParsedTarget& target) {
     limit = *parsed;
   }
 
+  PointsFormat format = PointsFormat::kRows;
+  if (const auto text = target.param("format")) {
+    if (*text == "columns")
+      format = PointsFormat::kColumns;
+    else if (*text != "rows")
+      return error_response(400, "invalid_argument",
+                            fmt::format("query parameter 'format': expected rows or columns, found {}",
+                                        quote_input(*text)));
+  }
+
   // One extra point tells a full answer from a truncated one without a second query.
   const std::vector<Sample> points = ctx.historian.range(info->id, from_ns, to_ns, limit + 1);
   const bool truncated = points.size() > limit;
@@ -359,11 +352,10 @@ Response handle_query(const RouteContext& ctx, const ParsedTarget& target) {
     next_from = last_ts == std::numeric_limits<TimestampNs>::max() ? last_ts : last_ts + 1;
   }
 
-  std::string body = fmt::format("{{\"series\":{},\"path\":{},\"unit\":{},\"from\":{},\"to\":{},"
-                                 "\"points\":",
+  std::string body = fmt::format("{{\"series\":{},\"path\":{},\"unit\":{},\"from\":{},\"to\":{},",
                                  info->id, dump_json(info->path), dump_json(info->unit), from_ns,
                                  to_ns);
-  append_points(body, points, count);
+  append_points(body, std::span(points).first(count), format);
   body += fmt::format(",\"truncated\":{},\"next_from\":\"{}\"}}", truncated ? "true" : "false",
                       next_from);
   return json_response(std::move(body));
@@ -505,7 +497,7 @@ Response handle_frame(const RouteContext& ctx, const ParsedTarget& target) {
       if (f.valid[k])
         append_number(buf, f.values[k]);
       else
-        fmt::format_to(std::back_inserter(buf), "null");
+        buf.append(std::string_view("null"));
     }
     buf.push_back(']');
   }

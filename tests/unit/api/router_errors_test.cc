@@ -76,7 +76,7 @@ TEST_F(RouterTest, LimitBounds) {
 
 TEST_F(RouterTest, UnknownAndRepeatedQueryParameters) {
   auto message = expect_error(get("/api/v1/query?series=1&form=1"), 400, "invalid_argument");
-  EXPECT_EQ(message, "query parameter 'form': unknown; expected series, from, to or limit");
+  EXPECT_EQ(message, "query parameter 'form': unknown; expected series, from, to, limit or format");
   message = expect_error(get("/api/v1/query?series=1&limit=2&limit=3"), 400, "invalid_argument");
   EXPECT_EQ(message, "query parameter 'limit': expected at most once, found it repeated");
 }
