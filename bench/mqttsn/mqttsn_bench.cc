@@ -63,6 +63,8 @@ struct Stack {
     g.max_clients = max_clients;
     g.max_inflight_per_client = max_inflight;
     g.quarantine = &pipeline->quarantine();
+    // As the node runs it: sessions survive a restart through this file (written off the loop).
+    g.state_file = (dir / "mqttsn-sessions.state").string();
     gateway = std::make_unique<mqttsn::Gateway>(g, *pipeline, *catalog, metrics);
     return gateway->start();
   }

@@ -35,6 +35,7 @@ void Gateway::stop() {
   loop_->shutdown();
   if (thread_.joinable()) thread_.join();
   loop_->persist_now();  // the loop has ended: this thread may touch its state
+  loop_->drain_persist();
   loop_.reset();         // closes the socket; queued durable completions are discarded
 }
 

@@ -146,6 +146,12 @@ GatewayLoop::GatewayLoop(const GatewayOptions& options, BatchConsumer& pipeline,
       supervision_timer_(io_),
       advertise_timer_(io_),
       relay_(std::make_shared<DurableRelay>()) {
+  if (!options_.state_file.empty())
+    state_writer_ = std::make_unique<SessionFileWriter>(options_.state_file, [this](const Status& st) {
+      if (st.is_ok()) return;
+      metrics_.persist_errors.inc();
+      spdlog::warn("mqttsn: session state not saved: {}", st.message());
+    });
   std::lock_guard lock(relay_->mu);
   relay_->loop = this;
 }
@@ -263,7 +269,7 @@ void GatewayLoop::load_state() {
 }
 
 void GatewayLoop::persist_now() {
-  if (options_.state_file.empty()) return;
+  if (!state_writer_) return;
   std::vector<StoredSession> out;
   sessions_.for_each([&](Session& s) {
     if (s.state == ClientState::kConnecting) return;
@@ -280,13 +286,15 @@ void GatewayLoop::persist_now() {
     st.subscriptions = s.subscriptions;
     out.push_back(std::move(st));
   });
-  if (Status st = write_sessions_file(options_.state_file, out); !st) {
-    metrics_.persist_errors.inc();
-    spdlog::warn("mqttsn: session state not saved: {}", st.message());
-    return;
-  }
+  // A failed write is counted and logged by the writer; the next change writes the whole state
+  // again, as a retry would.
+  state_writer_->submit(encode_sessions(out));
   dirty_ = false;
   last_persist_ = mono_now();
+}
+
+void GatewayLoop::drain_persist() {
+  if (state_writer_) state_writer_->drain();
 }
 
 // ---- socket and timers ------------------------------------------------------------------------

@@ -21,6 +21,7 @@
 #include "connectors/mqttsn/gateway_metrics.h"
 #include "connectors/mqttsn/messages.h"
 #include "connectors/mqttsn/session.h"
+#include "connectors/mqttsn/session_writer.h"
 
 namespace resonance::mqttsn {
 
@@ -46,7 +47,8 @@ class GatewayLoop {
   // caller joins and destroys the loop.
   void shutdown();
   // Controlling thread, after run() returned: writes the state file (if configured).
-  void persist_now();
+  void persist_now();    // hands the encoded state to the writer thread
+  void drain_persist();  // waits until what persist_now() handed over is on disk
   std::uint16_t bound_port() const { return bound_port_.load(); }
   // Any thread: posts a downstream delivery to the loop.
   void post_deliver(std::string topic, std::vector<std::uint8_t> payload, int qos, bool retain);
@@ -165,6 +167,7 @@ class GatewayLoop {
   std::size_t& signals_of(const std::string& equipment);
   bool dirty_ = false;
   MonoTime last_persist_ = mono_now();
+  std::unique_ptr<SessionFileWriter> state_writer_;  // when options_.state_file is set
   // Datagrams are read in batches with recvmmsg (one system call for up to kRecvBatch of them):
   // at high packet rates the per-datagram system call was the gateway's largest cost.
   struct RecvBatch;

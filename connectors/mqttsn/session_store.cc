@@ -242,7 +242,10 @@ Result<std::vector<StoredSession>> decode_sessions(std::string_view text) {
 }
 
 Status write_sessions_file(const std::filesystem::path& file, const std::vector<StoredSession>& sessions) {
-  const std::string text = encode_sessions(sessions);
+  return write_sessions_text(file, encode_sessions(sessions));
+}
+
+Status write_sessions_text(const std::filesystem::path& file, const std::string& text) {
   const std::filesystem::path tmp = file.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)

@@ -38,6 +38,8 @@ Result<std::vector<StoredSession>> decode_sessions(std::string_view text);
 
 // Writes via a temporary file, fsync and rename, so a crash leaves the old or the new file.
 Status write_sessions_file(const std::filesystem::path& file, const std::vector<StoredSession>& sessions);
+// The same for text encode_sessions() made (the gateway encodes on its loop, writes elsewhere).
+Status write_sessions_text(const std::filesystem::path& file, const std::string& text);
 // A missing file is an empty list.
 Result<std::vector<StoredSession>> read_sessions_file(const std::filesystem::path& file);
 
