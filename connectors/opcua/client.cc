@@ -308,16 +308,21 @@ Result<Bytes> Client::unprotect(std::span<const std::uint8_t> chunk) {
   return unprotect_symmetric_chunk(options_.security.mode, keys->server, chunk);
 }
 
-Status Client::resume() {
-  if (!session_open_)
-    return Status(resonance::StatusCode::kFailedPrecondition, "no activated session to resume");
+// A new connection and a newly issued channel; the old channel's keys are dropped with it.
+Status Client::reopen_channel() {
   reset_transport();
   if (security_) {
     security_->current.reset();
     security_->previous.reset();
   }
   if (auto s = open_transport(); !s) return s;
-  if (auto s = open_channel(SecurityTokenRequestType::kIssue); !s) return s;
+  return open_channel(SecurityTokenRequestType::kIssue);
+}
+
+Status Client::resume() {
+  if (!session_open_)
+    return Status(resonance::StatusCode::kFailedPrecondition, "no activated session to resume");
+  if (auto s = reopen_channel(); !s) return s;
   // Requests in flight died with the old connection; the server still holds the notification
   // messages it sent in reply (until acknowledged) and queues new ones for our next Publish.
   publish_outstanding_.clear();
@@ -344,13 +349,7 @@ Status Client::resume() {
 // refuse the transfer otherwise). Sequence numbers go on, so the Publish loop's gap detection and
 // Republish recover what was sent to the dead session; no initial values, so nothing is repeated.
 Status Client::transfer_subscriptions_to_new_session() {
-  reset_transport();
-  if (security_) {
-    security_->current.reset();
-    security_->previous.reset();
-  }
-  if (auto s = open_transport(); !s) return s;
-  if (auto s = open_channel(SecurityTokenRequestType::kIssue); !s) return s;
+  if (auto s = reopen_channel(); !s) return s;
   if (auto s = create_and_activate_session(); !s) return s;
   TransferSubscriptionsRequest req;
   req.subscription_ids = subscriptions_;

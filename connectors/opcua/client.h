@@ -160,6 +160,7 @@ class Client {
   Status load_security();
   Status discover_server_certificate();
   Status open_channel(SecurityTokenRequestType type);
+  Status reopen_channel();  // reset_transport, forget the channel keys, connect, issue
   Status create_and_activate_session();
   Status activate_session();
   Status transfer_subscriptions_to_new_session();

@@ -98,11 +98,13 @@ class OpcuaConnector final : public Connector {
         return Status(StatusCode::kInvalidArgument, "opcua machine " + m.equipment_path + ": no information-model category");
     slots_.clear();
     slot_of_series_.clear();
-    for (const auto& s : config_.signals) {
-      auto id = catalog_.resolve(s.series_path, s.unit);
-      if (!id) return id.error();
-      slot_of_series_[s.series_path] = slots_.size();
-      slots_.push_back(Slot{*id, s.series_path, 0, {}});
+    // Signal i gets slot i (its client handle); machine mappings add theirs after these.
+    for (std::size_t i = 0; i < config_.signals.size(); ++i) {
+      const auto& s = config_.signals[i];
+      auto slot = slot_for(s.series_path, s.unit);
+      if (!slot) return slot.error();
+      if (*slot != i)  // the config loader refuses this; a connector built in code must too
+        return Status(StatusCode::kInvalidArgument, "opcua signal series " + s.series_path + " is fed by two nodes");
     }
     machine_reports_.assign(config_.machines.size(), std::string());
     stopping_ = false;
@@ -247,8 +249,14 @@ class OpcuaConnector final : public Connector {
       }
       plan_item(plan, i, std::move(*(*nodes)[i].node), s.node_id.empty() ? s.browse_path_text : s.node_id);
     }
-    for (std::size_t m = 0; m < config_.machines.size(); ++m)
-      if (Status s = map_machine(c, m, plan); !s) return error(std::move(s));
+    if (!config_.machines.empty()) {
+      // One NamespaceArray read and one instance search per connect, whatever the number of
+      // [[machine]] tables.
+      auto found = find_machines(c);
+      if (!found) return error(found.error());
+      for (std::size_t m = 0; m < config_.machines.size(); ++m)
+        if (Status s = map_machine(c, *found, m, plan); !s) return error(std::move(s));
+    }
     if (plan.items.empty()) return client;
     auto results = c.create_monitored_items(created->subscription_id, std::move(plan.items), config_.monitored_item_batch);
     if (!results) return error(results.error());
@@ -292,12 +300,28 @@ class OpcuaConnector final : public Connector {
   // The machine-tool browse for config_.machines[index]: finds the instance, maps its variables
   // and adds them to `plan`. A machine that cannot be found is logged and counted, not fatal:
   // the other signals still flow. Logs what was mapped and what not whenever that changes.
-  Status map_machine(opcua::Client& c, std::size_t index, Subscribing& plan) {
+  // The server's companion namespaces and its MachineToolType instances (none when it lacks the
+  // OPC 40501 namespace).
+  struct FoundMachines {
+    opcua::CompanionNamespaces namespaces;
+    std::vector<opcua::MachineToolInstance> instances;
+  };
+  Result<FoundMachines> find_machines(opcua::Client& c) {
+    auto namespaces = opcua::companion_namespaces(c);
+    if (!namespaces) return error(namespaces.error());
+    FoundMachines found{std::move(*namespaces), {}};
+    if (found.namespaces.machine_tool == 0) return found;
+    auto instances = opcua::find_machine_tools(c, found.namespaces.machine_tool);
+    if (!instances) return error(instances.error());
+    found.instances = std::move(*instances);
+    return found;
+  }
+
+  Status map_machine(opcua::Client& c, const FoundMachines& found, std::size_t index, Subscribing& plan) {
     const OpcuaMachineMapping& m = config_.machines[index];
     const std::string who = "machine " + (m.instance.empty() ? std::string("(the only MachineToolType)") : m.instance) +
                             " for " + m.equipment_path;
-    auto namespaces = opcua::companion_namespaces(c);
-    if (!namespaces) return namespaces.error();
+    const opcua::CompanionNamespaces* namespaces = &found.namespaces;
     auto not_found = [&](const std::string& why) {
       unresolved_.inc();
       spdlog::error("opcua: {}: {}: {}; nothing mapped for it, the other signals are subscribed", config_.endpoint_url,
@@ -307,8 +331,7 @@ class OpcuaConnector final : public Connector {
     };
     if (namespaces->machine_tool == 0)
       return not_found("the server has no namespace " + std::string(opcua::kMachineToolNamespace));
-    auto instances = opcua::find_machine_tools(c, namespaces->machine_tool);
-    if (!instances) return instances.error();
+    const std::vector<opcua::MachineToolInstance>* instances = &found.instances;
     std::string names;
     for (const auto& i : *instances) names += (names.empty() ? "" : ", ") + i.name;
     const opcua::MachineToolInstance* instance = nullptr;
