@@ -15,25 +15,14 @@ namespace {
 
 using resonance::testing::NodeOpcuaServer;
 using resonance::testing::NodeServerOptions;
+using resonance::testing::NodeServerSuite;
 using namespace std::chrono_literals;
 
-class NodeOpcua : public ::testing::Test {
+class NodeOpcua : public NodeServerSuite<NodeOpcua> {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_TRUE(NodeOpcuaServer::installed()) << "node-opcua is missing: run scripts/setup --test";
-    server_ = new NodeOpcuaServer(NodeServerOptions{.items = 0, .user_name = "operator", .password = "s3cret"});
-    std::string why;
-    if (!server_->start(why)) {
-      delete server_;
-      server_ = nullptr;
-      FAIL() << why;
-    }
+    start_suite_server(NodeServerOptions{.items = 0, .user_name = "operator", .password = "s3cret"});
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
 
   std::unique_ptr<Client> connect(bool allow_write = false) {
     ClientOptions o;
@@ -44,7 +33,6 @@ class NodeOpcua : public ::testing::Test {
     return c ? std::move(*c) : nullptr;
   }
 
-  static inline NodeOpcuaServer* server_ = nullptr;
 };
 
 TEST_F(NodeOpcua, ReadsValuesWithTimestampsAndPerNodeStatus) {

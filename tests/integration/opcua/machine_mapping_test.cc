@@ -23,40 +23,18 @@ namespace {
 
 using resonance::testing::NodeOpcuaServer;
 using resonance::testing::NodeServerOptions;
+using resonance::testing::NodeServerSuite;
 using namespace std::chrono_literals;
 
 constexpr std::string_view kTestNamespace =
     "urn:resonance:test:cnc";  // server-mt.js with SIMULATE=1
 
-class MachineMappingTest : public ::testing::Test {
+class MachineMappingTest : public NodeServerSuite<MachineMappingTest> {
  protected:
   static void SetUpTestSuite() {
-    if (!NodeOpcuaServer::installed()) return;
-    server_ =
-        new NodeOpcuaServer(NodeServerOptions{.script = "server-mt.js", .env = {"SIMULATE=1"}});
-    std::string why;
-    if (!server_->start(why, std::chrono::seconds(120))) {
-      start_error_ = new std::string(why);
-      delete server_;
-      server_ = nullptr;
-    }
+    start_suite_server(NodeServerOptions{.script = "server-mt.js", .env = {"SIMULATE=1"}}, std::chrono::seconds(120));
   }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) server_->kill();
-    delete server_;
-    server_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-  }
-  void SetUp() override {
-    ASSERT_TRUE(NodeOpcuaServer::installed()) << "node-opcua is missing: run scripts/setup --test";
-    ASSERT_NE(server_, nullptr) << (start_error_ ? *start_error_ : std::string());
-  }
-  static NodeOpcuaServer* server_;
-  static std::string* start_error_;
 };
-NodeOpcuaServer* MachineMappingTest::server_ = nullptr;
-std::string* MachineMappingTest::start_error_ = nullptr;
 
 TEST_F(MachineMappingTest, MapsTheCncSignalsOpc40501HasAndSaysWhyNotTheOthers) {
   opcua::ClientOptions o;

@@ -2,6 +2,8 @@
 // Starts tests/peers/node-opcua/server.js (node from PATH) on a free loopback port and waits until
 // it listens. node-opcua comes from `scripts/setup --test` (npm ci in tests/peers/node-opcua).
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -80,6 +82,34 @@ class NodeOpcuaServer {
   NodeServerOptions options_;
   std::string log_;
   std::unique_ptr<ChildProcess> process_;
+};
+
+// One node-opcua server for a whole test suite (CRTP: each suite its own server). The suite's
+// SetUpTestSuite calls start_suite_server(); every test then finds it in server_, or fails with
+// the reason it did not start.
+template <typename Suite>
+class NodeServerSuite : public ::testing::Test {
+ protected:
+  static void start_suite_server(NodeServerOptions options, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    if (!NodeOpcuaServer::installed()) {
+      start_error_ = "node-opcua is missing: run scripts/setup --test";
+      return;
+    }
+    server_ = std::make_unique<NodeOpcuaServer>(std::move(options));
+    std::string why;
+    if (!server_->start(why, timeout)) {
+      start_error_ = why;
+      server_.reset();
+    }
+  }
+  static void TearDownTestSuite() {
+    server_.reset();
+    start_error_.clear();
+  }
+  void SetUp() override { ASSERT_NE(server_, nullptr) << start_error_; }
+
+  static inline std::unique_ptr<NodeOpcuaServer> server_;
+  static inline std::string start_error_;
 };
 
 }  // namespace resonance::testing

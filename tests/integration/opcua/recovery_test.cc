@@ -19,30 +19,16 @@ namespace {
 
 using resonance::testing::NodeOpcuaServer;
 using resonance::testing::NodeServerOptions;
+using resonance::testing::NodeServerSuite;
 using resonance::testing::TcpProxy;
 using namespace std::chrono_literals;
 
-class Recovery : public ::testing::Test {
+class Recovery : public NodeServerSuite<Recovery> {
  protected:
-  static void SetUpTestSuite() {
-    ASSERT_TRUE(NodeOpcuaServer::installed()) << "node-opcua is missing: run scripts/setup --test";
-    server_ = new NodeOpcuaServer(NodeServerOptions{});
-    std::string why;
-    if (!server_->start(why)) {
-      delete server_;
-      server_ = nullptr;
-      FAIL() << why;
-    }
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
+  static void SetUpTestSuite() { start_suite_server(NodeServerOptions{}); }
   static std::string via(const TcpProxy& proxy) {
     return "opc.tcp://127.0.0.1:" + std::to_string(proxy.port()) + "/UA/Resonance";
   }
-  static inline NodeOpcuaServer* server_ = nullptr;
 };
 
 // PartCount counts up every 50 ms on the server; sampled every 50 ms into a queue of 100, a 1.5 s

@@ -22,6 +22,7 @@ namespace {
 
 using resonance::testing::NodeOpcuaServer;
 using resonance::testing::NodeServerOptions;
+using resonance::testing::NodeServerSuite;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
@@ -44,7 +45,7 @@ bool make_certificate(const fs::path& dir, const std::string& name, const std::s
   return std::system(conv.c_str()) == 0;
 }
 
-class NodeOpcuaSecure : public ::testing::Test {
+class NodeOpcuaSecure : public NodeServerSuite<NodeOpcuaSecure> {
  protected:
   static void SetUpTestSuite() {
     ASSERT_TRUE(NodeOpcuaServer::installed()) << "node-opcua is missing: run scripts/setup --test";
@@ -57,24 +58,16 @@ class NodeOpcuaSecure : public ::testing::Test {
     ASSERT_TRUE(make_certificate(dir_, "stranger", "urn:resonance:stranger", 2048));
     fs::copy_file(dir_ / "server.pem", dir_ / "trusted" / "server.pem");
     fs::copy_file(dir_ / "stranger.pem", dir_ / "other" / "stranger.pem");
-    server_ = new NodeOpcuaServer(NodeServerOptions{
+    start_suite_server(NodeServerOptions{
         .user_name = "operator",
         .password = "s3cret",
         .env = {"SECURE=1", "CERT=" + (dir_ / "server.pem").string(), "KEY=" + (dir_ / "server.key").string(),
                 "PKI_DIR=" + (dir_ / "server-pki").string()}});
-    std::string why;
-    if (!server_->start(why)) {
-      delete server_;
-      server_ = nullptr;
-      FAIL() << why;
-    }
   }
   static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
+    NodeServerSuite::TearDownTestSuite();
     fs::remove_all(dir_);
   }
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
 
   static ClientOptions options(ChunkSecurity mode) {
     ClientOptions o;
@@ -125,7 +118,6 @@ class NodeOpcuaSecure : public ::testing::Test {
     EXPECT_TRUE(c.delete_subscriptions({sub->subscription_id}));
   }
 
-  static inline NodeOpcuaServer* server_ = nullptr;
   static inline fs::path dir_;
 };
 
