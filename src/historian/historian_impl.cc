@@ -449,9 +449,7 @@ std::vector<AggregateBucket> HistorianImpl::aggregate(SeriesId series, Timestamp
     if (!overlaps_prev) flush_runs();
     group_hi = std::max(group_hi, it.hi);
     if (whole) {
-      const ChunkHeader& h = it.view->header;
-      partial.push_back(AggregateBucket{.start = from_ns + k * step_ns, .count = h.count, .value_count = h.value_count,
-                                        .min = h.min, .max = h.max, .sum = h.sum, .first = h.first, .last = h.last});
+      partial.push_back(chunk_summary(it.view->header, from_ns + k * step_ns));
       continue;
     }
     if (!overlaps_prev && !overlaps_next && (it.view != nullptr || it.head != nullptr)) {
@@ -459,9 +457,7 @@ std::vector<AggregateBucket> HistorianImpl::aggregate(SeriesId series, Timestamp
       // samples and no merge.
       if (it.head != nullptr) {
         aggregate_columns(it.head->ts_ns, it.head->values, from_ns, to_ns, step_ns, partial);
-      } else if (Status s = decode_chunk(*it.view, columns); s) {
-        aggregate_columns(columns.ts, columns.values, from_ns, to_ns, step_ns, partial);
-      } else {
+      } else if (Status s = aggregate_chunk(*it.view, from_ns, to_ns, step_ns, columns, partial); !s) {
         spdlog::error("historian: series {}: {}", series, s.to_string());
       }
       continue;

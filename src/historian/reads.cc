@@ -1,10 +1,12 @@
 #include "historian/reads.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include <fmt/core.h>
+#include "historian/codec.h"
 
 namespace resonance {
 namespace historian {
@@ -41,8 +43,8 @@ void fold_summary(AggregateBucket& b, const AggregateBucket& later) {
   b.value_count += later.value_count;
 }
 
-void aggregate_samples(std::span<const Sample> samples, TimestampNs from, TimestampNs to, std::int64_t step,
-                       std::vector<AggregateBucket>& out) {
+void aggregate_samples(std::span<const Sample> samples, TimestampNs from, TimestampNs to,
+                       std::int64_t step, std::vector<AggregateBucket>& out) {
   for (const Sample& s : samples) {
     const std::int64_t k = bucket_of(s.ts_ns, from, to, step);
     if (k < 0) continue;
@@ -52,17 +54,23 @@ void aggregate_samples(std::span<const Sample> samples, TimestampNs from, Timest
   }
 }
 
-void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> values, TimestampNs from,
-                       TimestampNs to, std::int64_t step, std::vector<AggregateBucket>& out) {
+void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> values,
+                       TimestampNs from, TimestampNs to, std::int64_t step,
+                       std::vector<AggregateBucket>& out) {
   auto i = static_cast<std::size_t>(std::lower_bound(ts.begin(), ts.end(), from) - ts.begin());
-  const auto end = static_cast<std::size_t>(std::lower_bound(ts.begin(), ts.end(), to) - ts.begin());
+  const auto end =
+      static_cast<std::size_t>(std::lower_bound(ts.begin(), ts.end(), to) - ts.begin());
   while (i < end) {
     const TimestampNs start = from + bucket_of(ts[i], from, to, step) * step;
     // start < to, so the unsigned difference is exact where the signed one could overflow.
-    const bool last = static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(start) <= static_cast<std::uint64_t>(step);
+    const bool last = static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(start) <=
+                      static_cast<std::uint64_t>(step);
     const TimestampNs bucket_end = last ? to : start + step;
-    std::size_t j = i;
-    while (j < end && ts[j] < bucket_end) ++j;
+    // A binary search, not a scan: the scan was a second pass over every timestamp.
+    const auto j = static_cast<std::size_t>(
+        std::lower_bound(ts.begin() + static_cast<std::ptrdiff_t>(i),
+                         ts.begin() + static_cast<std::ptrdiff_t>(end), bucket_end) -
+        ts.begin());
     AggregateBucket b{.start = start, .count = j - i, .first = values[i], .last = values[j - 1]};
     double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
     std::uint64_t n = 0;
@@ -87,11 +95,52 @@ void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> 
   }
 }
 
+Status aggregate_chunk(const ChunkView& c, TimestampNs from, TimestampNs to, std::int64_t step,
+                       ChunkColumns& scratch, std::vector<AggregateBucket>& out) {
+  const std::size_t n = c.header.count;
+  scratch.ts.resize(n);
+  scratch.values.resize(n);
+  if (Status s = codec::decode_timestamps(c.ts_block, scratch.ts, c.ts_base); !s) return s;
+  if (Status s = codec::decode_values(c.value_block, scratch.values); !s) return s;
+  // decode_chunk's checks (the fold's binary searches rely on ascending timestamps), with no
+  // early exit in the loop; the first offender is looked for only on failure.
+  const std::span<const TimestampNs> ts = scratch.ts;
+  bool ascending = true;
+  for (std::size_t i = 1; i < n; ++i) ascending &= ts[i] > ts[i - 1];
+  if (!ascending) {
+    std::size_t i = 1;
+    while (ts[i] > ts[i - 1]) ++i;
+    return Status(StatusCode::kCorruption,
+                  fmt::format("chunk of series {}: timestamp {} not above its predecessor",
+                              c.header.series, i));
+  }
+  if (n == 0 || ts.front() != c.header.t_min || ts.back() != c.header.t_max)
+    return Status(
+        StatusCode::kCorruption,
+        fmt::format("chunk of series {}: timestamps disagree with t_min/t_max", c.header.series));
+  aggregate_columns(ts, scratch.values, from, to, step, out);
+  return Status::ok();
+}
+
+AggregateBucket chunk_summary(const ChunkHeader& h, TimestampNs bucket_start) {
+  return AggregateBucket{.start = bucket_start,
+                         .count = h.count,
+                         .value_count = h.value_count,
+                         .min = h.min,
+                         .max = h.max,
+                         .sum = h.sum,
+                         .first = h.first,
+                         .last = h.last};
+}
+
 namespace {
-bool observation(const Sample& s) { return !std::isnan(s.value) && s.quality.severity() != Severity::kBad; }
+bool observation(const Sample& s) {
+  return !std::isnan(s.value) && s.quality.severity() != Severity::kBad;
+}
 }  // namespace
 
-void fill_frame_column(Frame& f, std::size_t col, std::span<const Sample> samples, const FrameRequest& req) {
+void fill_frame_column(Frame& f, std::size_t col, std::span<const Sample> samples,
+                       const FrameRequest& req) {
   std::vector<const Sample*> obs;
   obs.reserve(samples.size());
   for (const Sample& s : samples)
@@ -114,7 +163,8 @@ void fill_frame_column(Frame& f, std::size_t col, std::span<const Sample> sample
       }
     } else if (prev != nullptr && after != nullptr && t - prev->ts_ns <= req.max_staleness_ns &&
                after->ts_ns - t <= req.max_staleness_ns) {
-      const double w = static_cast<double>(t - prev->ts_ns) / static_cast<double>(after->ts_ns - prev->ts_ns);
+      const double w =
+          static_cast<double>(t - prev->ts_ns) / static_cast<double>(after->ts_ns - prev->ts_ns);
       v = prev->value + (after->value - prev->value) * w;
       ok = true;
     }
@@ -127,15 +177,17 @@ void fill_frame_column(Frame& f, std::size_t col, std::span<const Sample> sample
 
 namespace {
 TimestampNs sat_sub(TimestampNs a, std::int64_t b) {
-  return a < std::numeric_limits<TimestampNs>::min() + b ? std::numeric_limits<TimestampNs>::min() : a - b;
+  return a < std::numeric_limits<TimestampNs>::min() + b ? std::numeric_limits<TimestampNs>::min()
+                                                         : a - b;
 }
 TimestampNs sat_add(TimestampNs a, std::int64_t b) {
-  return a > std::numeric_limits<TimestampNs>::max() - b ? std::numeric_limits<TimestampNs>::max() : a + b;
+  return a > std::numeric_limits<TimestampNs>::max() - b ? std::numeric_limits<TimestampNs>::max()
+                                                         : a + b;
 }
 }  // namespace
 
-std::vector<AggregateBucket> Historian::aggregate(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
-                                                  std::int64_t step_ns) const {
+std::vector<AggregateBucket> Historian::aggregate(SeriesId series, TimestampNs from_ns,
+                                                  TimestampNs to_ns, std::int64_t step_ns) const {
   std::vector<AggregateBucket> out;
   if (step_ns <= 0 || from_ns >= to_ns) return out;
   const auto samples = range(series, from_ns, to_ns, std::numeric_limits<std::size_t>::max());
@@ -161,7 +213,8 @@ Frame Historian::frame(const FrameRequest& req) const {
   const TimestampNs lo = sat_sub(req.from_ns, req.max_staleness_ns);
   const TimestampNs hi = sat_add(f.grid.empty() ? req.to_ns : f.grid.back(), req.max_staleness_ns);
   for (std::size_t c = 0; c < req.series.size(); ++c) {
-    const auto samples = range(req.series[c], lo, sat_add(hi, 1), std::numeric_limits<std::size_t>::max());
+    const auto samples =
+        range(req.series[c], lo, sat_add(hi, 1), std::numeric_limits<std::size_t>::max());
     historian::fill_frame_column(f, c, samples, req);
   }
   return f;

@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "historian/chunk_format.h"
 #include "resonance/historian/historian.h"
 
 namespace resonance::historian {
@@ -21,16 +22,29 @@ void fold_sample(AggregateBucket& b, TimestampNs ts, double value);
 void fold_summary(AggregateBucket& b, const AggregateBucket& later);
 
 // Aggregates samples sorted by time.
-void aggregate_samples(std::span<const Sample> samples, TimestampNs from, TimestampNs to, std::int64_t step,
-                       std::vector<AggregateBucket>& out);
+void aggregate_samples(std::span<const Sample> samples, TimestampNs from, TimestampNs to,
+                       std::int64_t step, std::vector<AggregateBucket>& out);
 
 // The same over columns (ts ascending): each bucket's slice is folded in one tight loop, without
 // building samples first. For a chunk that no other source overlaps (no deduplication needed).
-void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> values, TimestampNs from,
-                       TimestampNs to, std::int64_t step, std::vector<AggregateBucket>& out);
+void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> values,
+                       TimestampNs from, TimestampNs to, std::int64_t step,
+                       std::vector<AggregateBucket>& out);
+
+// One chunk-file chunk that no other source overlaps, folded into buckets: its timestamps and
+// values are decoded into `scratch` (not its quality: aggregation reads none) and checked as
+// decode_chunk checks them, then folded by aggregate_columns. Same buckets as decode_chunk plus
+// aggregate_columns, bit for bit.
+Status aggregate_chunk(const ChunkView& chunk, TimestampNs from, TimestampNs to, std::int64_t step,
+                       ChunkColumns& scratch, std::vector<AggregateBucket>& out);
+
+// The bucket starting at `bucket_start` of a chunk that lies inside it, from the chunk header's
+// statistics, without decoding.
+AggregateBucket chunk_summary(const ChunkHeader& header, TimestampNs bucket_start);
 
 // Fills column `col` of `frame` (grid already set) from the samples of one series, sorted by
 // time, which must include the observations up to max_staleness before and after the grid.
-void fill_frame_column(Frame& frame, std::size_t col, std::span<const Sample> samples, const FrameRequest& req);
+void fill_frame_column(Frame& frame, std::size_t col, std::span<const Sample> samples,
+                       const FrameRequest& req);
 
 }  // namespace resonance::historian
