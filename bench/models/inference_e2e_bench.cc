@@ -92,6 +92,8 @@ int main(int argc, char** argv) {
   std::string durability = "sync";
   std::int64_t group_commit_us = HistorianOptions{}.group_commit_interval_us;
   bool keep_log = true;
+  std::filesystem::path log_file;
+  int log_flush_ms = 200;
   app.add_option("--dir", dir, "Scratch folder (emptied first)");
   app.add_option("--machines", machines, "Simulated CNC machines, one MQTT-SN client and one model instance each");
   app.add_option("--rate", rate, "Offered samples per second over all machines");
@@ -103,6 +105,9 @@ int main(int argc, char** argv) {
                  "historian.group_commit_interval_us: the longest a pending record waits for its fdatasync");
   app.add_option("--limit", limit, "The threshold model's max on spindle_load (percent)");
   app.add_flag("!--no-inference-log", keep_log, "Do not keep the inference log file");
+  app.add_option("--inference-log-file", log_file,
+                 "Where the inference log goes (default <dir>/inference.jsonl; /dev/null: format, do not store)");
+  app.add_option("--log-flush-ms", log_flush_ms, "The inference log writer's flush interval");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -128,7 +133,8 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<models::InferenceLogWriter> log;
   if (keep_log) {
-    auto w = models::InferenceLogWriter::open(dir / "inference.jsonl", {});
+    if (log_file.empty()) log_file = dir / "inference.jsonl";
+    auto w = models::InferenceLogWriter::open(log_file, {}, 1'000'000, log_flush_ms);
     if (!w) return fmt::print(stderr, "{}\n", w.error().message()), 1;
     log = std::move(*w);
   }
@@ -246,6 +252,8 @@ int main(int argc, char** argv) {
                    {"samples_per_publish", batch},
                    {"durability", durability},
                    {"group_commit_interval_us", group_commit_us},
+                   {"inference_log", keep_log ? log_file.string() : ""},
+                   {"log_flush_ms", log_flush_ms},
                    {"runs", stats.runs},
                    {"skipped_samples", stats.skipped_samples},
                    {"outputs_dropped", stats.dropped_outputs},

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <sys/types.h>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -25,6 +26,9 @@
 namespace resonance::models {
 
 inline constexpr int kInferenceLogVersion = 1;
+// The log writer's file writeback step, and its thread's nice value (inference_log.cc says why).
+inline constexpr long kWritebackChunkBytes = 512 * 1024;
+inline constexpr int kWriterNice = 10;
 
 // One record as one canonical JSON object (sorted keys), model and version included.
 std::string inference_record_json(const InferenceRecord& record);
@@ -79,6 +83,7 @@ class InferenceLogWriter {
   InferenceLogWriter(std::filesystem::path path, std::FILE* file, AuditAppend append, std::size_t max_pending,
                      int flush_interval_ms, std::size_t keep_recent);
   void run();
+  void write_back(off_t bytes);  // the last `bytes` written
 
   const std::filesystem::path path_;
   std::FILE* file_;  // owned; written only under flush_mu_
