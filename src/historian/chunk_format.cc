@@ -58,8 +58,13 @@ void encode_chunk(SeriesId series, std::span<const TimestampNs> ts, std::span<co
   const std::size_t value_bytes = blocks.size() - ts_bytes;
   codec::encode_quality(quality, blocks);
 
-  ValueStats st = value_stats(values);
-  if (scale.valid && scale.sum_exact) st.sum = codec::decimal_sum(scale.sum_mantissa, scale.e);
+  // The sum is the in-order double sum of the non-NaN values, as a reader that decodes the chunk
+  // adds it up: a bucket's sum must not depend on whether a chunk was answered from its header or
+  // decoded. It is stored as the integer Σ n_i only when double(Σ n_i) / 10^e gives those very
+  // bits (never for float32-domain values, which are not n_i / 10^e).
+  const ValueStats st = value_stats(values);
+  const bool sum_scaled = scale.valid && scale.sum_exact && !scale.f32 &&
+                          codec::bits_of(codec::decimal_sum(scale.sum_mantissa, scale.e)) == codec::bits_of(st.sum);
   codec::ByteWriter w(header);
   w.varint(series);
   w.varint(ts.size());
@@ -77,10 +82,10 @@ void encode_chunk(SeriesId series, std::span<const TimestampNs> ts, std::span<co
     std::int64_t mantissa[kStatCount] = {};
     std::uint8_t mask = 0;
     for (unsigned i = 0; i < kStatCount; ++i) {
-      // The sum's integer is exact by construction; every other statistic must reproduce bit for
-      // bit through the decoder's formula (NaN, -0.0 and non-decimal values stay raw).
+      // Every statistic must reproduce bit for bit through the decoder's formula (NaN, -0.0 and
+      // non-decimal values stay raw); the sum's check is sum_scaled above.
       const bool scaled = (1u << i) == kSumBit
-                              ? scale.sum_exact
+                              ? sum_scaled
                               : codec::decimal_integer(stats[i], scale.e, scale.f32, mantissa[i]);
       if ((1u << i) == kSumBit) mantissa[i] = scale.sum_mantissa;
       if (scaled) mask |= static_cast<std::uint8_t>(1u << i);

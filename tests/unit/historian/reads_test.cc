@@ -174,19 +174,15 @@ TEST(HistorianReads, ChunkStatisticsGiveWhatDecodingGives) {
   for (std::size_t kind = 0; kind < buckets.size(); ++kind) {
     SCOPED_TRACE(testing::Message() << "chunk kind " << kind);
     auto [summary, decoded] = buckets[kind];
-    // Sums: only where the header stores the added-up double; see the disabled test below.
-    if (kind != 1 && kind != 2 && kind != 5) summary.sum = decoded.sum;
-    expect_same({summary}, {decoded});
+    expect_same({summary}, {decoded});  // the sum too: both are the in-order double sum
   }
 }
 
-// Fails since format version 2 (e0f01d6): a decimal chunk's header stores its sum as
-// sum(n_i) / 10^e. For values written as doubles that is the exact sum rounded once, while
-// decoding adds the values one by one (they differed in 187 of 200 random 0.1-resolution walks);
-// for float32 values (kind 3) it is the sum of the decimals, not of the stored float32 values
-// (30430.9 against 30430.90002632141 here). So a bucket's sum depends on whether a chunk was
-// answered from its header or decoded. Enable once the format and the fold agree on one sum.
-TEST(HistorianReads, DISABLED_ChunkSumGivesWhatDecodingGives) {
+// A bucket's sum must not depend on whether a chunk was answered from its header or decoded.
+// Format 2 first stored a decimal chunk's sum as sum(n_i) / 10^e, which differed from decoding's
+// in-order sum in the last bits for doubles and by more for float32 values (30430.9 against
+// 30430.90002632141); the header now holds the in-order sum (docs/formats/chunk.md).
+TEST(HistorianReads, ChunkSumGivesWhatDecodingGives) {
   const auto buckets = summary_and_decoded();
   for (std::size_t kind = 0; kind < buckets.size(); ++kind) {
     SCOPED_TRACE(testing::Message() << "chunk kind " << kind);
