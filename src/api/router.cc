@@ -96,76 +96,12 @@ Response Router::route(std::string_view method, std::string_view target, const C
     if (auto refused = check_remote_read(ctx, path, *parsed, latest_id)) return std::move(*refused);
   }
 
-  if (path == "/api/v1/quarantine") {
-    if (method != "GET" && method != "HEAD") {
-      Response r = error_response(405, "method_not_allowed",
-                                  fmt::format("method {}: '/api/v1/quarantine' accepts GET and HEAD only",
-                                              quote_input(method)));
-      r.headers.emplace_back("Allow", "GET, HEAD");
-      return r;
-    }
-    return handle_quarantine(options_.quarantine, *parsed);
-  }
-
-  // Reads over the historian's aggregation and frame engine (docs/api.md).
-  if (path == "/api/v1/aggregate" || path == "/api/v1/frame") {
-    if (method != "GET" && method != "HEAD") {
-      Response r = error_response(405, "method_not_allowed",
-                                  fmt::format("method {}: {} accepts GET and HEAD only", quote_input(method),
-                                              quote_input(path)));
-      r.headers.emplace_back("Allow", "GET, HEAD");
-      return r;
-    }
-    return path == "/api/v1/frame" ? handle_frame(ctx, *parsed) : handle_aggregate(ctx, *parsed);
-  }
-
-  if (path == "/api/v1/policy" || path == "/api/v1/provenance") {  // governance (docs/api.md)
-    if (method != "GET" && method != "HEAD") {
-      Response r = error_response(405, "method_not_allowed",
-                                  fmt::format("method {}: {} accepts GET and HEAD only", quote_input(method),
-                                              quote_input(path)));
-      r.headers.emplace_back("Allow", "GET, HEAD");
-      return r;
-    }
-    return path == "/api/v1/policy" ? handle_policy(options_.policy, *parsed)
-                                    : handle_provenance(options_.provenance, catalog_, *parsed);
-  }
-
-  if (path == "/api/v1/export") {  // data leaving the node: asks the egress gate (docs/api.md)
-    if (method != "GET" && method != "HEAD") {
-      Response r = error_response(405, "method_not_allowed",
-                                  fmt::format("method {}: '/api/v1/export' accepts GET and HEAD only",
-                                              quote_input(method)));
-      r.headers.emplace_back("Allow", "GET, HEAD");
-      return r;
-    }
-    return handle_export(ctx, *parsed);
-  }
-
-  if (path == "/api/v1/inference") {  // live-inference records (docs/api.md, inference_route.cc)
-    if (method != "GET" && method != "HEAD") {
-      Response r = error_response(405, "method_not_allowed",
-                                  fmt::format("method {}: '/api/v1/inference' accepts GET and HEAD only",
-                                              quote_input(method)));
-      r.headers.emplace_back("Allow", "GET, HEAD");
-      return r;
-    }
-    return handle_inference(ctx, *parsed, remote);
-  }
-
-  if (path == "/api/v1/infomodel") {  // the information model as JSON (docs/api.md)
-    if (method != "GET" && method != "HEAD") {
-      Response r = error_response(405, "method_not_allowed",
-                                  fmt::format("method {}: '/api/v1/infomodel' accepts GET and HEAD only",
-                                              quote_input(method)));
-      r.headers.emplace_back("Allow", "GET, HEAD");
-      return r;
-    }
-    return handle_infomodel(ctx, *parsed);
-  }
-
-  // Resolve the route first so an unknown path is a 404 whatever the method.
-  enum class Route { kIndex, kAsset, kHealth, kSeries, kLatest, kQuery, kMetrics, kNone };
+  // Resolve the route first so an unknown path is a 404 whatever the method; every route answers
+  // GET and HEAD only (HEAD like GET; the socket layer drops the body but keeps Content-Length).
+  enum class Route {
+    kIndex, kAsset, kHealth, kSeries, kLatest, kQuery, kMetrics, kQuarantine, kAggregate, kFrame,
+    kPolicy, kProvenance, kExport, kInference, kInfomodel, kNone
+  };
   Route route = Route::kNone;
   std::string_view arg;
   if (path == "/" || path == "/index.html") {
@@ -186,13 +122,28 @@ Response Router::route(std::string_view method, std::string_view target, const C
     route = Route::kQuery;
   } else if (path == "/metrics") {
     route = Route::kMetrics;
+  } else if (path == "/api/v1/quarantine") {
+    route = Route::kQuarantine;
+  } else if (path == "/api/v1/aggregate") {  // the historian's aggregation and frame engine
+    route = Route::kAggregate;
+  } else if (path == "/api/v1/frame") {
+    route = Route::kFrame;
+  } else if (path == "/api/v1/policy") {  // governance
+    route = Route::kPolicy;
+  } else if (path == "/api/v1/provenance") {
+    route = Route::kProvenance;
+  } else if (path == "/api/v1/export") {  // data leaving the node: asks the egress gate
+    route = Route::kExport;
+  } else if (path == "/api/v1/inference") {  // live-inference records (inference_route.cc)
+    route = Route::kInference;
+  } else if (path == "/api/v1/infomodel") {  // the information model as JSON
+    route = Route::kInfomodel;
   }
 
   if (route == Route::kNone)
     return error_response(404, "not_found",
                           fmt::format("path {}: no such endpoint; expected one of {}",
                                       quote_input(path), kKnownRoutes));
-  // HEAD answers like GET; the socket layer drops the body but keeps Content-Length.
   if (method != "GET" && method != "HEAD") {
     Response r = error_response(
         405, "method_not_allowed",
@@ -235,6 +186,14 @@ Response Router::route(std::string_view method, std::string_view target, const C
       r.headers.emplace_back("Cache-Control", "no-store");
       return r;
     }
+    case Route::kQuarantine: return handle_quarantine(options_.quarantine, *parsed);
+    case Route::kAggregate: return handle_aggregate(ctx, *parsed);
+    case Route::kFrame: return handle_frame(ctx, *parsed);
+    case Route::kPolicy: return handle_policy(options_.policy, *parsed);
+    case Route::kProvenance: return handle_provenance(options_.provenance, catalog_, *parsed);
+    case Route::kExport: return handle_export(ctx, *parsed);
+    case Route::kInference: return handle_inference(ctx, *parsed, remote);
+    case Route::kInfomodel: return handle_infomodel(ctx, *parsed);
     case Route::kNone: break;
   }
   return error_response(500, "internal", "router: unhandled route");
