@@ -100,6 +100,16 @@ Result<SeriesInfo> resolve_series(const SeriesCatalog& catalog, std::string_view
   return std::move(*info);
 }
 
+// The required `series` parameter, resolved (query and aggregate name one series each).
+Result<SeriesInfo> series_param(const SeriesCatalog& catalog, const ParsedTarget& target) {
+  const auto text = target.param("series");
+  if (!text)
+    return error(StatusCode::kInvalidArgument,
+                 "query parameter 'series': required; expected a series id or a path "
+                 "site/area/line/equipment/signal, found nothing");
+  return resolve_series(catalog, *text);
+}
+
 // --- /api/v1/aggregate and /api/v1/frame -------------------------------------------------------
 
 // from/to with the defaults of /api/v1/query: to = now, from = to - 1 h.
@@ -291,12 +301,7 @@ Response handle_query(const RouteContext& ctx, const ParsedTarget& target) {
   if (Status s = check_params(target, kQueryParams, "series, from, to, limit or format"); !s.is_ok())
     return error_response(s);
 
-  const auto series_text = target.param("series");
-  if (!series_text)
-    return error_response(400, "invalid_argument",
-                          "query parameter 'series': required; expected a series id or a path "
-                          "site/area/line/equipment/signal, found nothing");
-  auto info = resolve_series(ctx.catalog, *series_text);
+  auto info = series_param(ctx.catalog, target);
   if (!info) return error_response(info.error());
 
   TimestampNs to_ns = 0;
@@ -365,12 +370,7 @@ Response handle_aggregate(const RouteContext& ctx, const ParsedTarget& target) {
   static constexpr std::string_view kParams[] = {"series", "from", "to", "step", "fn"};
   if (Status s = check_params(target, kParams, "series, from, to, step or fn"); !s.is_ok())
     return error_response(s);
-  const auto series_text = target.param("series");
-  if (!series_text)
-    return error_response(400, "invalid_argument",
-                          "query parameter 'series': required; expected a series id or a path "
-                          "site/area/line/equipment/signal, found nothing");
-  auto info = resolve_series(ctx.catalog, *series_text);
+  auto info = series_param(ctx.catalog, target);
   if (!info) return error_response(info.error());
   auto window = parse_window(ctx, target);
   if (!window) return error_response(window.error());
