@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "api/query_params.h"
 #include "api/responses.h"
 #include "resonance/governance/policy.h"
 #include "resonance/governance/provenance_store.h"
@@ -38,28 +38,19 @@ Response handle_provenance(const governance::ProvenanceStore* store, const Serie
   std::string series;
   TimestampNs from = 0, to = std::numeric_limits<TimestampNs>::max();
   std::size_t limit = 100;
-  for (std::size_t i = 0; i < target.params.size(); ++i) {
-    const auto& [key, value] = target.params[i];
-    if (std::ranges::find(kProvenanceParams, key) == std::end(kProvenanceParams))
-      return bad(fmt::format("query parameter {}: unknown; expected series, from, to or limit", quote_input(key)));
-    for (std::size_t j = 0; j < i; ++j)
-      if (target.params[j].key == key)
-        return bad(fmt::format("query parameter '{}': expected at most once, found it repeated", key));
+  if (Status s = check_params(target, kProvenanceParams, "series, from, to or limit"); !s.is_ok())
+    return error_response(s);
+  for (const auto& [key, value] : target.params) {
     if (key == "series") {
       series = value;
     } else if (key == "from" || key == "to") {
-      auto ts = parse_timestamp(value);
-      if (!ts)
-        return bad(fmt::format("query parameter '{}': expected RFC 3339 time or integer nanoseconds, found {}", key,
-                               quote_input(value)));
+      auto ts = parse_time_param(key, value);
+      if (!ts) return error_response(ts.error());
       (key == "from" ? from : to) = *ts;
     } else {
-      std::size_t n = 0;
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || end != value.data() + value.size() || n == 0 || n > kMaxLimit)
-        return bad(fmt::format("query parameter 'limit': expected an integer from 1 to {}, found {}", kMaxLimit,
-                               quote_input(value)));
-      limit = n;
+      auto n = parse_limit(value, kMaxLimit);
+      if (!n) return error_response(n.error());
+      limit = *n;
     }
   }
   if (series.empty()) return bad("query parameter 'series': required (a series path)");

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "api/query_params.h"
 #include "api/responses.h"
 
 namespace resonance::api {
@@ -39,18 +39,11 @@ Response handle_quarantine(const Quarantine* quarantine, const ParsedTarget& tar
   if (!quarantine)
     return error_response(404, "not_found", "path '/api/v1/quarantine': this node has no quarantine attached");
   QuarantineQuery q;
-  for (std::size_t i = 0; i < target.params.size(); ++i) {
-    const auto& [key, value] = target.params[i];
-    if (std::ranges::find(kParams, key) == std::end(kParams))
-      return bad(fmt::format("query parameter {}: unknown; expected from, to, reason or limit", quote_input(key)));
-    for (std::size_t j = 0; j < i; ++j)
-      if (target.params[j].key == key)
-        return bad(fmt::format("query parameter '{}': expected at most once, found it repeated", key));
+  if (Status s = check_params(target, kParams, "from, to, reason or limit"); !s.is_ok()) return error_response(s);
+  for (const auto& [key, value] : target.params) {
     if (key == "from" || key == "to") {
-      auto ts = parse_timestamp(value);
-      if (!ts)
-        return bad(fmt::format("query parameter '{}': expected RFC 3339 time or integer nanoseconds, found {}", key,
-                               quote_input(value)));
+      auto ts = parse_time_param(key, value);
+      if (!ts) return error_response(ts.error());
       (key == "from" ? q.from_ns : q.to_ns) = *ts;
     } else if (key == "reason") {
       const bool ok = !value.empty() && value.size() <= 32 && std::ranges::all_of(value, [](char c) {
@@ -62,13 +55,9 @@ Response handle_quarantine(const Quarantine* quarantine, const ParsedTarget& tar
                                quote_input(value)));
       q.reason_code = value;
     } else {
-      std::size_t limit = 0;
-      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
-      if (ec != std::errc{} || ptr != value.data() + value.size() || value.empty() || value[0] == '+' ||
-          limit == 0 || limit > kMaxLimit)
-        return bad(fmt::format("query parameter 'limit': expected an integer from 1 to {}, found {}", kMaxLimit,
-                               quote_input(value)));
-      q.limit = limit;
+      auto limit = parse_limit(value, kMaxLimit);
+      if (!limit) return error_response(limit.error());
+      q.limit = *limit;
     }
   }
   if (q.from_ns > q.to_ns)
