@@ -89,28 +89,14 @@ Status LifecycleForwarder::forward_now() {
 }
 
 void LifecycleForwarder::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      wake_.wait_for(lock, interval_, [this] { return stopping_; });
-      if (stopping_) break;
-      lock.unlock();
-      if (Status s = forward_now(); !s) {
-        errors_.fetch_add(1, std::memory_order_relaxed);
-        spdlog::error("audit: model lifecycle not forwarded (will retry): {}", s.message());
-      }
-      lock.lock();
+  worker_.start(interval_, [this] {
+    if (Status s = forward_now(); !s) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("audit: model lifecycle not forwarded (will retry): {}", s.message());
     }
   });
 }
 
-void LifecycleForwarder::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void LifecycleForwarder::stop() { worker_.stop(); }
 
 }  // namespace resonance::app

@@ -9,14 +9,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "resonance/audit/log.h"
+#include "resonance/core/periodic_thread.h"
 #include "resonance/core/status.h"
 #include "resonance/models/registry.h"
 
@@ -46,11 +45,8 @@ class LifecycleForwarder {
   std::mutex pass_mu_;  // one pass at a time
   std::unique_ptr<models::ModelRegistry> registry_;  // guarded by pass_mu_; opened on first pass
   std::int64_t cursor_ = -1;                         // guarded by pass_mu_; -1 = not read yet
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;
   std::atomic<std::uint64_t> forwarded_{0}, errors_{0};
+  PeriodicThread worker_;  // last: joined before the members its pass uses are destroyed
 };
 
 }  // namespace resonance::app

@@ -83,29 +83,15 @@ Status ModelWatcher::check_now() {
 }
 
 void ModelWatcher::start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      wake_.wait_for(lock, interval_, [this] { return stopping_; });
-      if (stopping_) break;
-      lock.unlock();
-      if (Status s = check_now(); !s && s.code() == StatusCode::kIoError) {
-        errors_.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("inference: model registry {} not read (will retry): {}",
-                     registry_file_.string(), s.message());
-      }
-      lock.lock();
+  worker_.start(interval_, [this] {
+    if (Status s = check_now(); !s && s.code() == StatusCode::kIoError) {
+      errors_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("inference: model registry {} not read (will retry): {}", registry_file_.string(),
+                   s.message());
     }
   });
 }
 
-void ModelWatcher::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void ModelWatcher::stop() { worker_.stop(); }
 
 }  // namespace resonance::app

@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -17,9 +16,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "resonance/core/periodic_thread.h"
 #include "resonance/core/status.h"
 #include "resonance/models/inference.h"
 #include "resonance/models/registry.h"
@@ -63,11 +62,8 @@ class ModelWatcher {
   // name → "version registered_ns" last refused, so a bad version is refused (and counted)
   // once, not every poll. Guarded by pass_mu_.
   std::map<std::string, std::string> refused_key_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;
   std::atomic<std::uint64_t> switches_{0}, refused_{0}, errors_{0};
+  PeriodicThread worker_;  // last: joined before the members its pass uses are destroyed
 };
 
 // "name" or "name@version" from the registry; files in <models_dir>/<name>/<version>/.
