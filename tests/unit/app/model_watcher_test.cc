@@ -9,24 +9,12 @@
 #include "resonance/infomodel/loader.h"
 #include "resonance/models/manifest.h"
 #include "tests/unit/models/fake_consumer.h"
+#include "tests/unit/models/threshold_manifest.h"
 
 namespace resonance::app {
 namespace {
 
-models::ModelManifest threshold(std::string version, double max) {
-  models::ModelManifest m;
-  m.name = "load-limit";
-  m.version = std::move(version);
-  m.interface_id = "anomaly_detection";
-  m.backend = "threshold";
-  m.task = "binary";
-  m.inputs = {{"load", "cnc", "spindle_load", 0, 0, "last"}};
-  m.outputs = {{"anomaly_score", infomodel::DataType::kDouble},
-               {"anomalous", infomodel::DataType::kBool}};
-  m.params_json = fmt::format(R"({{"max": {}}})", max);
-  m.code_version = "test";
-  return m;
-}
+using models::test_support::threshold_manifest;
 
 TEST(ModelWatcher, PromoteAndRollbackSwitchTheRunningVersionAndABadOneIsRefusedOnce) {
   const auto dir =
@@ -37,9 +25,9 @@ TEST(ModelWatcher, PromoteAndRollbackSwitchTheRunningVersionAndABadOneIsRefusedO
   // The CLI's connection: every change below is made through it, not the watcher's.
   auto cli = models::ModelRegistry::open(registry_file);
   ASSERT_TRUE(cli);
-  auto bad = threshold("3", 10);
+  auto bad = threshold_manifest("3", 10);
   bad.files = {{"model.bin", std::string(64, 'a')}};  // never written
-  for (const auto& m : {threshold("1", 80), threshold("2", 20), bad}) {
+  for (const auto& m : {threshold_manifest("1", 80), threshold_manifest("2", 20), bad}) {
     std::filesystem::create_directories(models_dir / m.name / m.version);
     ASSERT_TRUE((*cli)->add(m.name, m.version, m.to_json()).is_ok());
   }
@@ -80,7 +68,7 @@ TEST(ModelWatcher, PromoteAndRollbackSwitchTheRunningVersionAndABadOneIsRefusedO
   EXPECT_NE(refused.message().find("model.bin"), std::string::npos) << refused.message();
   EXPECT_EQ(scheduler.running_version("load-limit"), "1");
   // Another change to the registry (not to this name's production) does not refuse it again.
-  ASSERT_TRUE((*cli)->add("other", "1", threshold("1", 1).to_json()).is_ok());
+  ASSERT_TRUE((*cli)->add("other", "1", threshold_manifest("1", 1).to_json()).is_ok());
   EXPECT_TRUE(watcher.check_now().is_ok());
   EXPECT_EQ(watcher.refused(), 1u);
   EXPECT_EQ(scheduler.stats().refused_swaps, 1u);

@@ -15,26 +15,14 @@
 #include "resonance/models/inference.h"
 #include "resonance/models/xgboost_model.h"
 #include "tests/unit/models/fake_consumer.h"
+#include "tests/unit/models/threshold_manifest.h"
 
 namespace resonance::models {
 namespace {
 
 using test_support::FakeConsumer;
 
-ModelManifest threshold(std::string version, double max) {
-  ModelManifest m;
-  m.name = "load-limit";
-  m.version = std::move(version);
-  m.interface_id = "anomaly_detection";
-  m.backend = "threshold";
-  m.task = "binary";
-  m.inputs = {{"load", "cnc", "spindle_load", 0, 0, "last"}};
-  m.outputs = {{"anomaly_score", infomodel::DataType::kDouble},
-               {"anomalous", infomodel::DataType::kBool}};
-  m.params_json = fmt::format(R"({{"max": {}}})", max);
-  m.code_version = "test";
-  return m;
-}
+using test_support::threshold_manifest;
 
 // What the sinks saw, in the order they saw it: records and switches interleaved.
 struct Rig {
@@ -69,10 +57,10 @@ TEST(InferenceSwap, NewVersionRunsTheNextWindowAndItsOutputsNameIt) {
   Rig rig;
   InferenceScheduler s(infomodel::builtin_model(), *rig.catalog, rig.consumer, rig.sink(), {},
                        rig.switches());
-  ASSERT_TRUE(s.deploy({threshold("1", 80), {}}).is_ok());
+  ASSERT_TRUE(s.deploy({threshold_manifest("1", 80), {}}).is_ok());
   s.start();
   s.on_durable(batch_of({{rig.load, 1000, 50.0, {}}, {rig.load, 2000, 50.0, {}}}));
-  ASSERT_TRUE(s.swap({threshold("2", 20), {}}).is_ok());
+  ASSERT_TRUE(s.swap({threshold_manifest("2", 20), {}}).is_ok());
   EXPECT_EQ(s.running_version("load-limit"), "2");
   s.on_durable(batch_of({{rig.load, 3000, 50.0, {}}, {rig.load, 4000, 50.0, {}}}));
   s.stop();
@@ -108,7 +96,7 @@ TEST(InferenceSwap, NewVersionRunsTheNextWindowAndItsOutputsNameIt) {
 
 TEST(InferenceSwap, WindowsCarryOverSoTheFirstNewWindowIsFull) {
   Rig rig;
-  auto v1 = threshold("1", 1000);
+  auto v1 = threshold_manifest("1", 1000);
   v1.inputs[0] = {"load_mean", "cnc", "spindle_load", 2.0, 1.0, "mean"};
   auto v2 = v1;
   v2.version = "2";
@@ -140,7 +128,7 @@ TEST(InferenceSwap, SwitchesUnderLoadLeaveNoWindowOutAndNoneTwice) {
   Rig rig;
   InferenceScheduler s(infomodel::builtin_model(), *rig.catalog, rig.consumer, rig.sink(), {},
                        rig.switches());
-  ASSERT_TRUE(s.deploy({threshold("1", 50), {}}).is_ok());
+  ASSERT_TRUE(s.deploy({threshold_manifest("1", 50), {}}).is_ok());
   s.start();
   std::atomic<bool> done{false};
   constexpr int kSamples = 20'000;
@@ -153,7 +141,7 @@ TEST(InferenceSwap, SwitchesUnderLoadLeaveNoWindowOutAndNoneTwice) {
   });
   int switches = 0;
   while (!done) {
-    ASSERT_TRUE(s.swap({threshold(switches % 2 == 0 ? "2" : "1", 50), {}}).is_ok());
+    ASSERT_TRUE(s.swap({threshold_manifest(switches % 2 == 0 ? "2" : "1", 50), {}}).is_ok());
     ++switches;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
