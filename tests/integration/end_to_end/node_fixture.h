@@ -14,7 +14,9 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "../support/net.h"
 #include "../support/process.h"
@@ -163,5 +165,24 @@ class NodeProcess {
   std::uint16_t mqttsn_port_ = 0;
   std::unique_ptr<ChildProcess> server_;
 };
+
+// A whole file's bytes ("" if it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Runs `resonance ARGS…` to completion next to `node`; returns its exit code and fills `output`
+// (stdout + stderr).
+inline int run_cli(const NodeProcess& node, std::vector<std::string> args, std::string& output) {
+  args.insert(args.begin(), RESONANCE_BINARY);
+  const std::filesystem::path log = node.dir() / "cli.log";
+  std::filesystem::remove(log);
+  ChildProcess p(std::move(args), log.string());
+  EXPECT_TRUE(p.started());
+  const int code = p.wait();
+  output = slurp(log);
+  return code;
+}
 
 }  // namespace resonance::testing

@@ -37,11 +37,6 @@ void write_model(const std::filesystem::path& dir, const std::string& name, cons
   std::ofstream(dir / "manifest.json") << m.dump(2);
 }
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // Entries of the log's entry bundles (C2SP tlog-tiles: u16 big-endian length + entry), partial
 // bundles included, each entry once.
 std::set<std::string> log_entries(const std::filesystem::path& log_dir) {

@@ -18,21 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
-int run_cli(const NodeProcess& node, std::vector<std::string> args, std::string& output) {
-  args.insert(args.begin(), RESONANCE_BINARY);
-  const fs::path log = node.dir() / "cli.log";
-  fs::remove(log);
-  ChildProcess p(std::move(args), log.string());
-  EXPECT_TRUE(p.started());
-  const int code = p.wait();
-  output = slurp(log);
-  return code;
-}
 
 // Version 1 flags every load below 1000 % (always 1), version 2 every load above it (never 1):
 // an output says which version produced it.

@@ -32,22 +32,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
-// Runs `resonance ARGS…` to completion; returns its exit code and fills `output` (stdout + stderr).
-int run_cli(const NodeProcess& node, std::vector<std::string> args, std::string& output) {
-  args.insert(args.begin(), RESONANCE_BINARY);
-  const fs::path log = node.dir() / "cli.log";
-  fs::remove(log);
-  ChildProcess p(std::move(args), log.string());
-  EXPECT_TRUE(p.started());
-  const int code = p.wait();
-  output = slurp(log);
-  return code;
-}
 
 // The dataset id: the line of 64 hex characters `dataset create` prints on stdout.
 std::string dataset_id_in(const std::string& output) {
