@@ -1,19 +1,19 @@
 #include "api/points_json.h"
 
-#include "api/json_numbers.h"
+#include "resonance/core/json_writer.h"
 
 namespace resonance::api {
 
 namespace {
 
-namespace jn = json_numbers;
+namespace jn = json_writer;
 
 // The most one point can take in either format: its three numbers and four separators.
 constexpr std::size_t kMaxPointChars =
     jn::kMaxInt64Chars + jn::kMaxDoubleChars + jn::kMaxUint32Chars + 4;
 
 char* write_rows(char* p, std::span<const Sample> points) {
-  unsigned scale = 0;  // decimals of the previous value (json_numbers::write_double)
+  unsigned scale = 0;  // decimals of the previous value (json_writer::write_double)
   jn::TimestampWriter ts;
   *p++ = '[';
   for (std::size_t i = 0; i < points.size(); ++i) {

@@ -15,7 +15,7 @@ enum class PointsFormat : std::uint8_t {
 };
 
 // Appends `"points":` and the points in `format` (docs/api.md, GET /api/v1/query). Values go
-// through json_numbers::write_double (shortest round-trip, null for NaN/inf).
+// through json_writer::write_double (shortest round-trip, null for NaN/inf).
 void append_points(std::string& out, std::span<const Sample> points, PointsFormat format);
 
 }  // namespace resonance::api

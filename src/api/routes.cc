@@ -13,7 +13,7 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 
-#include "api/json_numbers.h"
+#include "resonance/core/json_writer.h"
 #include "api/points_json.h"
 #include "api/query_params.h"
 #include "api/responses.h"
@@ -165,8 +165,8 @@ std::uint64_t grid_points(TimestampNs from_ns, TimestampNs to_ns, std::int64_t s
 }
 
 void append_number(fmt::memory_buffer& buf, double v) {
-  char text[json_numbers::kMaxDoubleChars];
-  buf.append(text, json_numbers::write_double(text, v));  // null for NaN/inf: JSON has neither
+  char text[json_writer::kMaxDoubleChars];
+  buf.append(text, json_writer::write_double(text, v));  // null for NaN/inf: JSON has neither
 }
 
 enum class AggFn : std::uint8_t { kMin, kMax, kMean, kSum, kCount, kFirst, kLast };

@@ -16,47 +16,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "resonance/core/json_writer.h"
+
 namespace resonance::models {
 
 namespace {
 
 using nlohmann::json;
-
-void append_escaped(std::string& out, std::string_view text) {
-  out.push_back('"');
-  // Runs of plain characters are appended whole: names and paths rarely need an escape.
-  std::size_t plain = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
-    out.append(text.substr(plain, i - plain));
-    plain = i + 1;
-    switch (c) {  // the short escapes where JSON has them, as nlohmann::json writes them
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned char>(c));
-    }
-  }
-  out.append(text.substr(plain));
-  out.push_back('"');
-}
-
-// Shortest text that reads back as the same double; integral values keep a ".0" so an output is
-// always a JSON number with a fraction, as nlohmann::json writes it; not finite: null.
-void append_double(std::string& out, double v) {
-  if (!std::isfinite(v)) {
-    out += "null";
-    return;
-  }
-  const std::size_t at = out.size();
-  fmt::format_to(std::back_inserter(out), "{}", v);
-  if (out.find_first_of(".e", at) == std::string::npos) out += ".0";
-}
 
 // The record's fields without model and version, keys in sorted order. Written by hand rather
 // than through nlohmann::json: at 100,000 runs per second the generic tree (a map and an
@@ -64,23 +30,23 @@ void append_double(std::string& out, double v) {
 // figures").
 void append_record_fields(std::string& out, const InferenceRecord& r, bool with_model) {
   out += "{\"equipment\":";
-  append_escaped(out, r.equipment);
+  json_writer::append_string(out, r.equipment);
   fmt::format_to(std::back_inserter(out), ",\"from_ns\":{},\"input_sha256\":", r.window_from_ns);
-  append_escaped(out, r.input_sha256);
+  json_writer::append_string(out, r.input_sha256);
   fmt::format_to(std::back_inserter(out), ",\"latency_ns\":{}", r.latency_ns);
   if (with_model) {
     out += ",\"model\":";
-    append_escaped(out, r.model);
+    json_writer::append_string(out, r.model);
   }
   out += ",\"outputs\":[";
   for (std::size_t i = 0; i < r.outputs.size(); ++i) {
     if (i > 0) out.push_back(',');
-    append_double(out, r.outputs[i]);
+    json_writer::append_double_with_fraction(out, r.outputs[i]);
   }
   fmt::format_to(std::back_inserter(out), "],\"samples\":{},\"to_ns\":{}", r.window_samples, r.window_to_ns);
   if (with_model) {
     out += ",\"version\":";
-    append_escaped(out, r.version);
+    json_writer::append_string(out, r.version);
   }
   out.push_back('}');
 }
@@ -102,11 +68,11 @@ std::string inference_record_json(const InferenceRecord& r) {
 
 std::string model_switch_json(const ModelSwitch& e) {
   std::string out = fmt::format("{{\"at_ns\":{},\"event\":\"switch\",\"from_version\":", e.at_ns);
-  append_escaped(out, e.from_version);
+  json_writer::append_string(out, e.from_version);
   out += ",\"model\":";
-  append_escaped(out, e.model);
+  json_writer::append_string(out, e.model);
   out += ",\"version\":";
-  append_escaped(out, e.version);
+  json_writer::append_string(out, e.version);
   out.push_back('}');
   return out;
 }
@@ -118,10 +84,10 @@ std::vector<std::string> inference_batch_bodies(std::span<const InferenceRecord>
   while (i < records.size()) {
     // {"model":…,"records":[…],"version":…}: keys sorted, as every text of the log is.
     std::string body = "{\"model\":";
-    append_escaped(body, records[i].model);
+    json_writer::append_string(body, records[i].model);
     body += ",\"records\":[";
     std::string tail = "],\"version\":";
-    append_escaped(tail, records[i].version);
+    json_writer::append_string(tail, records[i].version);
     tail.push_back('}');
     std::size_t k = i;
     while (k < records.size() && records[k].model == records[i].model && records[k].version == records[i].version) {

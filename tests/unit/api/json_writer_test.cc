@@ -1,11 +1,12 @@
-// JSON numbers of the data routes: every finite double reads back bit for bit, in the same text
+// The shared JSON writer (resonance/core/json_writer.h). Numbers of the data routes: every finite double reads back bit for bit, in the same text
 // whether the decimal shortcut or the general algorithm wrote it; NaN/inf are null, -0.0 keeps its
 // sign through a parser.
-#include "api/json_numbers.h"
+#include "resonance/core/json_writer.h"
 
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -13,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace resonance::api::json_numbers {
+namespace resonance::json_writer {
 namespace {
 
 std::string text_of(double v, unsigned scale = 0) {
@@ -118,5 +119,42 @@ TEST(JsonNumbers, TimestampWriterWritesWhatWriteIntWrites) {
   }
 }
 
+TEST(JsonWriter, StringsAreEscapedAsNlohmannEscapesThem) {
+  std::string every;
+  for (int c = 1; c < 128; ++c) every.push_back(static_cast<char>(c));
+  for (const std::string& text :
+       {std::string(), std::string("plant/area1/line1/eq0001/value"), std::string("a\"b\\c\nd\te\x01\x1f"),
+        std::string("grüße °C"), every}) {
+    std::string out;
+    append_string(out, text);
+    EXPECT_EQ(out, nlohmann::json(text).dump()) << text;
+    EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), text);
+  }
+}
+
+TEST(JsonWriter, DoubleWithFractionKeepsPointZeroAndReadsBack) {
+  auto text_of = [](double v) {
+    std::string out = "x";
+    append_double_with_fraction(out, v);
+    return out.substr(1);
+  };
+  EXPECT_EQ(text_of(1), "1.0");
+  EXPECT_EQ(text_of(0), "0.0");
+  EXPECT_EQ(text_of(-0.0), "-0.0");
+  EXPECT_EQ(text_of(100000), "100000.0");
+  EXPECT_EQ(text_of(0.25), "0.25");
+  EXPECT_EQ(text_of(1e16), "1e+16");
+  EXPECT_EQ(text_of(std::numeric_limits<double>::quiet_NaN()), "null");
+  EXPECT_EQ(text_of(-std::numeric_limits<double>::infinity()), "null");
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 20000; ++i) {
+    const double v = std::bit_cast<double>(rng());
+    if (!std::isfinite(v)) continue;
+    const std::string t = text_of(v);
+    ASSERT_NE(t.find_first_of(".e"), std::string::npos) << t;
+    ASSERT_EQ(std::bit_cast<std::uint64_t>(std::strtod(t.c_str(), nullptr)), std::bit_cast<std::uint64_t>(v)) << t;
+  }
+}
+
 }  // namespace
-}  // namespace resonance::api::json_numbers
+}  // namespace resonance::json_writer

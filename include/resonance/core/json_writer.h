@@ -1,7 +1,8 @@
 #pragma once
-// Writing JSON numbers for the data routes straight into a caller's buffer: no allocation, no
-// format string parsed per number. A /query answer writes up to 100,000 points, and doing that
-// through fmt's format strings was most of its time (bench/RESULTS.md, Historian).
+// Writing JSON numbers and strings straight into a caller's buffer: no allocation, no format
+// string parsed per number, no JSON tree. Shared by the API's data routes (a /query answer writes
+// up to 100,000 points; fmt's format strings were most of its time, bench/RESULTS.md Historian)
+// and the inference log (100,000 records a second; docs/formats/inference-log.md).
 //
 // Doubles are written with the fewest digits that read back as the same double (std::to_chars),
 // in plain notation from 1e-5 to below 1e16 (4.01, 100000) and in exponent notation outside it
@@ -12,9 +13,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
-namespace resonance::api::json_numbers {
+namespace resonance::json_writer {
 
 // Upper bounds of one number's text, for sizing a buffer before writing.
 inline constexpr std::size_t kMaxDoubleChars = 32;  // at most 24: -0.000012345678901234567
@@ -148,4 +150,48 @@ inline char* write_double(char* p, double v) {
   return write_double(p, v, scale);
 }
 
-}  // namespace resonance::api::json_numbers
+// The same as a std::string append: the inference log's form, where an integral value keeps a
+// ".0" (1.0, 100000.0, -0.0) so every output reads as a JSON number with a fraction, as
+// nlohmann::json writes doubles. Non-finite: null.
+inline void append_double_with_fraction(std::string& out, double v) {
+  char text[kMaxDoubleChars + 2];
+  char* end = write_double(text, v);
+  if (std::isfinite(v) && std::string_view(text, static_cast<std::size_t>(end - text)).find_first_of(".e") ==
+                              std::string_view::npos)
+    end = write_literal(end, ".0");
+  out.append(text, end);
+}
+
+// Appends `text` as a JSON string, quotes included: the short escapes where JSON has them
+// (\" \\ \b \f \n \r \t), \u00XX (lower-case hex) for the other control characters, as
+// nlohmann::json writes them; every other byte as it is (UTF-8 passes through). Runs of plain
+// characters are appended whole: names and paths rarely need an escape.
+inline void append_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  std::size_t plain = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
+    out.append(text.substr(plain, i - plain));
+    plain = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const auto u = static_cast<unsigned char>(c);
+        const char escape[6] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
+        out.append(escape, sizeof escape);
+      }
+    }
+  }
+  out.append(text.substr(plain));
+  out.push_back('"');
+}
+
+}  // namespace resonance::json_writer
