@@ -17,6 +17,7 @@
 #include "resonance/models/progress.h"
 #include "resonance/models/proofs.h"
 #include "resonance/models/registry.h"
+#include "resonance/models/transform.h"
 #include "resonance/models/window_dataset.h"
 
 namespace resonance::app {
@@ -80,6 +81,11 @@ void register_dataset(CLI::App& app) {
   create->add_option("--features", features, "Input columns (default: every number column left)")->delimiter(',');
   create->add_option("--exclude", exclude, "Columns never used as inputs (ids, leaking flags)")->delimiter(',');
   create->add_option("--categorical", categorical, "Text columns encoded as codes in sorted order")->delimiter(',');
+  static std::string transform_file;
+  create->add_option("--transform", transform_file,
+                     "With FILE: derive the columns by this transform (JSON, docs/formats/transform.md); the raw import "
+                     "is stored too, as the parent")
+      ->check(CLI::ExistingFile);
   create->callback([] {
     if (!historian.data_dir.empty()) {
       if (!file.empty()) return fail(Status(StatusCode::kInvalidArgument, "give FILE or --from-historian, not both"));
@@ -101,6 +107,33 @@ void register_dataset(CLI::App& app) {
     DatasetSpec spec{label, group, features, exclude, categorical};
     auto ds = dataset_from_table(*table, spec, sha256_hex(*bytes));
     if (!ds) return fail(ds.error());
+    if (!transform_file.empty()) {
+      auto text = read_file_bytes(transform_file);
+      if (!text) return fail(text.error());
+      auto transform = Transform::parse(*text, transform_file);
+      if (!transform) return fail(transform.error());
+      // The raw import is the parent: the derived dataset's lineage names it, the file and the
+      // transform, which computes its columns from the file's own double values.
+      auto raw_id = DatasetStore(store_dir).put(*ds);
+      if (!raw_id) return fail(raw_id.error(), 1);
+      TransformReport report;
+      auto derived = derive_dataset(*table, *transform, label, group,
+                                    {{"file", fs::path(file).filename().string(), sha256_hex(*bytes), 0, 0},
+                                     {"dataset", *raw_id, *raw_id, 0, 0}},
+                                    &report);
+      if (!derived) return fail(derived.error());
+      auto id = DatasetStore(store_dir).put(*derived);
+      if (!id) return fail(id.error(), 1);
+      std::cerr << fmt::format("raw import {}: {} rows × {} columns\n", *raw_id, ds->rows, ds->cols());
+      std::cerr << fmt::format("{} rows × {} columns by transform {}, label '{}'", derived->rows, derived->cols(),
+                               transform->sha256(), derived->label_name);
+      if (report.skipped_rows > 0)
+        std::cerr << fmt::format("; {} rows skipped (a column not finite), the first: row {}: {}", report.skipped_rows,
+                                 report.first_skipped_row, report.first_gap.message());
+      std::cerr << "\n";
+      std::cout << *id << "\n";
+      return;
+    }
     auto id = DatasetStore(store_dir).put(*ds);
     if (!id) return fail(id.error(), 1);
     std::cerr << fmt::format("{} rows × {} features, label '{}'\n", ds->rows, ds->cols(), ds->label_name);
@@ -166,6 +199,75 @@ void evaluate_trained(const std::string& manifest_file, const fs::path& datasets
   }
 }
 
+// The manifest inputs of a model trained on an imported (or transform-derived) dataset. A column
+// mapped by --map COLUMN=CATEGORY/SIGNAL is read live as that signal's newest value; a column the
+// dataset's transform computes is `derived` and the transform, with the signal of each raw input,
+// goes into the manifest; anything else stays `derived` on --signal (refused at deployment).
+Result<std::vector<ManifestInput>> mapped_inputs(const Dataset& ds, const std::vector<std::string>& maps,
+                                                 const std::string& signal, double window_s,
+                                                 std::optional<ManifestTransform>& manifest_transform) {
+  auto transform = transform_of(ds.lineage);
+  if (!transform) return error(transform.error());
+  std::vector<std::string> raw;  // what --map may name
+  if (*transform)
+    for (const auto& in : (*transform)->spec().inputs) raw.push_back(in.name);
+  else
+    raw = ds.feature_names;
+  std::vector<ManifestSignal> signals;
+  for (const auto& m : maps) {
+    const auto eq = m.rfind('=');
+    const auto slash = eq == std::string::npos ? std::string::npos : m.find('/', eq);
+    if (eq == std::string::npos || eq == 0 || slash == std::string::npos || slash == eq + 1 || slash + 1 == m.size())
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("--map '{}': expected COLUMN=CATEGORY/SIGNAL, e.g. 'Torque [Nm]=cnc/spindle_load'", m));
+    ManifestSignal s{m.substr(0, eq), m.substr(eq + 1, slash - eq - 1), m.substr(slash + 1)};
+    if (std::ranges::find(raw, s.input) == raw.end())
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("--map '{}': '{}' is not a raw column of the dataset{} (raw columns: {})", m, s.input,
+                               *transform ? "'s transform" : "", fmt::join(raw, ", ")));
+    const auto* category = infomodel::builtin_model().find_category(s.category);
+    if (category == nullptr || category->find_signal(s.signal) == nullptr)
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("--map '{}': {}/{} is not a signal of the information model", m, s.category, s.signal));
+    if (std::ranges::find(signals, s.input, &ManifestSignal::input) != signals.end())
+      return error(StatusCode::kInvalidArgument, fmt::format("--map '{}': '{}' is mapped twice", m, s.input));
+    signals.push_back(std::move(s));
+  }
+  auto signal_of = [&](const std::string& column) {
+    return std::ranges::find(signals, column, &ManifestSignal::input);
+  };
+  if (!signals.empty())
+    for (const auto& column : raw)
+      if (signal_of(column) == signals.end())
+        return error(StatusCode::kInvalidArgument,
+                     fmt::format("--map: raw column '{}' maps to no signal; a live model reads every raw column "
+                                 "(add --map '{}=CATEGORY/SIGNAL')",
+                                 column, column));
+  const auto slash = signal.find('/');
+  const std::string fallback_category = signal.substr(0, slash);
+  const std::string fallback_signal = slash == std::string::npos ? "" : signal.substr(slash + 1);
+  std::vector<ManifestInput> inputs;
+  for (std::size_t c = 0; c < ds.feature_names.size(); ++c) {
+    const std::string& name = ds.feature_names[c];
+    const auto mapped = signal_of(name);
+    const bool passed_through = !*transform || (*transform)->column_is_input(c);
+    if (mapped != signals.end() && passed_through)
+      inputs.push_back({name, mapped->category, mapped->signal, 0, 0, "last"});
+    else if (*transform && !signals.empty())
+      inputs.push_back({name, "", "", 0, 0, "derived"});  // computed by the transform from its signals
+    else
+      inputs.push_back({name, fallback_category, fallback_signal, window_s, 0, "derived"});
+  }
+  if (*transform) {
+    // In the transform's input order, so the manifest lists raw inputs as the transform does.
+    std::vector<ManifestSignal> ordered;
+    for (const auto& in : (*transform)->spec().inputs)
+      if (auto it = signal_of(in.name); it != signals.end()) ordered.push_back(*it);
+    manifest_transform = ManifestTransform{(*transform)->canonical_json(), (*transform)->sha256(), std::move(ordered)};
+  }
+  return inputs;
+}
+
 TrainParams train_params(const std::string& task, int rounds, int depth, double eta, int nthread, Status& status) {
   TrainParams p;
   auto t = parse_task(task);
@@ -210,6 +312,10 @@ void register_model(CLI::App& app) {
   train->add_option("--output", output_name, "The contract output it produces (e.g. remaining_useful_life)");
   train->add_option("--signal", signal, "CATEGORY/SIGNAL every input is computed from (e.g. cnc/spindle_load)");
   train->add_option("--window-s", window_s, "History each input window covers, seconds")->capture_default_str();
+  static std::vector<std::string> maps;
+  train->add_option("--map", maps,
+                    "COLUMN=CATEGORY/SIGNAL (repeatable): the live signal a raw column of the dataset (a transform's "
+                    "input, or an imported column) is read from, e.g. 'Torque [Nm]=cnc/spindle_load'");
   train->add_flag("--register", do_register, "Validate against the contract and add to <store>/registry.sqlite (stage staging)");
   train->callback([] {
     Status status;
@@ -229,13 +335,14 @@ void register_model(CLI::App& app) {
     auto live = live_inputs(*ds, infomodel::builtin_model());
     if (!live) return fail(live.error());
     if (*live) {
+      if (!maps.empty())
+        return fail(Status(StatusCode::kInvalidArgument,
+                           "--map: a window dataset's columns name their series already; --map is for imported columns"));
       m.inputs = std::move(**live);
     } else {
-      const auto slash = signal.find('/');
-      for (const auto& feature : ds->feature_names) {
-        m.inputs.push_back({feature, signal.substr(0, slash), slash == std::string::npos ? "" : signal.substr(slash + 1),
-                            window_s, 0, "derived"});
-      }
+      auto inputs = mapped_inputs(*ds, maps, signal, window_s, m.transform);
+      if (!inputs) return fail(inputs.error());
+      m.inputs = std::move(*inputs);
     }
     if (!output_name.empty()) m.outputs.push_back({output_name, infomodel::DataType::kDouble});
     m.files.push_back({"model.json", std::string(64, '0')});  // set once trained

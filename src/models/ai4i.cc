@@ -7,22 +7,62 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numbers>
 
 #include "resonance/models/proofs.h"
+#include "resonance/models/transform.h"
 
 namespace resonance::models {
 
 namespace {
 
 constexpr const char* kType = "Type";
-constexpr const char* kAir = "Air temperature [K]";
-constexpr const char* kProcess = "Process temperature [K]";
-constexpr const char* kSpeed = "Rotational speed [rpm]";
-constexpr const char* kTorque = "Torque [Nm]";
-constexpr const char* kWear = "Tool wear [min]";
+
+// The physics of the failure modes as the dataset's description states them, as a transform
+// (docs/formats/transform.md): the same code computes these columns offline here and live in the
+// inference scheduler. Every value is a double computed from the file's decimal values in the order
+// written (the failure rules compare with 8.6 K and 3,500 W exactly, and rows sit on those
+// boundaries; a margin's sign survives the float cast). Type codes as dataset_from_table gives them
+// (sorted: H=0, L=1, M=2).
+constexpr std::string_view kAi4iPhysics = R"({
+  "transform_version": 1,
+  "inputs": [
+    {"name": "Type", "type": "code", "codes": {"H": 0, "L": 1, "M": 2}},
+    "Air temperature [K]", "Process temperature [K]", "Rotational speed [rpm]", "Torque [Nm]",
+    "Tool wear [min]"
+  ],
+  "define": [
+    {"name": "temperature difference [K]", "op": "difference",
+     "args": ["Process temperature [K]", "Air temperature [K]"]},
+    {"name": "torque x speed x 2pi", "op": "product",
+     "args": ["Torque [Nm]", "Rotational speed [rpm]", 2, 3.141592653589793]},
+    {"name": "power [W]", "op": "ratio", "args": ["torque x speed x 2pi", 60]},
+    {"name": "strain [min Nm]", "op": "product", "args": ["Tool wear [min]", "Torque [Nm]"]},
+    {"name": "overstrain limit", "op": "lookup", "args": ["Type"],
+     "table": {"H": 13000, "L": 11000, "M": 12000}},
+    {"name": "strain / type limit", "op": "ratio", "args": ["strain [min Nm]", "overstrain limit"]},
+    {"name": "power above 3500 W", "op": "difference", "args": ["power [W]", 3500]},
+    {"name": "power below 9000 W", "op": "difference", "args": [9000, "power [W]"]},
+    {"name": "power margin [W]", "op": "min", "args": ["power above 3500 W", "power below 9000 W"]},
+    {"name": "temperature difference below 8.6 K", "op": "difference",
+     "args": [8.6, "temperature difference [K]"]},
+    {"name": "speed below 1380 rpm", "op": "difference", "args": [1380, "Rotational speed [rpm]"]},
+    {"name": "speed below 1380 rpm / 100", "op": "ratio", "args": ["speed below 1380 rpm", 100]},
+    {"name": "heat dissipation margin", "op": "min",
+     "args": ["temperature difference below 8.6 K", "speed below 1380 rpm / 100"]}
+  ],
+  "columns": [
+    "Type", "Air temperature [K]", "Process temperature [K]", "Rotational speed [rpm]", "Torque [Nm]",
+    "Tool wear [min]", "temperature difference [K]", "power [W]", "strain [min Nm]", "strain / type limit",
+    "power margin [W]", "heat dissipation margin"
+  ]
+})";
 
 }  // namespace
+
+const Transform& ai4i_physics_transform() {
+  static const Transform transform = *Transform::parse(kAi4iPhysics, "ai4i_physics");
+  return transform;
+}
 
 Result<Dataset> ai4i_physics_features(const Table& table, std::string_view file_sha256, std::string_view raw_id) {
   auto type = table.column(kType);
@@ -30,55 +70,16 @@ Result<Dataset> ai4i_physics_features(const Table& table, std::string_view file_
   if ((*type)->type != ColumnType::kText) {
     return error(StatusCode::kInvalidArgument, fmt::format("{}: column '{}' should hold L, M or H", table.source, kType));
   }
-  const std::vector<double>* in[5];
-  const char* names[5] = {kAir, kProcess, kSpeed, kTorque, kWear};
-  for (int i = 0; i < 5; ++i) {
-    auto c = table.number_column(names[i]);
-    if (!c) return std::unexpected(c.error());
-    in[i] = &(*c)->numbers;
-  }
-  auto label = table.number_column("Machine failure");
-  if (!label) return std::unexpected(label.error());
-
-  Dataset ds;
-  ds.label_name = "Machine failure";
-  ds.feature_names = {kType, kAir, kProcess, kSpeed, kTorque, kWear,
-                      "temperature difference [K]", "power [W]", "strain [min Nm]", "strain / type limit",
-                      "power margin [W]", "heat dissipation margin"};
-  ds.rows = table.rows;
-  ds.features.reserve(ds.rows * ds.feature_names.size());
-  for (std::size_t r = 0; r < table.rows; ++r) {
-    const std::string& t = (*type)->texts[r];
-    // Codes as dataset_from_table gives them (sorted: H=0, L=1, M=2); overstrain limits per type.
-    const double code = t == "H" ? 0 : t == "L" ? 1 : 2;
-    const double limit = t == "H" ? 13000 : t == "L" ? 11000 : 12000;
-    if (t != "H" && t != "L" && t != "M") {
-      return error(StatusCode::kInvalidArgument,
-                   fmt::format("{}: row {}: column '{}' is '{}', not L, M or H", table.source, r + 1, kType, t));
-    }
-    // All arithmetic in double from the file's values: the failure rules compare with 8.6 K and
-    // 3,500 W exactly, and rows sit on those boundaries; a margin's sign survives the float cast.
-    const double air = (*in[0])[r], process = (*in[1])[r], rpm = (*in[2])[r], torque = (*in[3])[r],
-                 wear = (*in[4])[r];
-    const double strain = wear * torque;
-    const double power = torque * rpm * 2 * std::numbers::pi / 60;
-    // Distance inside the 3,500–9,000 W band the drive is specified for (negative = outside).
-    const double power_margin = std::min(power - 3500, 9000 - power);
-    // Heat dissipation fails when the temperature difference is below 8.6 K and the speed below
-    // 1,380 rpm; positive = both hold (the speeds scaled so 100 rpm weigh like 1 K).
-    const double heat_margin = std::min(8.6 - (process - air), (1380 - rpm) / 100);
-    for (double v : {code, air, process, rpm, torque, wear, process - air, power, strain, strain / limit, power_margin,
-                     heat_margin}) {
-      ds.features.push_back(static_cast<float>(v));
-    }
-    ds.labels.push_back(static_cast<float>((*label)->numbers[r]));
-  }
-  ds.lineage.sources.push_back({"file", std::filesystem::path(table.source).filename().string(), std::string(file_sha256), 0, 0});
-  ds.lineage.sources.push_back({"dataset", std::string(raw_id), std::string(raw_id), 0, 0});
-  ds.lineage.transform =
-      "ai4i_physics_v1: raw inputs of the parent + process-air [K], torque*rpm*2pi/60 [W], wear*torque, "
-      "strain/limit(H 13000,L 11000,M 12000), min(P-3500,9000-P), min(8.6-dT,(1380-rpm)/100)";
-  if (Status s = ds.validate(); !s) return error(s.code(), fmt::format("{}: {}", table.source, s.message()));
+  TransformReport report;
+  auto ds = derive_dataset(table, ai4i_physics_transform(), "Machine failure", "",
+                           {{"file", std::filesystem::path(table.source).filename().string(), std::string(file_sha256), 0, 0},
+                            {"dataset", std::string(raw_id), std::string(raw_id), 0, 0}},
+                           &report);
+  if (!ds) return ds;
+  // Every row of the published file is computable (no division by a zero limit, every Type coded).
+  if (report.skipped_rows > 0)
+    return error(StatusCode::kInvalidArgument, fmt::format("{}: row {}: {}", table.source, report.first_skipped_row,
+                                                           report.first_gap.message()));
   return ds;
 }
 

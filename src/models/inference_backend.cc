@@ -16,6 +16,12 @@
 
 namespace resonance::models {
 
+Result<std::vector<double>> InferenceBackend::run_row(std::span<const double>) {
+  return error(StatusCode::kInvalidArgument, "this backend reads raw windows, not rows of derived inputs");
+}
+
+bool backend_takes_rows(std::string_view backend) { return backend != "linear_trend"; }
+
 namespace {
 
 using nlohmann::json;
@@ -50,7 +56,11 @@ class EwmaBackend final : public InferenceBackend {
   Result<std::vector<double>> run(std::span<const WindowInput> in) override {
     auto x = window_feature(feature_, in[0]);
     if (!x) return error(x.error());
-    const auto out = detector_.update(*x);
+    return step(*x);
+  }
+  Result<std::vector<double>> run_row(std::span<const double> row) override { return step(row[0]); }
+  std::vector<double> step(double x) {
+    const auto out = detector_.update(x);
     return std::vector<double>{squash(out.score, threshold_), out.anomalous ? 1.0 : 0.0};
   }
 
@@ -66,7 +76,11 @@ class CusumBackend final : public InferenceBackend {
   Result<std::vector<double>> run(std::span<const WindowInput> in) override {
     auto x = window_feature(feature_, in[0]);
     if (!x) return error(x.error());
-    const auto out = detector_.update(*x);
+    return step(*x);
+  }
+  Result<std::vector<double>> run_row(std::span<const double> row) override { return step(row[0]); }
+  std::vector<double> step(double x) {
+    const auto out = detector_.update(x);
     return std::vector<double>{squash(std::max(out.high, out.low), h_), out.alarm ? 1.0 : 0.0};
   }
 
@@ -82,7 +96,10 @@ class ThresholdBackend final : public InferenceBackend {
   Result<std::vector<double>> run(std::span<const WindowInput> in) override {
     auto x = window_feature(feature_, in[0]);
     if (!x) return error(x.error());
-    const double v = rule_.violated(*x) ? 1.0 : 0.0;
+    return run_row(std::span<const double>(&*x, 1));
+  }
+  Result<std::vector<double>> run_row(std::span<const double> row) override {
+    const double v = rule_.violated(row[0]) ? 1.0 : 0.0;
     return std::vector<double>{v, v};
   }
 
@@ -123,6 +140,13 @@ class XgbBackend final : public InferenceBackend {
       if (!x) return error(x.error());
       row_[k] = static_cast<float>(*x);  // XGBoost trains and predicts on float32, as training did
     }
+    return predict();
+  }
+  Result<std::vector<double>> run_row(std::span<const double> row) override {
+    for (std::size_t k = 0; k < row_.size(); ++k) row_[k] = static_cast<float>(row[k]);  // as the dataset holds it
+    return predict();
+  }
+  Result<std::vector<double>> predict() {
     auto p = model_.predict(MatrixView{row_.data(), 1, row_.size()});
     if (!p) return error(p.error());
     return std::vector<double>{static_cast<double>((*p)[0])};
@@ -149,6 +173,13 @@ class OnnxBackend final : public InferenceBackend {
       if (!x) return error(x.error());
       row_[k] = static_cast<float>(*x);  // the network takes float32, as predict_rows gives it
     }
+    return predict();
+  }
+  Result<std::vector<double>> run_row(std::span<const double> row) override {
+    for (std::size_t k = 0; k < row_.size(); ++k) row_[k] = static_cast<float>(row[k]);
+    return predict();
+  }
+  Result<std::vector<double>> predict() {
     auto t = model_->predict(row_, 1);
     if (!t) return error(t.error());
     return onnx_outputs(model_->manifest(), t->values, outputs_);

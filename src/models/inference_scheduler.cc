@@ -15,6 +15,7 @@
 
 #include "resonance/models/dataset.h"
 #include "resonance/models/inference.h"
+#include "resonance/models/transform.h"
 
 namespace resonance::models {
 
@@ -52,12 +53,22 @@ struct Instance {
   std::vector<SeriesId> output_ids;  // resolved on first use; 0 = could not be resolved
 };
 
+// A live signal a model reads: one ring per (instance, source). Without a transform each manifest
+// input is its own source; with one, each raw input of the transform (derived inputs are computed
+// from the sources' windows).
+struct Source {
+  std::string category, signal;
+  bool operator==(const Source&) const = default;
+};
+
 struct DeployedModel {
   Deployment deployment;
   BackendFactory factory;
   const infomodel::AiInterface* contract = nullptr;
-  std::vector<std::int64_t> window_ns;  // per input
-  std::vector<std::size_t> capacity;    // ring size per input
+  std::vector<Source> sources;
+  std::shared_ptr<const Transform> transform;  // derived inputs; null: window features per input
+  std::vector<std::int64_t> window_ns;  // per source
+  std::vector<std::size_t> capacity;    // ring size per source
   std::int64_t step_ns = 0;             // smallest step over the inputs; 0 = every sample
   std::int64_t longest_window_ns = 0;
   std::map<std::string, Instance> instances;  // by equipment; worker thread only
@@ -119,9 +130,11 @@ struct InferenceScheduler::Impl {
   std::deque<OutputBatch> unsent;
   std::vector<InferenceRecord> records;
   std::vector<WindowInput> windows;
+  std::vector<double> row;
+  Transform::Scratch transform_scratch;
 
   std::atomic<std::uint64_t> runs{0}, skipped_windows{0}, skipped_samples{0}, outputs_written{0},
-      dropped_outputs{0}, output_retries{0}, swaps{0}, refused_swaps{0};
+      dropped_outputs{0}, output_retries{0}, swaps{0}, refused_swaps{0}, nonfinite_rows{0};
   mutable std::mutex latency_mu;
   std::vector<std::int64_t> latencies;  // guarded by latency_mu; a ring of the last runs
   std::size_t latency_next = 0;         // guarded by latency_mu
@@ -134,9 +147,9 @@ struct InferenceScheduler::Impl {
         std::lock_guard deployed(deploy_mu);  // the worker may be replacing a model
         SeriesBinding b;
         for (std::size_t d = 0; d < models.size(); ++d) {
-          const auto& inputs = models[d].deployment.manifest.inputs;
-          for (std::size_t k = 0; k < inputs.size(); ++k)
-            if (inputs[k].category == ref->category->id && inputs[k].signal == ref->signal->name)
+          const auto& sources = models[d].sources;
+          for (std::size_t k = 0; k < sources.size(); ++k)
+            if (sources[k].category == ref->category->id && sources[k].signal == ref->signal->name)
               b.inputs.push_back({d, k});
         }
         if (!b.inputs.empty()) {
@@ -265,7 +278,22 @@ struct InferenceScheduler::Impl {
       samples += windows[k].values.size();
     }
     const auto start = std::chrono::steady_clock::now();
-    auto result = inst.backend->run(windows);
+    Result<std::vector<double>> result = std::vector<double>{};
+    if (m.transform) {
+      // Derived inputs: the transform computes the row from the windows, as it did offline.
+      row.resize(manifest.inputs.size());
+      TransformGap gap;
+      if (!m.transform->evaluate(windows, ts, row, transform_scratch, &gap)) {
+        if (nonfinite_rows.fetch_add(1, std::memory_order_relaxed) % 1000 == 0)
+          spdlog::warn("inference: model '{}' on '{}': window at {} skipped: {}", manifest.name, equipment, ts,
+                       gap.message());
+        skipped_windows.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      result = inst.backend->run_row(row);
+    } else {
+      result = inst.backend->run(windows);
+    }
     const std::int64_t latency_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
     if (!result) {
@@ -405,34 +433,90 @@ Result<DeployedModel> prepare(Deployment d, const infomodel::Model& model, const
   if (m.inputs.empty()) return error(StatusCode::kInvalidArgument, source + ": no inputs");
   DeployedModel dm;
   dm.contract = model.find_ai_interface(m.interface_id);
-  for (std::size_t k = 0; k < m.inputs.size(); ++k) {
-    const auto& in = m.inputs[k];
-    const auto* category = model.find_category(in.category);
-    const auto* signal = category ? category->find_signal(in.signal) : nullptr;
+  auto add_source = [&](const std::string& category, const std::string& name, std::int64_t window_ns,
+                        const std::string& what) -> Status {
+    const auto* cat = model.find_category(category);
+    const auto* signal = cat ? cat->find_signal(name) : nullptr;
     if (signal == nullptr)
-      return error(StatusCode::kInvalidArgument,
-                   fmt::format("{}: inputs[{}] '{}': {}/{} is not a signal of the information model (live inputs "
-                               "name one concrete signal)",
-                               source, k, in.name, in.category, in.signal));
-    if (in.feature == "derived")
-      return error(StatusCode::kInvalidArgument,
-                   fmt::format("{}: inputs[{}] '{}': a 'derived' column was computed by a training transform that a "
-                               "live window cannot recompute; train on a window dataset (dataset create "
-                               "--from-historian --window D --window-features …), whose columns model train writes "
-                               "as window features",
-                               source, k, in.name));
-    if (auto probe = window_feature(in.feature, WindowInput{{0}, {0.0}}); !probe)
-      return error(StatusCode::kInvalidArgument,
-                   fmt::format("{}: inputs[{}] '{}': {}", source, k, in.name, probe.error().message()));
-    const std::int64_t window_ns = static_cast<std::int64_t>(std::llround(in.window_s * 1e9));
+      return {StatusCode::kInvalidArgument,
+              fmt::format("{}: {}: {}/{} is not a signal of the information model (live inputs name one concrete "
+                          "signal)",
+                          source, what, category, name)};
+    dm.sources.push_back({category, name});
     dm.window_ns.push_back(window_ns);
     dm.longest_window_ns = std::max(dm.longest_window_ns, window_ns);
     const double rate = signal->rate_hz > 0 ? signal->rate_hz : options.default_rate_hz;
     // Twice the nominal rate, so a device sampling faster than declared still fills the window.
-    const double wanted = std::ceil(in.window_s * rate * 2) + 2;
+    const double wanted = std::ceil(static_cast<double>(window_ns) / 1e9 * rate * 2) + 2;
     dm.capacity.push_back(static_cast<std::size_t>(std::min(wanted, static_cast<double>(options.max_window_samples))));
-    const std::int64_t step_ns = static_cast<std::int64_t>(std::llround(in.step_s * 1e9));
+    return {};
+  };
+  for (std::size_t k = 0; k < m.inputs.size(); ++k) {
+    const std::int64_t step_ns = static_cast<std::int64_t>(std::llround(m.inputs[k].step_s * 1e9));
     dm.step_ns = k == 0 ? step_ns : std::min(dm.step_ns, step_ns);
+  }
+  if (m.transform) {
+    auto t = Transform::parse(m.transform->spec_json, source + ": transform.spec");
+    if (!t) return error(t.error());
+    dm.transform = std::make_shared<const Transform>(std::move(*t));
+    const auto& spec = dm.transform->spec();
+    if (!backend_takes_rows(m.backend))
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: backend {} reads a raw window, not derived inputs", source, m.backend));
+    if (m.inputs.size() != spec.columns.size())
+      return error(StatusCode::kInvalidArgument,
+                   fmt::format("{}: {} inputs, but the transform computes {} columns (the model's inputs are the "
+                               "transform's columns, in order)",
+                               source, m.inputs.size(), spec.columns.size()));
+    auto mapped = [&](const std::string& raw) {
+      return std::ranges::find(m.transform->signals, raw, &ManifestSignal::input) != m.transform->signals.end();
+    };
+    for (std::size_t k = 0; k < m.inputs.size(); ++k) {
+      if (m.inputs[k].name != spec.columns[k])
+        return error(StatusCode::kInvalidArgument,
+                     fmt::format("{}: inputs[{}] '{}': the transform's column {} is '{}' (the model's inputs are the "
+                                 "transform's columns, in order)",
+                                 source, k, m.inputs[k].name, k, spec.columns[k]));
+      for (const auto& raw : dm.transform->column_inputs(k))
+        if (!mapped(raw))
+          return error(StatusCode::kInvalidArgument,
+                       fmt::format("{}: inputs[{}] '{}': computed from the raw input '{}', which maps to no live "
+                                   "signal; retrain with `resonance model train … --map '{}=CATEGORY/SIGNAL'` "
+                                   "(docs/models.md \"Derived inputs live\")",
+                                   source, k, m.inputs[k].name, raw, raw));
+    }
+    for (std::size_t i = 0; i < spec.inputs.size(); ++i) {
+      const auto& raw = spec.inputs[i].name;
+      const auto it = std::ranges::find(m.transform->signals, raw, &ManifestSignal::input);
+      if (it == m.transform->signals.end())
+        return error(StatusCode::kInvalidArgument,
+                     fmt::format("{}: transform input '{}' maps to no live signal and no input reads it; drop it "
+                                 "from the transform or map it (model train --map '{}=CATEGORY/SIGNAL')",
+                                 source, raw, raw));
+      if (Status s = add_source(it->category, it->signal, dm.transform->input_windows_ns()[i],
+                                fmt::format("transform.signals '{}'", raw));
+          !s)
+        return error(s);
+    }
+  } else {
+    for (std::size_t k = 0; k < m.inputs.size(); ++k) {
+      const auto& in = m.inputs[k];
+      if (in.feature == "derived")
+        return error(StatusCode::kInvalidArgument,
+                     fmt::format("{}: inputs[{}] '{}': a 'derived' column was computed by a training transform the "
+                                 "manifest does not record, so a live window cannot recompute it; derive the columns "
+                                 "with a transform (dataset create FILE --transform T.json, docs/formats/transform.md) "
+                                 "and train with --map COLUMN=CATEGORY/SIGNAL for its raw inputs, or train on a window "
+                                 "dataset (dataset create --from-historian --window D --window-features …)",
+                                 source, k, in.name));
+      if (Status s = add_source(in.category, in.signal, static_cast<std::int64_t>(std::llround(in.window_s * 1e9)),
+                                fmt::format("inputs[{}] '{}'", k, in.name));
+          !s)
+        return error(s);
+      if (auto probe = window_feature(in.feature, WindowInput{{0}, {0.0}}); !probe)
+        return error(StatusCode::kInvalidArgument,
+                     fmt::format("{}: inputs[{}] '{}': {}", source, k, in.name, probe.error().message()));
+    }
   }
   // Every listed file against its sha256, whatever the backend reads, then the backend loaded
   // once: a version that cannot run is refused here, not on its first window.
@@ -488,6 +572,8 @@ Status InferenceScheduler::swap(Deployment d) {
     return Status(code, std::move(message));
   };
   std::size_t index = 0;
+  std::vector<Source> running_sources;
+  std::string running_version;
   {
     // Only this call (serialised above) and the worker applying it change models; the worker
     // is idle with respect to swaps here, so what is read stays true until the staging below.
@@ -505,26 +591,24 @@ Status InferenceScheduler::swap(Deployment d) {
                     fmt::format("{}: implements interface '{}', the running version {} '{}' (its outputs are "
                                 "those series); deploy it under another name",
                                 source, d.manifest.interface_id, running.version, running.interface_id));
-    // Series are bound to (model, input) on the fan-out thread once; another set of signals
-    // needs new bindings, which only a start gives.
-    bool same_inputs = running.inputs.size() == d.manifest.inputs.size();
-    for (std::size_t k = 0; same_inputs && k < running.inputs.size(); ++k)
-      same_inputs = running.inputs[k].category == d.manifest.inputs[k].category &&
-                    running.inputs[k].signal == d.manifest.inputs[k].signal;
-    if (!same_inputs) {
-      auto list = [](const ModelManifest& m) {
-        std::string out;
-        for (const auto& in : m.inputs) out += fmt::format("{}{}/{}", out.empty() ? "" : ", ", in.category, in.signal);
-        return out;
-      };
-      return refuse(StatusCode::kInvalidArgument,
-                    fmt::format("{}: reads [{}], the running version {} reads [{}]; a live switch keeps the input "
-                                "signals (restart the node to deploy it)",
-                                source, list(d.manifest), running.version, list(running)));
-    }
+    running_sources = it->sources;
+    running_version = running.version;
   }
   auto dm = prepare(std::move(d), impl.model, impl.options, source);
   if (!dm) return refuse(dm.error().code(), dm.error().message());
+  // Series are bound to (model, source) on the fan-out thread once; another set of signals needs
+  // new bindings, which only a start gives.
+  if (dm->sources != running_sources) {
+    auto list = [](const std::vector<Source>& sources) {
+      std::string out;
+      for (const auto& in : sources) out += fmt::format("{}{}/{}", out.empty() ? "" : ", ", in.category, in.signal);
+      return out;
+    };
+    return refuse(StatusCode::kInvalidArgument,
+                  fmt::format("{}: reads [{}], the running version {} reads [{}]; a live switch keeps the input "
+                              "signals (restart the node to deploy it)",
+                              source, list(dm->sources), running_version, list(running_sources)));
+  }
   if (!impl.worker.joinable()) {
     // Not started: no window to protect.
     std::lock_guard deployed(impl.deploy_mu);

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "resonance/models/dataset.h"
+#include "resonance/models/transform.h"
 
 namespace resonance::models {
 
@@ -82,6 +83,42 @@ Result<ManifestOnnx> parse_onnx(const json& e, const std::string& path) {
   return onnx;
 }
 
+Result<ManifestTransform> parse_transform(const json& e, const std::string& path) {
+  if (!e.is_object()) return error(StatusCode::kInvalidArgument, path + ": not an object");
+  ManifestTransform mt;
+  if (Status s = get(e, "sha256", path, mt.sha256); !s) return std::unexpected(s);
+  const auto spec = e.find("spec");
+  if (spec == e.end()) return error(StatusCode::kInvalidArgument, path + ".spec: missing");
+  auto t = Transform::parse(spec->dump(), path + ".spec");
+  if (!t) return std::unexpected(t.error());
+  if (t->sha256() != mt.sha256)
+    return error(StatusCode::kInvalidArgument,
+                 fmt::format("{}.sha256: {} does not match the spec (its canonical form hashes to {})", path,
+                             mt.sha256, t->sha256()));
+  mt.spec_json = t->canonical_json();
+  const auto signals = e.find("signals");
+  if (signals != e.end()) {
+    if (!signals->is_array()) return error(StatusCode::kInvalidArgument, path + ".signals: not an array");
+    for (std::size_t k = 0; k < signals->size(); ++k) {
+      const auto& s = (*signals)[k];
+      const std::string at = fmt::format("{}.signals[{}]", path, k);
+      if (!s.is_object()) return error(StatusCode::kInvalidArgument, at + ": not an object");
+      ManifestSignal sig;
+      for (Status st : {get(s, "input", at, sig.input), get(s, "category", at, sig.category),
+                        get(s, "signal", at, sig.signal)})
+        if (!st) return std::unexpected(st);
+      const auto& inputs = t->spec().inputs;
+      if (std::ranges::find(inputs, sig.input, &TransformInput::name) == inputs.end())
+        return error(StatusCode::kInvalidArgument,
+                     fmt::format("{}.input: '{}' is not an input of the transform", at, sig.input));
+      if (std::ranges::find(mt.signals, sig.input, &ManifestSignal::input) != mt.signals.end())
+        return error(StatusCode::kInvalidArgument, fmt::format("{}.input: '{}' is mapped twice", at, sig.input));
+      mt.signals.push_back(std::move(sig));
+    }
+  }
+  return mt;
+}
+
 }  // namespace
 
 std::string ModelManifest::to_json() const {
@@ -111,6 +148,15 @@ std::string ModelManifest::to_json() const {
                     {"mean", im.mean}, {"std", im.std}};
     }
     j["onnx"] = std::move(o);
+  }
+  if (transform) {
+    ordered_json t;
+    t["sha256"] = transform->sha256;
+    t["spec"] = ordered_json::parse(transform->spec_json);
+    t["signals"] = ordered_json::array();
+    for (const auto& s : transform->signals)
+      t["signals"].push_back({{"input", s.input}, {"category", s.category}, {"signal", s.signal}});
+    j["transform"] = std::move(t);
   }
   j["lineage"] = {{"dataset_id", dataset_id},
                   {"params", ordered_json::parse(params_json)},
@@ -194,6 +240,11 @@ Result<ModelManifest> parse_manifest(std::string_view text, std::string_view sou
     if (!onnx) return fail(onnx.error());
     m.onnx = std::move(*onnx);
   }
+  if (const auto t = j.find("transform"); t != j.end()) {
+    auto transform = parse_transform(*t, root + ".transform");
+    if (!transform) return fail(transform.error());
+    m.transform = std::move(*transform);
+  }
   const auto lineage = j.find("lineage");
   if (lineage == j.end() || !lineage->is_object()) {
     return error(StatusCode::kInvalidArgument, fmt::format("{}.lineage: missing or not an object", source));
@@ -273,8 +324,35 @@ Status validate_manifest(const ModelManifest& m, const infomodel::Model& model, 
                                        infomodel::to_string(out.type), infomodel::to_string(match->type)));
       }
     }
-    for (std::size_t k = 0; k < m.inputs.size(); ++k) {
-      const auto& in = m.inputs[k];
+    std::optional<Transform> transform;
+    if (m.transform) {
+      auto t = Transform::parse(m.transform->spec_json, fmt::format("{}: transform.spec", source));
+      if (t) transform = std::move(*t);
+      else problems.push_back(t.error().message());
+    }
+    // A derived input is read through the transform: its signals are the transform's, checked
+    // below with the longest window the transform reads each over.
+    for (std::size_t k = 0; transform && k < m.inputs.size(); ++k) {
+      if (m.inputs[k].feature != "derived") continue;
+      if (std::ranges::find(transform->spec().columns, m.inputs[k].name) == transform->spec().columns.end())
+        problems.push_back(fmt::format("{}: inputs[{}] '{}': derived, but the transform has no such column (columns: {})",
+                                       source, k, m.inputs[k].name, fmt::join(transform->spec().columns, ", ")));
+    }
+    // (where, input): inputs[k], or a transform signal with the longest window it is read over.
+    std::vector<std::pair<std::string, ManifestInput>> checked;
+    for (std::size_t k = 0; k < m.inputs.size(); ++k)
+      if (!transform || m.inputs[k].feature != "derived") checked.emplace_back(fmt::format("inputs[{}]", k), m.inputs[k]);
+    if (transform)
+      for (std::size_t k = 0; k < m.transform->signals.size(); ++k) {
+        const auto& s = m.transform->signals[k];
+        const auto& inputs = transform->spec().inputs;
+        const auto at = static_cast<std::size_t>(std::ranges::find(inputs, s.input, &TransformInput::name) - inputs.begin());
+        const double window_s =
+            at < inputs.size() ? static_cast<double>(transform->input_windows_ns()[at]) / 1e9 : 0.0;
+        checked.emplace_back(fmt::format("transform.signals[{}]", k),
+                             ManifestInput{s.input, s.category, s.signal, window_s, 0, "last"});
+      }
+    for (const auto& [where, in] : checked) {
       const infomodel::AiInput* match = nullptr;
       for (const auto& c : contract->inputs) {
         if ((c.category == "*" || c.category == in.category) && (c.signal == "*" || c.signal == in.signal)) {
@@ -283,10 +361,10 @@ Status validate_manifest(const ModelManifest& m, const infomodel::Model& model, 
         }
       }
       if (match == nullptr) {
-        problems.push_back(fmt::format("{}: inputs[{}] '{}': signal {}/{} is not an input of interface '{}'", source, k,
+        problems.push_back(fmt::format("{}: {} '{}': signal {}/{} is not an input of interface '{}'", source, where,
                                        in.name, in.category, in.signal, m.interface_id));
       } else if (match->window_s > 0 && in.window_s > match->window_s) {
-        problems.push_back(fmt::format("{}: inputs[{}] '{}': window {} s exceeds the contract's {} s", source, k, in.name,
+        problems.push_back(fmt::format("{}: {} '{}': window {} s exceeds the contract's {} s", source, where, in.name,
                                        in.window_s, match->window_s));
       }
     }

@@ -82,7 +82,13 @@ class InferenceBackend {
   // fewer values than outputs when the backend has nothing to say yet (a trend that never
   // reaches its level): those outputs are not written for this window.
   virtual Result<std::vector<double>> run(std::span<const WindowInput> inputs) = 0;
+  // The same on a feature row the manifest's transform computed from the windows (derived inputs,
+  // transform.h): one value per manifest input. Backends that need the raw window (linear_trend)
+  // do not take rows and are refused at deployment.
+  virtual Result<std::vector<double>> run_row(std::span<const double> row);
 };
+// Whether a backend takes feature rows (run_row): every backend but linear_trend.
+bool backend_takes_rows(std::string_view backend);
 
 // Creates the backend a manifest names, reading model files from `dir` (checked against their
 // sha256) and statistical parameters from lineage.params. Errors say what is missing.
@@ -142,7 +148,9 @@ class InferenceScheduler final : public DurableListener {
   InferenceScheduler& operator=(const InferenceScheduler&) = delete;
 
   // Before start(): validates the manifest against its contract, that every input names a
-  // concrete signal with a live feature, and loads the backend once to prove it loads.
+  // concrete signal with a live feature — or, for derived inputs, that the manifest's transform
+  // defines them and maps every raw input they read to a concrete signal — and loads the backend
+  // once to prove it loads.
   Status deploy(Deployment deployment);
   // Replaces the running version of a deployed model (same name) by `deployment`, live: checked
   // and loaded as deploy() does (files against their sha256, manifest against the contract) on

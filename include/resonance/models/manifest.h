@@ -56,6 +56,22 @@ struct ManifestOnnx {
   std::optional<ManifestImage> image;
 };
 
+// A raw input of the transform mapped to the live signal it is read from.
+struct ManifestSignal {
+  std::string input;     // a raw input of transform.spec (a column of the imported file)
+  std::string category;  // e.g. "cnc"
+  std::string signal;    // e.g. "spindle_load"
+};
+
+// How the derived inputs are computed (transform.h, docs/formats/transform.md): the transform the
+// training dataset recorded in its lineage, copied by `resonance model train`, and which signal
+// each of its raw inputs is read from live (`model train --map COLUMN=CATEGORY/SIGNAL`).
+struct ManifestTransform {
+  std::string spec_json;  // the canonical transform (Transform::canonical_json)
+  std::string sha256;     // of spec_json; the dataset's lineage records the same
+  std::vector<ManifestSignal> signals;  // in the transform's input order; may be incomplete (then not live)
+};
+
 struct ModelManifest {
   std::int64_t manifest_version = 1;
   std::string name;
@@ -67,6 +83,7 @@ struct ModelManifest {
   std::vector<ManifestOutput> outputs;
   std::vector<ManifestFile> files;
   std::optional<ManifestOnnx> onnx;  // backend "onnx" only
+  std::optional<ManifestTransform> transform;  // derived inputs: how they are computed
   // Training lineage.
   std::string dataset_id;
   std::string params_json = "{}";

@@ -11,6 +11,7 @@
 #include "resonance/core/status.h"
 #include "resonance/models/dataset.h"
 #include "resonance/models/evaluate.h"
+#include "resonance/models/transform.h"
 
 namespace resonance::models {
 
@@ -59,7 +60,9 @@ inline constexpr const char* kAi4iLeakingColumns[] = {"TWF", "HDF", "PWF", "OSF"
 // overstrain limit of the product type (L 11,000, M 12,000, H 13,000 min·Nm per the dataset's
 // description), the power margin inside the 3,500–9,000 W band and the heat-dissipation margin
 // (8.6 K temperature difference, 1,380 rpm), computed in double precision from the imported
-// table. Lineage names the file and the raw dataset `raw_id`.
+// table by the transform ai4i_physics_transform() (transform.h), the code live inference runs too.
+// Lineage names the file, the raw dataset `raw_id` and the transform.
+const Transform& ai4i_physics_transform();
 Result<Dataset> ai4i_physics_features(const Table& table, std::string_view file_sha256, std::string_view raw_id);
 
 struct Ai4iProof {
