@@ -58,6 +58,35 @@ void put_for(ByteWriter& w, std::span<const std::uint64_t> v, const ForParams& p
 
 void put_for(ByteWriter& w, std::span<const std::uint64_t> v) { put_for(w, v, for_params(v)); }
 
+// Unpacks `out.size()` offsets of `width` bits (LSB-first) from `packed`, which holds exactly
+// ceil(n * width / 8) bytes. While 8 bytes are readable at an offset's first byte one unaligned
+// load covers it (width <= 56: at most 7 bits of the first byte precede it); the offsets are
+// independent, so the loads pipeline. The last few go through BitReader.
+void unpack_bits(std::span<const std::uint8_t> packed, unsigned width, std::uint64_t base, std::uint64_t g,
+                 std::span<std::uint64_t> out) {
+  if (width == 0) {
+    std::fill(out.begin(), out.end(), base);
+    return;
+  }
+  std::size_t i = 0;
+  if (width <= 56 && packed.size() >= 8) {
+    const std::uint64_t mask = (std::uint64_t{1} << width) - 1;
+    // Offsets whose first byte leaves 8 readable: bit i * width with i * width / 8 + 8 <= size.
+    const std::size_t fast = std::min(out.size(), ((packed.size() - 8) * 8) / width + 1);
+    const std::uint8_t* p = packed.data();
+    for (; i < fast; ++i) {
+      const std::size_t bit = i * width;
+      out[i] = base + g * ((load_le64(p + bit / 8) >> (bit % 8)) & mask);
+    }
+  }
+  BitReader bits(packed, i * width);
+  for (; i < out.size(); ++i) {
+    std::uint64_t off = 0;
+    bits.get(width, off);  // cannot run short: the caller sized `packed` for n * width bits
+    out[i] = base + g * off;
+  }
+}
+
 void get_for(ByteReader& r, std::span<std::uint64_t> out) {
   if (out.empty()) return;
   const auto base = static_cast<std::uint64_t>(r.svarint());
@@ -69,13 +98,9 @@ void get_for(ByteReader& r, std::span<std::uint64_t> out) {
     return;
   }
   const std::size_t nbytes = (out.size() * width + 7) / 8;
-  BitReader bits(r.bytes(nbytes));
+  const auto packed = r.bytes(nbytes);
   if (!r.ok()) return;
-  for (auto& x : out) {
-    std::uint64_t off = 0;
-    bits.get(width, off);  // cannot run short: nbytes covers n * width bits
-    x = base + g * off;
-  }
+  unpack_bits(packed, width, base, g, out);
 }
 
 // ---- timestamps ----
@@ -147,6 +172,26 @@ bool decimal_integer(double v, unsigned e, bool f32, std::int64_t& n) {
 double decimal_sum(std::int64_t s, unsigned e) { return static_cast<double>(s) / kPow10[e]; }
 
 namespace {
+
+// decimal_value over a column, bit for bit: n and 10^e are exact doubles (|n| < 2^53, e <= 18) and
+// one division rounds once, whichever instruction does it. While every n is within ±2^51 the
+// conversion is done by the 1.5 * 2^52 bias trick (integer add, float subtract), which SSE2 can
+// do two at a time, so the loop vectorises, divisions included; otherwise one at a time.
+void decimal_values(std::span<const std::uint64_t> ints, unsigned e, bool f32, std::span<double> out) {
+  const double scale = kPow10[e];
+  const std::size_t n = ints.size();
+  std::uint64_t outside = 0;  // nonzero when some n is outside [-2^51, 2^51)
+  for (std::size_t i = 0; i < n; ++i) outside |= (ints[i] + (std::uint64_t{1} << 51)) >> 52;
+  if (outside == 0) {
+    constexpr std::uint64_t kBias = 0x4338000000000000;  // the double 1.5 * 2^52
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = (std::bit_cast<double>(ints[i] + kBias) - 6755399441055744.0) / scale;
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(static_cast<std::int64_t>(ints[i])) / scale;
+  }
+  if (f32)
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(static_cast<float>(out[i]));
+}
 
 struct DecimalChoice {
   unsigned e = 0;
@@ -277,16 +322,46 @@ void put_rice(ByteWriter& w, std::span<const std::uint64_t> z, unsigned k) {
   }
 }
 
-// Reads n Rice-coded zigzagged integers into `out` (as wrapping 64-bit values).
-void get_rice(ByteReader& r, std::span<const std::uint8_t> block, std::span<std::uint64_t> out) {
+// Reads n Rice-coded zigzagged integers, handing each (unzigzagged, as a wrapping 64-bit value) to
+// sink(i, value) in order; the decimal decoder folds its prefix sum or predictor into the sink, so
+// the integers are written once. Fast path, while 8 bytes are readable: one unaligned load fills a
+// 57-64 bit buffer and values are taken off its low end (countr_one, a mask, a shift) until the
+// next one does not fit, then the buffer is refilled from the byte it reached; the chain from one
+// value to the next is a few register operations, not a load. An escape, k > 24 and the stream's
+// last bytes take BitReader one value at a time.
+template <class Sink>
+void get_rice(ByteReader& r, std::span<const std::uint8_t> block, std::size_t n, Sink&& sink) {
   const unsigned k = r.u8();
   if (!r.ok()) return;
   if (k > kMaxRiceK) {
     r.fail(fmt::format("Rice parameter {} above {}", k, kMaxRiceK));
     return;
   }
-  BitReader bits(block.subspan(r.pos()));
-  for (std::size_t i = 0; i < out.size(); ++i) {
+  const auto in = block.subspan(r.pos());
+  const std::uint64_t mask = k == 0 ? 0 : ~std::uint64_t{0} >> (64 - k);
+  std::size_t bit = 0;  // bits consumed
+  std::size_t i = 0;
+  while (i < n) {
+    if (k <= 24 && in.size() >= 8 && bit / 8 <= in.size() - 8) {
+      const unsigned skip = bit % 8;
+      std::uint64_t buf = load_le64(in.data() + bit / 8) >> skip;
+      unsigned avail = 64 - skip;  // >= 57
+      std::size_t used = 0;
+      for (;;) {
+        const auto q = static_cast<unsigned>(std::countr_one(buf));
+        const unsigned need = q + 1 + k;
+        if (q >= kRiceEscape || need > avail) break;
+        sink(i, static_cast<std::uint64_t>(unzigzag((static_cast<std::uint64_t>(q) << k) | ((buf >> (q + 1)) & mask))));
+        buf >>= need;  // need <= 32 + 24 < 64
+        avail -= need;
+        used += need;
+        if (++i == n) break;
+      }
+      bit += used;
+      // Refill unless the buffer's first value did not fit (an escape): that one goes below.
+      if (used != 0 || i == n) continue;
+    }
+    BitReader bits(in, bit);
     unsigned q = 0;
     bool ok = bits.unary(kRiceEscape, q);
     std::uint64_t z = 0;
@@ -298,12 +373,13 @@ void get_rice(ByteReader& r, std::span<const std::uint8_t> block, std::span<std:
       z = (static_cast<std::uint64_t>(q) << k) | low;
     }
     if (!ok) {
-      r.fail(fmt::format("Rice bit stream ends early at delta {} of {}", i, out.size()));
+      r.fail(fmt::format("Rice bit stream ends early at delta {} of {}", i, n));
       return;
     }
-    out[i] = static_cast<std::uint64_t>(unzigzag(z));
+    sink(i++, static_cast<std::uint64_t>(unzigzag(z)));
+    bit = bits.bit_position();
   }
-  r.bytes(bits.bytes_consumed());
+  r.bytes((bit + 7) / 8);
 }
 
 // Order-2 linear prediction (FLAC's fixed-point LPC, reduced to two taps): x_i is predicted as
@@ -732,6 +808,16 @@ Status decode_timestamps(std::span<const std::uint8_t> block, std::span<std::int
   return finish(r, "timestamp");
 }
 
+bool grid_timestamps(std::span<const std::uint8_t> block, std::size_t count, std::int64_t base, std::int64_t& t0,
+                     std::int64_t& step) {
+  ByteReader r(block, "timestamp");
+  if (r.u8() != static_cast<std::uint8_t>(TsCodec::kGrid)) return false;
+  t0 = static_cast<std::int64_t>(static_cast<std::uint64_t>(r.svarint()) + static_cast<std::uint64_t>(base));
+  step = r.svarint();
+  const std::uint64_t exceptions = r.varint();
+  return r.ok() && r.remaining() == 0 && exceptions == 0 && count > 0;
+}
+
 Status decode_values(std::span<const std::uint8_t> block, std::span<double> out) {
   ByteReader r(block, "value");
   const auto codec = static_cast<ValueCodec>(r.u8());
@@ -773,7 +859,10 @@ Status decode_values(std::span<const std::uint8_t> block, std::span<double> out)
         r.fail(fmt::format("unknown decimal flags {:#x}", flags));
       const std::uint64_t exceptions = r.varint();
       if (r.ok() && exceptions > out.size()) r.fail(fmt::format("{} exceptions for {} samples", exceptions, out.size()));
-      std::vector<std::pair<std::size_t, std::uint64_t>> exc;
+      // Per-thread scratch: a read decodes thousands of chunks, and two allocations each showed.
+      thread_local std::vector<std::pair<std::size_t, std::uint64_t>> exc;
+      thread_local std::vector<std::uint64_t> ints_scratch;
+      exc.clear();
       std::uint64_t idx = 0;
       for (std::uint64_t k = 0; k < exceptions && r.ok(); ++k) {
         const std::uint64_t gap = r.varint();
@@ -787,26 +876,35 @@ Status decode_values(std::span<const std::uint8_t> block, std::span<double> out)
         exc.emplace_back(idx, raw);
       }
       if (!r.ok()) break;
-      std::vector<std::uint64_t> ints(out.size());
-      if (flags == kDecimalDelta || flags == kDecimalDeltaRice) {
+      ints_scratch.resize(out.size());
+      const std::span<std::uint64_t> ints(ints_scratch);
+      if (flags == kDecimalDelta) {
         ints[0] = static_cast<std::uint64_t>(r.svarint());
-        if (flags == kDecimalDelta) get_for(r, std::span(ints).subspan(1));
-        else if (r.ok()) get_rice(r, block, std::span(ints).subspan(1));
+        get_for(r, ints.subspan(1));
         for (std::size_t i = 1; i < ints.size(); ++i) ints[i] += ints[i - 1];
+      } else if (flags == kDecimalDeltaRice) {
+        std::uint64_t x = static_cast<std::uint64_t>(r.svarint());
+        ints[0] = x;
+        if (r.ok()) get_rice(r, block, ints.size() - 1, [&](std::size_t i, std::uint64_t d) { ints[i + 1] = x += d; });
       } else if (flags == kDecimalPredictRice) {
         ints[0] = static_cast<std::uint64_t>(r.svarint());
         const std::int64_t a1 = r.svarint(), a2 = r.svarint(), c = r.svarint();
         if (r.ok() && (a1 < -kMaxPredictCoef || a1 > kMaxPredictCoef || a2 < -kMaxPredictCoef || a2 > kMaxPredictCoef))
           r.fail(fmt::format("predictor taps {}, {} outside ±{}", a1, a2, kMaxPredictCoef));
-        if (r.ok()) get_rice(r, block, std::span(ints).subspan(1));
-        if (ints.size() > 1) ints[1] += ints[0];
-        for (std::size_t i = 2; i < ints.size(); ++i) ints[i] += predict(ints[i - 1], ints[i - 2], a1, a2, c);
+        // The first residual is a plain delta; from the second on, x_i = residual + prediction.
+        std::uint64_t x1 = ints[0], x2 = 0;
+        if (r.ok())
+          get_rice(r, block, ints.size() - 1, [&](std::size_t i, std::uint64_t d) {
+            const std::uint64_t x = i == 0 ? x1 + d : d + predict(x1, x2, a1, a2, c);
+            ints[i + 1] = x;
+            x2 = x1;
+            x1 = x;
+          });
       } else {
         get_for(r, ints);
       }
       if (!r.ok()) break;
-      for (std::size_t i = 0; i < out.size(); ++i)
-        out[i] = decimal_value(static_cast<std::int64_t>(ints[i]), e, f32);
+      decimal_values(ints, e, f32, out);
       for (auto [i, raw] : exc) out[i] = double_of(raw);
       break;
     }

@@ -69,6 +69,12 @@ void encode_quality(std::span<const std::uint32_t> quality, std::vector<std::uin
 // shape is kCorruption with a message naming the field and byte offset.
 Status decode_timestamps(std::span<const std::uint8_t> block, std::span<std::int64_t> out, std::int64_t base = 0);
 Status decode_values(std::span<const std::uint8_t> block, std::span<double> out);
+// True when `block` is a well-formed grid timestamp block without exceptions for `count` samples:
+// then timestamp i is t0 + step * i (wrapping, as decode_timestamps computes it) and a reader may
+// use that instead of decoding (aggregation finds bucket boundaries by division). False for any
+// other block, well-formed or not: decode_timestamps then decodes or reports it.
+bool grid_timestamps(std::span<const std::uint8_t> block, std::size_t count, std::int64_t base, std::int64_t& t0,
+                     std::int64_t& step);
 Status decode_quality(std::span<const std::uint8_t> block, std::span<std::uint32_t> out);
 
 // For tests and the format doc: encode with one specific value codec (returns false when that

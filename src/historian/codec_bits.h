@@ -128,7 +128,7 @@ class BitWriter {
 
 class BitReader {
  public:
-  explicit BitReader(std::span<const std::uint8_t> in) : in_(in) {}
+  explicit BitReader(std::span<const std::uint8_t> in, std::size_t bit = 0) : in_(in), bit_(bit) {}
   // Returns false (and 0) when the stream ends first; callers turn that into a Status.
   bool get(unsigned bits, std::uint64_t& v) {
     v = 0;
@@ -183,11 +183,20 @@ class BitReader {
     return true;
   }
   std::size_t bytes_consumed() const { return (bit_ + 7) / 8; }
+  std::size_t bit_position() const { return bit_; }
 
  private:
   std::span<const std::uint8_t> in_;
   std::size_t bit_ = 0;
 };
+
+// The 64 bits at byte `at` of `p`, little-endian (the caller checked that 8 bytes are there).
+inline std::uint64_t load_le64(const std::uint8_t* p) {
+  std::uint64_t v = 0;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
 
 inline std::uint64_t bits_of(double v) { return std::bit_cast<std::uint64_t>(v); }
 inline double double_of(std::uint64_t v) { return std::bit_cast<double>(v); }

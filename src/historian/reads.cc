@@ -54,6 +54,43 @@ void aggregate_samples(std::span<const Sample> samples, TimestampNs from, Timest
   }
 }
 
+namespace {
+
+// Folds values[i, j) (one bucket's slice, in time order) into the bucket starting at `start`.
+void fold_slice(std::span<const double> values, std::size_t i, std::size_t j, TimestampNs start,
+                std::vector<AggregateBucket>& out) {
+  AggregateBucket b{.start = start, .count = j - i, .first = values[i], .last = values[j - 1]};
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
+  std::uint64_t n = 0;
+  for (std::size_t k = i; k < j; ++k) {
+    const double v = values[k];
+    if (std::isnan(v)) continue;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    sum += v;
+    ++n;
+  }
+  b.value_count = n;
+  if (n > 0) {
+    // min/max as fold_sample keeps them: the first of equal values, so -0.0 vs 0.0 agree too.
+    b.min = lo;
+    b.max = hi;
+    b.sum = sum;
+  }
+  if (out.empty() || out.back().start != start) out.push_back(AggregateBucket{.start = start});
+  fold_summary(out.back(), b);
+}
+
+// The end of the bucket starting at `start` (< to): start + step, or `to` for the last one.
+TimestampNs bucket_end(TimestampNs start, TimestampNs to, std::int64_t step) {
+  // start < to, so the unsigned difference is exact where the signed one could overflow.
+  const bool last = static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(start) <=
+                    static_cast<std::uint64_t>(step);
+  return last ? to : start + step;
+}
+
+}  // namespace
+
 void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> values,
                        TimestampNs from, TimestampNs to, std::int64_t step,
                        std::vector<AggregateBucket>& out) {
@@ -62,35 +99,33 @@ void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> 
       static_cast<std::size_t>(std::lower_bound(ts.begin(), ts.end(), to) - ts.begin());
   while (i < end) {
     const TimestampNs start = from + bucket_of(ts[i], from, to, step) * step;
-    // start < to, so the unsigned difference is exact where the signed one could overflow.
-    const bool last = static_cast<std::uint64_t>(to) - static_cast<std::uint64_t>(start) <=
-                      static_cast<std::uint64_t>(step);
-    const TimestampNs bucket_end = last ? to : start + step;
     // A binary search, not a scan: the scan was a second pass over every timestamp.
     const auto j = static_cast<std::size_t>(
         std::lower_bound(ts.begin() + static_cast<std::ptrdiff_t>(i),
-                         ts.begin() + static_cast<std::ptrdiff_t>(end), bucket_end) -
+                         ts.begin() + static_cast<std::ptrdiff_t>(end), bucket_end(start, to, step)) -
         ts.begin());
-    AggregateBucket b{.start = start, .count = j - i, .first = values[i], .last = values[j - 1]};
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
-    std::uint64_t n = 0;
-    for (std::size_t k = i; k < j; ++k) {
-      const double v = values[k];
-      if (std::isnan(v)) continue;
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-      sum += v;
-      ++n;
-    }
-    b.value_count = n;
-    if (n > 0) {
-      // min/max as fold_sample keeps them: the first of equal values, so -0.0 vs 0.0 agree too.
-      b.min = lo;
-      b.max = hi;
-      b.sum = sum;
-    }
-    if (out.empty() || out.back().start != start) out.push_back(AggregateBucket{.start = start});
-    fold_summary(out.back(), b);
+    fold_slice(values, i, j, start, out);
+    i = j;
+  }
+}
+
+void aggregate_grid(TimestampNs t0, std::int64_t ts_step, std::span<const double> values, TimestampNs from,
+                    TimestampNs to, std::int64_t step, std::vector<AggregateBucket>& out) {
+  const std::size_t n = values.size();
+  // The first sample at or after x: ceil((x - t0) / ts_step), clamped to [0, n].
+  auto first_at_or_after = [&](TimestampNs x) -> std::size_t {
+    if (x <= t0) return 0;
+    const auto d = static_cast<unsigned __int128>(static_cast<__int128>(x) - t0);
+    const auto idx = (d + static_cast<std::uint64_t>(ts_step) - 1) / static_cast<std::uint64_t>(ts_step);
+    return idx >= n ? n : static_cast<std::size_t>(idx);
+  };
+  std::size_t i = first_at_or_after(from);
+  const std::size_t end = first_at_or_after(to);
+  while (i < end) {
+    const TimestampNs ts = t0 + ts_step * static_cast<std::int64_t>(i);
+    const TimestampNs start = from + bucket_of(ts, from, to, step) * step;
+    const std::size_t j = std::min(end, first_at_or_after(bucket_end(start, to, step)));
+    fold_slice(values, i, j, start, out);
     i = j;
   }
 }
@@ -98,8 +133,19 @@ void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> 
 Status aggregate_chunk(const ChunkView& c, TimestampNs from, TimestampNs to, std::int64_t step,
                        ChunkColumns& scratch, std::vector<AggregateBucket>& out) {
   const std::size_t n = c.header.count;
-  scratch.ts.resize(n);
   scratch.values.resize(n);
+  // A regular block (the common case) is not decoded: t0 + i * ts_step, checked as decode_chunk
+  // checks the decoded timestamps (ascending, first and last equal to t_min and t_max).
+  std::int64_t t0 = 0, ts_step = 0;
+  if (codec::grid_timestamps(c.ts_block, n, c.ts_base, t0, ts_step) && (ts_step > 0 || n == 1) &&
+      t0 == c.header.t_min &&
+      static_cast<__int128>(t0) + static_cast<__int128>(ts_step) * static_cast<__int128>(n - 1) ==
+          c.header.t_max) {
+    if (Status s = codec::decode_values(c.value_block, scratch.values); !s) return s;
+    aggregate_grid(t0, n == 1 ? 1 : ts_step, scratch.values, from, to, step, out);
+    return Status::ok();
+  }
+  scratch.ts.resize(n);
   if (Status s = codec::decode_timestamps(c.ts_block, scratch.ts, c.ts_base); !s) return s;
   if (Status s = codec::decode_values(c.value_block, scratch.values); !s) return s;
   // decode_chunk's checks (the fold's binary searches rely on ascending timestamps), with no

@@ -31,9 +31,16 @@ void aggregate_columns(std::span<const TimestampNs> ts, std::span<const double> 
                        TimestampNs from, TimestampNs to, std::int64_t step,
                        std::vector<AggregateBucket>& out);
 
+// The same for values on a regular grid, timestamp i = t0 + i * ts_step (ts_step > 0): bucket
+// boundaries by division instead of timestamps. Same buckets as aggregate_columns on those
+// timestamps.
+void aggregate_grid(TimestampNs t0, std::int64_t ts_step, std::span<const double> values, TimestampNs from,
+                    TimestampNs to, std::int64_t step, std::vector<AggregateBucket>& out);
+
 // One chunk-file chunk that no other source overlaps, folded into buckets: its timestamps and
-// values are decoded into `scratch` (not its quality: aggregation reads none) and checked as
-// decode_chunk checks them, then folded by aggregate_columns. Same buckets as decode_chunk plus
+// values are decoded into `scratch` (not its quality: aggregation reads none; not its timestamps
+// when they are a regular grid, the common case) and checked as decode_chunk checks them, then
+// folded by aggregate_columns or aggregate_grid. Same buckets as decode_chunk plus
 // aggregate_columns, bit for bit.
 Status aggregate_chunk(const ChunkView& chunk, TimestampNs from, TimestampNs to, std::int64_t step,
                        ChunkColumns& scratch, std::vector<AggregateBucket>& out);

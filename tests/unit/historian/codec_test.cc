@@ -78,6 +78,34 @@ TEST(Codec, RandomWalkDeltasAreRiceCodedWithSpikesAndSpecialValues) {
   EXPECT_EQ(block[2], 3);
 }
 
+// The Rice decoder has a buffered fast path (k <= 24, 8 bytes left) and a bit-by-bit one (escapes,
+// larger k, the last bytes): blocks of every length around the 8-byte edge, Rice parameters from 0
+// to beyond 24, and escapes at every position all decode to the values encoded.
+TEST(Codec, RiceDecodesTheSameOnTheFastAndTheCarefulPath) {
+  std::mt19937_64 rng(29);
+  int rice_blocks = 0;
+  for (const double spread : {0.0, 1.0, 40.0, 3e3, 5e8, 4e11}) {
+    for (std::size_t n : {2u, 3u, 5u, 9u, 17u, 31u, 64u, 65u, 333u, 1024u}) {
+      std::normal_distribution<double> step(0, spread);
+      std::vector<double> v;
+      double level = 1000;
+      for (std::size_t i = 0; i < n; ++i) {
+        level += std::round(step(rng));
+        v.push_back(level / 10);  // 0.1 resolution
+      }
+      if (n > 4) v[rng() % n] += 1e9;  // a spike: an escape somewhere
+      for (const bool predict : {false, true}) {
+        if (predict)
+          for (std::size_t i = 0; i < n; ++i) v[i] = std::round(1e4 * std::sin(0.3 * static_cast<double>(i)) + step(rng)) / 10;
+        SCOPED_TRACE(testing::Message() << "spread " << spread << " n " << n << (predict ? " sine" : " walk"));
+        const auto block = roundtrip_values(v);
+        rice_blocks += codec_of(block) == ValueCodec::kDecimal && (block[2] == 3 || block[2] == 5);
+      }
+    }
+  }
+  EXPECT_GE(rice_blocks, 60) << "most of the 120 blocks should be Rice-coded, or this test tests little";
+}
+
 TEST(Codec, DamagedRiceStreamsGivePreciseErrors) {
   // Deltas 0, +1 and +2 (in tenths), first value 0: FOR would pay 2 bits for each.
   std::vector<double> v;

@@ -125,6 +125,34 @@ TEST(HistorianReads, AggregateChunkFoldsLikeDecodeChunk) {
   }
 }
 
+// aggregate_grid (what aggregate_chunk uses for a regular timestamp block) finds the same bucket
+// slices by division as aggregate_columns finds by binary search over the timestamps: windows
+// starting and ending before, inside and after the grid, on and between grid points, buckets
+// smaller and larger than the grid step, negative times.
+TEST(HistorianReads, GridFoldsLikeColumns) {
+  std::mt19937_64 rng(23);
+  for (int trial = 0; trial < 400; ++trial) {
+    const std::size_t n = 1 + rng() % 300;
+    const std::int64_t ts_step = 1 + static_cast<std::int64_t>(rng() % 5000);
+    const TimestampNs t0 = static_cast<TimestampNs>(rng() % 2'000'000) - 1'000'000;
+    std::vector<TimestampNs> ts(n);
+    std::vector<double> values(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      ts[i] = t0 + ts_step * static_cast<std::int64_t>(i);
+      values[i] = rng() % 9 == 0 ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(rng() % 1000) / 10;
+    }
+    const TimestampNs span = ts_step * static_cast<std::int64_t>(n);
+    const TimestampNs from = t0 - span / 4 + static_cast<TimestampNs>(rng() % static_cast<std::uint64_t>(span));
+    const TimestampNs to = from + 1 + static_cast<TimestampNs>(rng() % static_cast<std::uint64_t>(span));
+    const std::int64_t step = 1 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(4 * ts_step + 1));
+    SCOPED_TRACE(testing::Message() << "trial " << trial << ": " << from << ".." << to << " step " << step);
+    std::vector<AggregateBucket> by_grid, by_columns;
+    aggregate_grid(t0, ts_step, values, from, to, step, by_grid);
+    aggregate_columns(ts, values, from, to, step, by_columns);
+    expect_same(by_grid, by_columns);
+  }
+}
+
 TEST(HistorianReads, AggregateChunkRefusesTimestampsThatDoNotAscend) {
   const TestChunk c = test_chunks().front();
   std::vector<std::uint8_t> bytes;
