@@ -22,9 +22,80 @@ void SealedChunk::samples_in(TimestampNs from, TimestampNs to, std::vector<Sampl
     out.push_back(Sample{series, ts_ns[i], values[i], Quality{quality[i]}});
 }
 
+bool ColumnPool::take(Columns& out) {
+  std::lock_guard lock(mu_);
+  if (spares_.empty()) return false;
+  bytes_.fetch_sub(spares_.back().capacity_bytes(), std::memory_order_relaxed);
+  out = std::move(spares_.back());
+  spares_.pop_back();
+  size_.store(spares_.size(), std::memory_order_relaxed);
+  return true;
+}
+
+void ColumnPool::give(Columns&& c) {
+  // Only whole-chunk columns (a chunk sealed full); anything else is freed on return.
+  const auto fits = [this](std::size_t capacity) { return capacity >= chunk_samples_ && capacity < 2 * chunk_samples_; };
+  if (!fits(c.ts_ns.capacity()) || !fits(c.values.capacity()) || !fits(c.quality.capacity())) return;
+  c.ts_ns.clear();  // keeps the capacity, and the pages stay touched
+  c.values.clear();
+  c.quality.clear();
+  std::lock_guard lock(mu_);
+  if (spares_.size() >= wanted()) return;  // the caller frees `c`, after mu_ is released
+  bytes_.fetch_add(c.capacity_bytes(), std::memory_order_relaxed);
+  spares_.push_back(std::move(c));
+  size_.store(spares_.size(), std::memory_order_relaxed);
+}
+
+Columns ColumnPool::prepare() const {
+  // Filled with a non-zero value and emptied: the pages are written here, not on the ingest path
+  // (a fill with zeros could become calloc, which leaves fresh pages untouched).
+  Columns c;
+  c.ts_ns.resize(chunk_samples_, -1);
+  c.values.resize(chunk_samples_, -1.0);
+  c.quality.resize(chunk_samples_, ~std::uint32_t{0});
+  c.ts_ns.clear();
+  c.values.clear();
+  c.quality.clear();
+  return c;
+}
+
+void ColumnPool::clear() {
+  std::vector<Columns> doomed;
+  {
+    std::lock_guard lock(mu_);
+    doomed.swap(spares_);
+    size_.store(0, std::memory_order_relaxed);
+    bytes_.store(0, std::memory_order_relaxed);
+  }
+}
+
+bool Head::take_spare(Buffer& b) {
+  Columns c;
+  if (!pool_->take(c)) return false;
+  c.ts_ns.assign(b.ts_ns.begin(), b.ts_ns.end());  // within capacity: no allocation
+  c.values.assign(b.values.begin(), b.values.end());
+  c.quality.assign(b.quality.begin(), b.quality.end());
+  b.ts_ns.swap(c.ts_ns);
+  b.values.swap(c.values);
+  b.quality.swap(c.quality);
+  return true;  // the old columns are freed on return
+}
+
+namespace {
+// The deleter of a sealed chunk: its columns go back to the spare pool (if it wants them) when the
+// last reference goes.
+struct GiveColumnsBack {
+  std::shared_ptr<ColumnPool> pool;
+  void operator()(SealedChunk* c) const {
+    pool->give(Columns{std::move(c->ts_ns), std::move(c->values), std::move(c->quality)});
+    delete c;
+  }
+};
+}  // namespace
+
 void Head::seal(SeriesId id, SeriesState& st, Buffer& b, bool keep_room) {
   if (b.empty()) return;
-  auto c = std::make_shared<SealedChunk>();
+  std::shared_ptr<SealedChunk> c(new SealedChunk, GiveColumnsBack{pool_});
   c->series = id;
   c->partition_start = b.partition;
   const std::size_t room = b.ts_ns.capacity();
@@ -40,10 +111,13 @@ void Head::seal(SeriesId id, SeriesState& st, Buffer& b, bool keep_room) {
   if (keep_room && &b != &st.late) {
     // Sealed by the ingest path, the live buffer fills again at once: give it its room back up
     // front rather than regrow it on the ingest path. (Not for late data, which is occasional, nor
-    // for flush-time seals: an idle series, or memory pressure, wants the memory back.)
-    b.ts_ns.reserve(room);
-    b.values.reserve(room);
-    b.quality.reserve(room);
+    // for flush-time seals: an idle series, or memory pressure, wants the memory back.) A spare
+    // comes with its pages touched; fresh room would page-fault on this thread as it fills.
+    if (room < chunk_samples_ || !take_spare(b)) {
+      b.ts_ns.reserve(room);
+      b.values.reserve(room);
+      b.quality.reserve(room);
+    }
   }
   account(b);
 }
@@ -55,6 +129,9 @@ void Head::add_to(Buffer& b, const Sample& s, std::uint64_t sequence, std::size_
     b.opened = mono_now();
   }
   ++added;
+  // About to grow (push_back or insert would reallocate): a series filling chunks takes whole-chunk
+  // spare columns instead of growing into fresh memory on this thread.
+  if (ts.size() == ts.capacity() && ts.capacity() < chunk_samples_ && hot(b)) take_spare(b);
   if (ts.empty() || s.ts_ns > ts.back()) {
     ts.push_back(s.ts_ns);
     b.values.push_back(s.value);
@@ -221,6 +298,8 @@ void Head::delete_series(SeriesId series, std::uint64_t wal_sequence) {
   if (it == series_.end()) return;
   std::size_t samples = it->second.open.ts_ns.size() + it->second.late.ts_ns.size(), bytes = 0;
   buffer_bytes_.fetch_sub(it->second.open.counted_bytes + it->second.late.counted_bytes, std::memory_order_relaxed);
+  for (const Buffer* b : {&it->second.open, &it->second.late})
+    if (b->counted_hot) pool_->add_wanted(-1);
   for (const auto& c : it->second.sealed) {
     samples += c->ts_ns.size();
     bytes += c->memory_bytes;
@@ -240,6 +319,7 @@ void Head::release_empty_buffers() {
         free_columns(*b);
         account(*b);
       }
+  pool_->clear();
 }
 
 void Head::expire_latest(TimestampNs cutoff_ns) {

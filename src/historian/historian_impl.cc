@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <limits>
 #include <map>
@@ -93,8 +95,11 @@ Result<std::unique_ptr<HistorianImpl>> HistorianImpl::open(const HistorianOption
                "{} series, next sequence {}",
                options.dir.string(), ms, recovery->records, recovery->samples, recovery->truncated_bytes,
                h->head_.series_count(), h->next_sequence_);
+  // Spare chunk columns are bounded to an eighth of max_head_bytes (they count in the head's memory).
+  h->head_.spares().set_limit(options.max_head_bytes / 8 / (options.chunk_samples * Head::kBytesPerBufferedSample));
   h->flusher_ = std::thread([p = h.get()] { p->flusher_loop(); });
   h->chunk_flusher_ = std::thread([p = h.get()] { p->chunk_flusher_loop(); });
+  h->spare_preparer_ = std::thread([p = h.get()] { p->spare_loop(); });
   if (options.compaction_interval_ms > 0) h->compactor_ = std::thread([p = h.get()] { p->compaction_loop(); });
   return h;
 }
@@ -114,6 +119,32 @@ HistorianImpl::~HistorianImpl() {
   }
   chunk_cv_.notify_all();
   if (chunk_flusher_.joinable()) chunk_flusher_.join();
+  {
+    std::lock_guard lock(spare_mu_);
+    spare_closing_ = true;
+  }
+  spare_cv_.notify_all();
+  if (spare_preparer_.joinable()) spare_preparer_.join();
+}
+
+void HistorianImpl::spare_loop() {
+  // Page-faulting fresh columns is pure background work; on a 2-core node it must not take the
+  // WAL flusher's core (a Linux thread's nice value is its own).
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
+  ColumnPool& pool = head_.spares();
+  const std::size_t spare_bytes = pool.chunk_samples() * Head::kBytesPerBufferedSample;
+  std::unique_lock lock(spare_mu_);
+  while (!spare_closing_) {
+    // Woken by the WAL flusher when an insert left the pool short; the timeout catches the rest.
+    spare_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    // Spares are the first memory to go near max_head_bytes: none are made past half of it.
+    while (!spare_closing_ && pool.missing() > 0 &&
+           head_.memory_bytes() + spare_bytes <= options_.max_head_bytes / 2) {
+      lock.unlock();
+      pool.give(pool.prepare());
+      lock.lock();
+    }
+  }
 }
 
 void HistorianImpl::chunk_flusher_loop() {
@@ -272,8 +303,10 @@ void HistorianImpl::flusher_loop() {
     // pages and a later "successful" fsync would lie (the fsyncgate lesson).
     const Status status = prior_failure.is_ok() ? wal_->write(flight.bytes, flight.record_sizes) : prior_failure;
     Status failed = prior_failure;
-    if (status.is_ok())
+    if (status.is_ok()) {
       for (const auto& b : flight.batches) head_.insert(b.batch.samples, b.sequence);
+      if (head_.spares().missing() > 0) spare_cv_.notify_one();
+    }
 
     lock.lock();
     // All bookkeeping lands before any callback runs, so a caller reacting to its callback sees

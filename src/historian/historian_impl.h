@@ -87,6 +87,8 @@ class HistorianImpl final : public Historian {
   void flusher_loop();
   void chunk_flusher_loop();
   void compaction_loop();
+  // Keeps the head's spare chunk columns (ColumnPool) topped up, off the acknowledgement path.
+  void spare_loop();
   // mu_ held: true (counted, the chunk flusher woken) when n more samples would take the head past
   // max_head_bytes.
   bool over_memory_bound(std::size_t n);
@@ -126,6 +128,11 @@ class HistorianImpl final : public Historian {
   std::atomic<bool> memory_pressure_{false};
   std::uint64_t memory_retry_later_ = 0;  // guarded by mu_
   std::uint64_t backfill_samples_ = 0;    // guarded by mu_
+
+  std::mutex spare_mu_;  // guards spare_closing_
+  std::condition_variable spare_cv_;  // the WAL flusher signals it when the head wants spares
+  bool spare_closing_ = false;
+  std::thread spare_preparer_;
 
   std::mutex compact_mu_;  // serialises compact()
   mutable std::mutex compaction_mu_;  // guards the members below

@@ -97,5 +97,78 @@ TEST(HistorianHead, SeriesAreIndependent) {
   EXPECT_EQ(timestamps(head.range(2, 0, 100, 10)), (std::vector<TimestampNs>{5, 10}));
 }
 
+// Spare chunk columns (ColumnPool): a series that fills chunks seals into prepared columns instead
+// of fresh memory, and a written chunk's columns come back to the pool when its last reference goes.
+TEST(HistorianHead, SealsIntoSpareColumnsAndRecyclesWrittenChunks) {
+  constexpr std::size_t kChunk = 64;
+  Head head(kChunk, /*partition_ns=*/1'000'000);
+  ColumnPool& pool = head.spares();
+  EXPECT_EQ(pool.wanted(), 0u);
+  std::vector<Sample> batch;
+  for (TimestampNs t = 0; t < 16; ++t) batch.push_back(s(1, t, static_cast<double>(t)));
+  head.insert(batch, 1);
+  // 16 samples: the columns have grown to an eighth of a chunk, so the series wants spares.
+  EXPECT_EQ(pool.wanted(), ColumnPool::kSparesPerBuffer);
+  EXPECT_EQ(pool.missing(), ColumnPool::kSparesPerBuffer);
+  const std::size_t before = head.memory_bytes();
+  pool.give(pool.prepare());
+  pool.give(pool.prepare());
+  pool.give(pool.prepare());  // beyond wanted(): freed, not kept
+  EXPECT_EQ(pool.size(), 2u);
+  EXPECT_EQ(pool.missing(), 0u);
+  EXPECT_EQ(head.memory_bytes(), before + pool.bytes()) << "spares count in the head's memory";
+  EXPECT_GE(pool.bytes(), 2 * kChunk * Head::kBytesPerBufferedSample);
+
+  // The next growth takes a spare (the 16 samples are copied over) and the seal takes the other.
+  batch.clear();
+  for (TimestampNs t = 16; t < 70; ++t) batch.push_back(s(1, t, static_cast<double>(t)));
+  head.insert(batch, 2);
+  EXPECT_EQ(pool.size(), 0u);
+  EXPECT_EQ(head.sealed_bytes(), kChunk * Head::kBytesPerBufferedSample);
+  const auto all = head.range(1, 0, 100, 100);
+  ASSERT_EQ(all.size(), 70u);
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], s(1, static_cast<TimestampNs>(i), static_cast<double>(i)));
+
+  // Written and dropped: the chunk's columns return to the pool once the flush set lets go.
+  {
+    auto set = head.take_for_flush(false);
+    ASSERT_EQ(set.chunks.size(), 1u);
+    head.drop_flushed(set.chunks);
+    EXPECT_EQ(pool.size(), 0u) << "still referenced by the flush set";
+  }
+  EXPECT_EQ(pool.size(), 1u);
+  EXPECT_EQ(head.range(1, 0, 100, 100).size(), 6u);  // the open buffer's samples are untouched
+
+  // Under memory pressure the spares go with the empty buffers' columns.
+  head.release_empty_buffers();
+  EXPECT_EQ(pool.size(), 0u);
+  EXPECT_EQ(pool.bytes(), 0u);
+  head.delete_series(1, 10);
+  EXPECT_EQ(pool.wanted(), 0u);
+  EXPECT_EQ(head.memory_bytes(), 0u);
+}
+
+TEST(HistorianHead, SpareColumnsAreBoundedAndOnlyWholeChunks) {
+  ColumnPool pool(/*chunk_samples=*/32);
+  pool.add_wanted(5);
+  pool.set_limit(3);
+  EXPECT_EQ(pool.wanted(), 3u);
+  Columns small;
+  small.ts_ns.reserve(8);
+  small.values.reserve(8);
+  small.quality.reserve(8);
+  pool.give(std::move(small));  // not a whole chunk's capacity: freed
+  EXPECT_EQ(pool.size(), 0u);
+  for (int i = 0; i < 5; ++i) pool.give(pool.prepare());
+  EXPECT_EQ(pool.size(), 3u);
+  Columns c;
+  ASSERT_TRUE(pool.take(c));
+  EXPECT_TRUE(c.ts_ns.empty());
+  EXPECT_GE(c.ts_ns.capacity(), 32u);
+  EXPECT_EQ(pool.size(), 2u);
+  pool.clear();
+  EXPECT_FALSE(pool.take(c));
+}
+
 }  // namespace
 }  // namespace resonance::historian
