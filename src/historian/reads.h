@@ -53,5 +53,9 @@ AggregateBucket chunk_summary(const ChunkHeader& header, TimestampNs bucket_star
 // time, which must include the observations up to max_staleness before and after the grid.
 void fill_frame_column(Frame& frame, std::size_t col, std::span<const Sample> samples,
                        const FrameRequest& req);
+// The same for the grid points `grid` into values[row * stride] and valid[row * stride]: the
+// samples must include the observations up to max_staleness before and after those points.
+void fill_frame_rows(std::span<const TimestampNs> grid, std::span<const Sample> samples, const FrameRequest& req,
+                     double* values, std::uint8_t* valid, std::size_t stride);
 
 }  // namespace resonance::historian

@@ -9,6 +9,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 
 #include "historian/chunk_format.h"
@@ -218,6 +219,63 @@ TEST(HistorianReads, ChunkSumGivesWhatDecodingGives) {
               std::bit_cast<std::uint64_t>(buckets[kind].second.sum))
         << buckets[kind].first.sum << " from the header, " << buckets[kind].second.sum
         << " decoded";
+  }
+}
+
+// A store of fixed samples (sorted by time per series), for Historian::frame.
+class FixedHistorian final : public Historian {
+ public:
+  std::map<SeriesId, std::vector<Sample>> data;
+  Admission submit(SampleBatch&&, DurableCallback) override { return Admission::kRejected; }
+  std::optional<Sample> latest(SeriesId) const override { return std::nullopt; }
+  std::vector<Sample> range(SeriesId series, TimestampNs from, TimestampNs to, std::size_t limit) const override {
+    std::vector<Sample> out;
+    for (const Sample& s : data.at(series))
+      if (s.ts_ns >= from && s.ts_ns < to && out.size() < limit) out.push_back(s);
+    return out;
+  }
+  HistorianStats stats() const override { return {}; }
+  void close() override {}
+};
+
+// A frame large enough to be split over two threads and into groups of 8 columns (13 series, so
+// the last group is partial) holds, cell for cell, what filling each column from the series'
+// whole range gives: locf and linear, gaps, bad quality and NaN, samples off the grid.
+TEST(HistorianReads, LargeFrameIsWhatFillingEachColumnGives) {
+  std::mt19937_64 rng(31);
+  FixedHistorian h;
+  FrameRequest req;
+  req.from_ns = 1'000'000;
+  req.step_ns = 10'000;
+  req.to_ns = req.from_ns + 20'011 * req.step_ns;
+  for (SeriesId id = 1; id <= 13; ++id) {
+    req.series.push_back(id);
+    auto& samples = h.data[id];
+    for (TimestampNs t = req.from_ns - 50'000; t < req.to_ns + 50'000;) {
+      const std::uint32_t q = rng() % 50 == 0 ? 0x80000000u : 0;  // now and then bad
+      samples.push_back(Sample{id, t, rng() % 40 == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                                       : static_cast<double>(rng() % 1000), Quality{q}});
+      t += rng() % 30 == 0 ? 100'000 : static_cast<TimestampNs>(1 + rng() % 15'000);
+    }
+  }
+  for (const FrameFill fill : {FrameFill::kLocf, FrameFill::kLinear}) {
+    req.fill = fill;
+    req.max_staleness_ns = 25'000;
+    const Frame f = h.frame(req);
+    ASSERT_EQ(f.grid.size(), 20'011u);
+    ASSERT_GE(f.grid.size() * f.columns, 200'000u) << "too small for the two-thread path";
+    Frame expected = f;
+    std::fill(expected.values.begin(), expected.values.end(), 0.0);
+    std::fill(expected.valid.begin(), expected.valid.end(), 2);
+    for (std::size_t c = 0; c < f.columns; ++c) fill_frame_column(expected, c, h.data.at(req.series[c]), req);
+    std::size_t valid = 0;
+    for (std::size_t k = 0; k < f.values.size(); ++k) {
+      ASSERT_EQ(f.valid[k], expected.valid[k]) << "cell " << k;
+      if (f.valid[k]) ASSERT_EQ(f.values[k], expected.values[k]) << "cell " << k;
+      valid += f.valid[k];
+    }
+    EXPECT_GT(valid, f.values.size() / 2);
+    EXPECT_LT(valid, f.values.size());
   }
 }
 
