@@ -98,6 +98,7 @@ Result<std::unique_ptr<HistorianImpl>> HistorianImpl::open(const HistorianOption
   // Spare chunk columns are bounded to an eighth of max_head_bytes (they count in the head's memory).
   h->head_.spares().set_limit(options.max_head_bytes / 8 / (options.chunk_samples * Head::kBytesPerBufferedSample));
   h->flusher_ = std::thread([p = h.get()] { p->flusher_loop(); });
+  h->applier_ = std::thread([p = h.get()] { p->applier_loop(); });
   h->chunk_flusher_ = std::thread([p = h.get()] { p->chunk_flusher_loop(); });
   h->spare_preparer_ = std::thread([p = h.get()] { p->spare_loop(); });
   if (options.compaction_interval_ms > 0) h->compactor_ = std::thread([p = h.get()] { p->compaction_loop(); });
@@ -107,6 +108,7 @@ Result<std::unique_ptr<HistorianImpl>> HistorianImpl::open(const HistorianOption
 HistorianImpl::~HistorianImpl() {
   close();
   if (flusher_.joinable()) flusher_.join();  // only when close() was first called from a callback
+  if (applier_.joinable()) applier_.join();
   {
     std::lock_guard lock(compaction_mu_);
     compaction_closing_ = true;
@@ -283,7 +285,7 @@ void HistorianImpl::flusher_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
     if (filling_.empty()) {
-      if (closing_) return;
+      if (closing_) break;
       flusher_cv_.wait(lock);
       continue;
     }
@@ -294,42 +296,78 @@ void HistorianImpl::flusher_loop() {
       continue;
     }
     std::swap(flight, filling_);  // submitters now fill the other buffer while this one syncs
-    inflight_bytes_ = flight.bytes.size();
-    inflight_samples_ = flight.samples;
+    // Counted until the applier has put the samples into the head (two flights may be on the way).
+    inflight_bytes_ += flight.bytes.size();
+    inflight_samples_ += flight.samples;
     const Status prior_failure = failure_;
     lock.unlock();
 
     // After a failed write or sync nothing more is written: the kernel may have dropped the dirty
     // pages and a later "successful" fsync would lie (the fsyncgate lesson).
-    const Status status = prior_failure.is_ok() ? wal_->write(flight.bytes, flight.record_sizes) : prior_failure;
-    Status failed = prior_failure;
+    Status result = prior_failure;
+    if (prior_failure.is_ok())
+      if (Status s = wal_->write(flight.bytes, flight.record_sizes); !s) {
+        result = Status(s.code(), "WAL write failed, historian is read-only until restart: " + s.message());
+        spdlog::error("historian: {}: {} batches not durable", result.to_string(), flight.batches.size());
+        lock.lock();
+        failure_ = result;  // at once: submit refuses, and the next flight is not written
+        lock.unlock();
+      }
+    // Hand the flight to the applier and go on with the next one: its write and sync overlap this
+    // flight's head insert and callbacks. At most one flight waits for the applier.
+    {
+      std::unique_lock apply_lock(apply_mu_);
+      apply_cv_.wait(apply_lock, [this] { return !handoff_full_; });
+      std::swap(handoff_, flight);  // `flight` gets the applier's emptied buffer back
+      handoff_status_ = std::move(result);
+      handoff_full_ = true;
+    }
+    apply_cv_.notify_all();
+    lock.lock();
+  }
+  lock.unlock();
+  {
+    std::lock_guard apply_lock(apply_mu_);
+    writer_done_ = true;
+  }
+  apply_cv_.notify_all();
+}
+
+void HistorianImpl::applier_loop() {
+  CommitBuffer applying;
+  for (;;) {
+    Status status;
+    {
+      std::unique_lock apply_lock(apply_mu_);
+      apply_cv_.wait(apply_lock, [this] { return handoff_full_ || writer_done_; });
+      if (!handoff_full_) return;  // the flusher has finished and everything was applied
+      std::swap(applying, handoff_);
+      status = std::move(handoff_status_);
+      handoff_full_ = false;
+    }
+    apply_cv_.notify_all();  // the flusher may be waiting for the slot
+
+    // Durable (synced) before it becomes visible, and visible before it is acknowledged.
     if (status.is_ok()) {
-      for (const auto& b : flight.batches) head_.insert(b.batch.samples, b.sequence);
+      for (const auto& b : applying.batches) head_.insert(b.batch.samples, b.sequence);
       if (head_.spares().missing() > 0) spare_cv_.notify_one();
     }
-
-    lock.lock();
-    // All bookkeeping lands before any callback runs, so a caller reacting to its callback sees
-    // the stats, the freed bounds and (on failure) the read-only state.
-    inflight_bytes_ = 0;
-    inflight_samples_ = 0;
-    if (status.is_ok()) {
-      ++counters_.group_commits;
-      counters_.bytes_synced += flight.bytes.size();
-      counters_.batches_appended += flight.batches.size();
-      counters_.samples_appended += flight.samples;
-    } else if (prior_failure.is_ok()) {
-      failed = Status(status.code(), "WAL write failed, historian is read-only until restart: " + status.message());
-      failure_ = failed;
+    {
+      std::lock_guard lock(mu_);
+      // All bookkeeping lands before any callback runs, so a caller reacting to its callback sees
+      // the stats, the freed bounds and (on failure) the read-only state.
+      inflight_bytes_ -= applying.bytes.size();
+      inflight_samples_ -= applying.samples;
+      if (status.is_ok()) {
+        ++counters_.group_commits;
+        counters_.bytes_synced += applying.bytes.size();
+        counters_.batches_appended += applying.batches.size();
+        counters_.samples_appended += applying.samples;
+      }
     }
-    lock.unlock();
-    if (!status.is_ok() && prior_failure.is_ok())
-      spdlog::error("historian: {}: {} batches not durable", failed.to_string(), flight.batches.size());
-
-    for (auto& b : flight.batches)
-      if (b.on_durable) b.on_durable(failed);
-    flight.clear();
-    lock.lock();
+    for (auto& b : applying.batches)
+      if (b.on_durable) b.on_durable(status);
+    applying.clear();
   }
 }
 
@@ -555,7 +593,11 @@ void HistorianImpl::close() {
     closing_ = true;
   }
   flusher_cv_.notify_all();
-  if (flusher_.joinable() && flusher_.get_id() != std::this_thread::get_id()) flusher_.join();
+  // From a callback (on the applier) neither thread can be joined: the flusher may be waiting for
+  // the applier to take its next flight. The destructor joins both.
+  if (applier_.joinable() && applier_.get_id() == std::this_thread::get_id()) return;
+  if (flusher_.joinable()) flusher_.join();
+  if (applier_.joinable()) applier_.join();
 }
 
 Result<std::unique_ptr<Historian>> open_historian(const HistorianOptions& options, Env& env) {

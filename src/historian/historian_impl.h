@@ -1,11 +1,15 @@
 #pragma once
 // The historian engine: group-committed WAL in front of the in-memory head.
 //
-// Threads: any number of submitters and readers, plus one flusher. A batch goes
-//   submit() -> encoded into `filling_` (under mu_) -> flusher swaps `filling_` out, writes and
-//   syncs it without mu_ while new batches fill the other buffer -> head insert -> callbacks.
+// Threads: any number of submitters and readers, plus a WAL flusher and an applier. A batch goes
+//   submit() -> encoded into `filling_` (under mu_) -> the flusher swaps `filling_` out, writes and
+//   syncs it without mu_ while new batches fill the other buffer -> hands the synced flight to the
+//   applier and starts on the next one -> the applier inserts it into the head -> callbacks.
+// The next flight's write and fdatasync overlap a flight's head insert and callbacks; at most one
+// synced flight waits for the applier. Flights are applied in log order.
 // Lock order: mu_ before Head's lock (submit reads the head size, which is an atomic anyway);
-// never the reverse. Callbacks run on the flusher with no lock held, so they may call submit().
+// never the reverse; apply_mu_ is never held with another. Callbacks run on the applier with no
+// lock held, so they may call submit().
 
 #include <atomic>
 #include <condition_variable>
@@ -62,7 +66,7 @@ class HistorianImpl final : public Historian {
   // tests and measurements call it directly. Serialised by flush_mu_.
   Status flush_chunks(bool seal_open);
   std::uint64_t chunk_file_bytes() const { return store_->bytes(); }
-  // Must not be called from a DurableCallback (the flusher cannot join itself); if it is, it only
+  // Must not be called from a DurableCallback (the applier cannot join itself); if it is, it only
   // marks the store closing and the destructor finishes the job.
   void close() override;
 
@@ -85,6 +89,7 @@ class HistorianImpl final : public Historian {
 
   explicit HistorianImpl(const HistorianOptions& options);
   void flusher_loop();
+  void applier_loop();
   void chunk_flusher_loop();
   void compaction_loop();
   // Keeps the head's spare chunk columns (ColumnPool) topped up, off the acknowledgement path.
@@ -96,14 +101,14 @@ class HistorianImpl final : public Historian {
   bool pace_compaction(MonoTime started, std::uint64_t& paced_bytes, std::size_t bytes);
 
   const HistorianOptions options_;
-  Head head_;                        // has its own lock; written by the flusher only
+  Head head_;                        // has its own lock; written by the applier only
   std::unique_ptr<ChunkStore> store_;  // has its own lock
   std::unique_ptr<WalWriter> wal_;   // flusher thread only (recovery runs before it starts)
 
   mutable std::mutex mu_;
   std::condition_variable flusher_cv_;        // signalled on first record, size threshold, close
   CommitBuffer filling_;                      // guarded by mu_
-  std::size_t inflight_bytes_ = 0;            // guarded by mu_: the buffer being written
+  std::size_t inflight_bytes_ = 0;            // guarded by mu_: flights not yet in the head
   std::size_t inflight_samples_ = 0;          // guarded by mu_
   std::uint64_t next_sequence_ = 1;           // guarded by mu_
   Status failure_;                            // guarded by mu_: not ok = read-only for good
@@ -112,6 +117,15 @@ class HistorianImpl final : public Historian {
 
   std::mutex close_mu_;  // serialises close() callers
   std::thread flusher_;
+
+  // A synced (or failed) flight on its way from the flusher to the applier.
+  std::mutex apply_mu_;
+  std::condition_variable apply_cv_;  // a flight handed over, the slot taken, the flusher done
+  CommitBuffer handoff_;              // guarded by apply_mu_
+  Status handoff_status_;             // guarded by apply_mu_: ok, or why the flight is not durable
+  bool handoff_full_ = false;         // guarded by apply_mu_
+  bool writer_done_ = false;          // guarded by apply_mu_: the flusher has returned
+  std::thread applier_;
 
   std::mutex flush_mu_;  // serialises flush_chunks()
   mutable std::mutex chunk_mu_;  // guards chunk_closing_, chunk_error_, chunk counters
