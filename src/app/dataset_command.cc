@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "commands.h"
@@ -27,6 +28,7 @@
 #include "resonance/infomodel/loader.h"
 #include "resonance/models/dataset.h"
 #include "resonance/models/frame_dataset.h"
+#include "resonance/models/transform.h"
 #include "resonance/models/window_dataset.h"
 
 namespace resonance::app {
@@ -192,7 +194,30 @@ void create_dataset_from_historian(const HistorianDatasetOptions& o, const std::
     request->series.push_back(info->id);
   }
   spec.request = *request;
-  if (!o.window.empty()) return create_window_dataset(o, spec, dir, store_dir);
+  if (!o.window.empty()) {
+    if (!o.transform.empty())
+      return report(Status(StatusCode::kInvalidArgument,
+                           "--transform applies to an imported file or a frame dataset, not to --window (its columns are "
+                           "window features already)"),
+                    2);
+    return create_window_dataset(o, spec, dir, store_dir);
+  }
+  std::optional<models::Transform> transform;
+  if (!o.transform.empty()) {
+    auto text = models::read_file_bytes(o.transform);
+    if (!text) return report(text.error(), 2);
+    auto t = models::Transform::parse(*text, o.transform);
+    if (!t) return report(t.error(), 2);
+    // A frame resamples the series on a grid; a window of grid rows is not a window of samples, as
+    // live inference would read it.
+    if (t->uses_windows())
+      return report(Status(StatusCode::kInvalidArgument,
+                           fmt::format("{}: a transform over a frame dataset cannot use window (the frame resamples the "
+                                       "series on its grid); use --window for window features",
+                                       o.transform)),
+                    2);
+    transform = std::move(*t);
+  }
 
   HistorianOptions hopts;
   hopts.dir = dir / "historian";
@@ -206,6 +231,26 @@ void create_dataset_from_historian(const HistorianDatasetOptions& o, const std::
   if (!ds) return report(ds.error(), 2);
   auto id = DatasetStore(store_dir).put(*ds);
   if (!id) return report(id.error(), 1);
+  if (transform) {
+    // The frame dataset is the parent; the transform computes from the frame's doubles.
+    auto table = models::frame_table(frame, spec);
+    if (!table) return report(table.error(), 2);
+    std::vector<models::SourceRef> sources = ds->lineage.sources;
+    sources.push_back({"dataset", *id, *id, 0, 0});
+    models::TransformReport rep;
+    auto derived = models::derive_dataset(*table, *transform, o.label, "", std::move(sources), &rep);
+    if (!derived) return report(derived.error(), 2);
+    auto derived_id = DatasetStore(store_dir).put(*derived);
+    if (!derived_id) return report(derived_id.error(), 1);
+    std::cerr << fmt::format("frame dataset {}: {} rows; {} rows × {} columns by transform {}{}\n", *id, ds->rows,
+                             derived->rows, derived->cols(), transform->sha256(),
+                             rep.skipped_rows == 0 ? std::string()
+                                                   : fmt::format(", {} rows skipped, the first: row {}: {}",
+                                                                 rep.skipped_rows, rep.first_skipped_row,
+                                                                 rep.first_gap.message()));
+    std::cout << *derived_id << "\n";
+    return;
+  }
   std::cerr << fmt::format("{} rows × {} features, label '{}' ({} of {} grid points skipped: a series had no value)\n",
                            ds->rows, ds->cols(), ds->label_name, skipped, frame.grid.size());
   std::cout << *id << "\n";

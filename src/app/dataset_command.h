@@ -22,6 +22,9 @@ struct HistorianDatasetOptions {
   // per feature over (t − window, t]; the label is its newest value within max_staleness.
   std::string window;                   // empty: a frame dataset
   std::vector<std::string> window_features;  // default with --window: mean
+  // A column transform (docs/formats/transform.md) over the frame's series, named by their paths:
+  // the frame dataset is stored as the parent, the derived one is printed.
+  std::string transform;
 };
 
 // Builds the dataset from the historian and puts it into `store_dir`; prints its id. Sets the exit

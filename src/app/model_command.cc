@@ -83,12 +83,13 @@ void register_dataset(CLI::App& app) {
   create->add_option("--categorical", categorical, "Text columns encoded as codes in sorted order")->delimiter(',');
   static std::string transform_file;
   create->add_option("--transform", transform_file,
-                     "With FILE: derive the columns by this transform (JSON, docs/formats/transform.md); the raw import "
-                     "is stored too, as the parent")
+                     "Derive the columns by this transform (JSON, docs/formats/transform.md) from FILE's columns or the "
+                     "frame's series (by path); the raw import or frame dataset is stored too, as the parent")
       ->check(CLI::ExistingFile);
   create->callback([] {
     if (!historian.data_dir.empty()) {
       if (!file.empty()) return fail(Status(StatusCode::kInvalidArgument, "give FILE or --from-historian, not both"));
+      historian.transform = transform_file;
       if (historian.from.empty() || historian.to.empty()) {
         return fail(Status(StatusCode::kInvalidArgument, "--from-historian needs --from and --to"));
       }
@@ -214,6 +215,10 @@ Result<std::vector<ManifestInput>> mapped_inputs(const Dataset& ds, const std::v
   else
     raw = ds.feature_names;
   std::vector<ManifestSignal> signals;
+  if (maps.empty() && *transform)
+    // A transform over series (a frame dataset) names its raw inputs by series path: each maps to
+    // the signal its path resolves to. Other names stay unmapped without --map.
+    if (auto resolved = series_signals(**transform, infomodel::builtin_model())) signals = std::move(*resolved);
   for (const auto& m : maps) {
     const auto eq = m.rfind('=');
     const auto slash = eq == std::string::npos ? std::string::npos : m.find('/', eq);

@@ -58,4 +58,31 @@ Result<Dataset> dataset_from_frame(const Frame& frame, const FrameSpec& spec, st
   return ds;
 }
 
+Result<Table> frame_table(const Frame& frame, const FrameSpec& spec, std::size_t* skipped_rows) {
+  if (frame.columns != spec.series_paths.size() || frame.values.size() != frame.grid.size() * frame.columns ||
+      frame.valid.size() != frame.values.size())
+    return error(StatusCode::kInternal, "frame values do not match its grid and series");
+  Table table;
+  table.source = fmt::format("historian frame [{}, {}) ns", spec.request.from_ns, spec.request.to_ns);
+  for (const auto& path : spec.series_paths) table.columns.push_back({path, ColumnType::kNumber, {}, {}});
+  std::size_t skipped = 0;
+  for (std::size_t r = 0; r < frame.grid.size(); ++r) {
+    const std::size_t base = r * frame.columns;
+    if (!std::all_of(frame.valid.begin() + static_cast<std::ptrdiff_t>(base),
+                     frame.valid.begin() + static_cast<std::ptrdiff_t>(base + frame.columns),
+                     [](std::uint8_t v) { return v != 0; })) {
+      ++skipped;
+      continue;
+    }
+    for (std::size_t c = 0; c < frame.columns; ++c) table.columns[c].numbers.push_back(frame.values[base + c]);
+    ++table.rows;
+  }
+  if (skipped_rows != nullptr) *skipped_rows = skipped;
+  if (table.rows == 0)
+    return error(StatusCode::kInvalidArgument,
+                 fmt::format("empty dataset: none of the {} grid points in [{}, {}) ns has a value in every series",
+                             frame.grid.size(), spec.request.from_ns, spec.request.to_ns));
+  return table;
+}
+
 }  // namespace resonance::models

@@ -711,4 +711,15 @@ Result<Dataset> derive_dataset(const Table& table, const Transform& transform, s
   return ds;
 }
 
+Result<std::vector<ManifestSignal>> series_signals(const Transform& transform, const infomodel::Model& model) {
+  std::vector<ManifestSignal> out;
+  for (const auto& in : transform.spec().inputs) {
+    auto ref = infomodel::lookup_path(model, in.name);
+    if (!ref)
+      return error(ref.error().code(), fmt::format("transform input '{}': {}", in.name, ref.error().message()));
+    out.push_back({in.name, ref->category->id, ref->signal->name});
+  }
+  return out;
+}
+
 }  // namespace resonance::models

@@ -9,6 +9,7 @@
 #include "resonance/core/status.h"
 #include "resonance/historian/historian.h"
 #include "resonance/models/dataset.h"
+#include "resonance/models/table.h"
 
 namespace resonance::models {
 
@@ -21,5 +22,11 @@ struct FrameSpec {
 // Rows are the grid points where every column holds an observation; points with any gap are
 // skipped (and counted in `skipped_rows` when given). An empty result is an error that says why.
 Result<Dataset> dataset_from_frame(const Frame& frame, const FrameSpec& spec, std::size_t* skipped_rows = nullptr);
+
+// The same rows as a table of doubles, one number column per series (named by its path, the label
+// included), for a column transform over series (`dataset create --from-historian … --transform`,
+// transform.h): the transform computes from the frame's doubles, as live inference does from the
+// signals' samples.
+Result<Table> frame_table(const Frame& frame, const FrameSpec& spec, std::size_t* skipped_rows = nullptr);
 
 }  // namespace resonance::models

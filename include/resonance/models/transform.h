@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "resonance/core/status.h"
+#include "resonance/infomodel/model.h"
 #include "resonance/models/dataset.h"
+#include "resonance/models/manifest.h"
 #include "resonance/models/table.h"
 #include "resonance/models/window_features.h"
 
@@ -145,5 +147,10 @@ Result<DerivedRows> derive_rows(const Table& table, const Transform& transform);
 Result<Dataset> derive_dataset(const Table& table, const Transform& transform, std::string_view label,
                                std::string_view group, std::vector<SourceRef> sources,
                                TransformReport* report = nullptr);
+
+// The live signals of a transform whose raw inputs are series paths (a frame dataset's columns):
+// each path resolved through the information model to its category and signal, in input order. An
+// error names the first input that is not a series path of a known signal.
+Result<std::vector<ManifestSignal>> series_signals(const Transform& transform, const infomodel::Model& model);
 
 }  // namespace resonance::models

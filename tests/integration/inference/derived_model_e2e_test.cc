@@ -159,6 +159,22 @@ TEST(DerivedModel, ImportedFileWithDerivedColumnsRunsLiveAsTheDatasetRowsSay) {
         << log;
   }
 
+  // --map mistakes are named before any training: a column the transform does not read, a signal
+  // the information model does not have, a raw column left without a signal.
+  const std::vector<std::pair<std::string, std::string>> mistakes = {
+      {"Torqe [Nm]=cnc/spindle_load",
+       "--map 'Torqe [Nm]=cnc/spindle_load': 'Torqe [Nm]' is not a raw column of the dataset's transform (raw "
+       "columns: Type, Air temperature [C],"},
+      {"Torque [Nm]=cnc/torque",
+       "--map 'Torque [Nm]=cnc/torque': cnc/torque is not a signal of the information model"},
+      {"Torque [Nm]=cnc/spindle_load",
+       "--map: raw column 'Type' maps to no signal; a live model reads every raw column (add --map "
+       "'Type=CATEGORY/SIGNAL')"}};
+  for (const auto& [map, message] : mistakes) {
+    EXPECT_EQ(run_cli(node, with({"--map", map}, node.dir() / "mistake"), out), 2) << out;
+    EXPECT_NE(out.find(message), std::string::npos) << out;
+  }
+
   // 3. Trained with --map for every raw column: the manifest says how each input is computed.
   const fs::path model_dir = node.dir() / "failure";
   std::vector<std::string> maps;

@@ -17,6 +17,7 @@
 #include <numbers>
 
 #include "resonance/infomodel/loader.h"
+#include "resonance/models/frame_dataset.h"
 #include "resonance/models/inference.h"
 #include "resonance/models/proofs.h"
 #include "resonance/models/xgboost_model.h"
@@ -367,6 +368,45 @@ TEST(Transform, ModelOnDerivedColumnsAnswersLiveWhatTheDatasetRowAnswers) {
   }
   EXPECT_GT(different, 10u) << "a constant model would prove little";
   std::filesystem::remove_all(dir);
+}
+
+// A frame dataset's columns are series paths: a transform over them computes from the frame's
+// doubles, and its raw inputs map to the signals their paths resolve to (model train needs no --map).
+TEST(Transform, OverAFrameTheSeriesMapToTheirSignals) {
+  constexpr const char* kLoad = "site/area/line1/cnc-01/spindle_load";
+  constexpr const char* kSpeed = "site/area/line1/cnc-01/spindle_speed";
+  constexpr const char* kWear = "site/area/line1/cnc-01/tool_wear";
+  Frame frame;
+  frame.grid = {1, 2, 3};
+  frame.columns = 3;
+  frame.values = {40, 1500, 7, 0, 0, 0, 60, 3000, 9};
+  frame.valid = {1, 1, 1, 1, 0, 1, 1, 1, 1};  // the second grid point lacks a speed
+  FrameSpec spec{{kLoad, kSpeed, kWear}, kWear, {}};
+  std::size_t skipped = 0;
+  auto table = frame_table(frame, spec, &skipped);
+  ASSERT_TRUE(table) << table.error().message();
+  EXPECT_EQ(table->rows, 2u);
+  EXPECT_EQ(skipped, 1u);
+  auto t = Transform::parse(fmt::format(R"({{"transform_version": 1, "inputs": ["{}", "{}"],
+      "define": [{{"name": "load per 1000 rpm", "op": "ratio", "args": ["{}", "{}"]}},
+                 {{"name": "scaled", "op": "linear", "args": ["load per 1000 rpm"], "scale": 1000}}],
+      "columns": ["scaled"]}})", kLoad, kSpeed, kLoad, kSpeed), "t.json");
+  ASSERT_TRUE(t) << t.error().message();
+  auto ds = derive_dataset(*table, *t, kWear, "", {});
+  ASSERT_TRUE(ds) << ds.error().message();
+  EXPECT_EQ(ds->features, (std::vector<float>{static_cast<float>(40.0 / 1500 * 1000), 20.0f}));
+  EXPECT_EQ(ds->labels, (std::vector<float>{7, 9}));
+  auto signals = series_signals(*t, infomodel::builtin_model());
+  ASSERT_TRUE(signals) << signals.error().message();
+  ASSERT_EQ(signals->size(), 2u);
+  EXPECT_EQ((*signals)[0].category, "cnc");
+  EXPECT_EQ((*signals)[0].signal, "spindle_load");
+  EXPECT_EQ((*signals)[1].signal, "spindle_speed");
+  auto imported = Transform::parse(kRatio, "t.json");
+  ASSERT_TRUE(imported);
+  auto none = series_signals(*imported, infomodel::builtin_model());
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message().find("transform input 'a': "), std::string::npos) << none.error().message();
 }
 
 TEST(Transform, ManifestWithoutTransformIsRefusedNamingTheRemedy) {
