@@ -38,6 +38,10 @@ struct EngineResult {
   double api_range_10k_p50_us = NAN, api_range_10k_p99_us = NAN;
   // The same requests timed until nlohmann::json has parsed the body (what a C++ client sees).
   double api_range_10k_parsed_p50_us = NAN, api_range_10k_parsed_p99_us = NAN;
+  // Resonance: the same with format=binary (docs/formats/points-binary.md), received whole, and
+  // until read_points_binary has checked and copied out the columns. The API goal is judged on it.
+  double api_range_10k_binary_p50_us = NAN, api_range_10k_binary_p99_us = NAN;
+  double api_range_10k_binary_decoded_p50_us = NAN, api_range_10k_binary_decoded_p99_us = NAN;
   double api_latest_p50_us = NAN, api_latest_p99_us = NAN;
   std::string note;
   // Figures a check of this run found wrong (a short read, a failed batch, a non-200 reply): the

@@ -15,6 +15,7 @@
 
 #include "resonance/core/json_writer.h"
 #include "api/points_json.h"
+#include "resonance/api/points_binary.h"
 #include "api/query_params.h"
 #include "api/responses.h"
 #include "resonance/historian/duration.h"
@@ -336,12 +337,15 @@ Response handle_query(const RouteContext& ctx, const ParsedTarget& target) {
   }
 
   PointsFormat format = PointsFormat::kRows;
+  bool binary = false;
   if (const auto text = target.param("format")) {
     if (*text == "columns")
       format = PointsFormat::kColumns;
+    else if (*text == "binary")
+      binary = true;
     else if (*text != "rows")
       return error_response(400, "invalid_argument",
-                            fmt::format("query parameter 'format': expected rows or columns, found {}",
+                            fmt::format("query parameter 'format': expected rows, columns or binary, found {}",
                                         quote_input(*text)));
   }
 
@@ -357,6 +361,13 @@ Response handle_query(const RouteContext& ctx, const ParsedTarget& target) {
     next_from = last_ts == std::numeric_limits<TimestampNs>::max() ? last_ts : last_ts + 1;
   }
 
+  if (binary) {
+    // docs/formats/points-binary.md: path and unit are not repeated (GET /api/v1/series has them).
+    Response r = json_response(std::string());
+    r.content_type = std::string(kPointsBinaryType);
+    write_points_binary(r.body, info->id, from_ns, to_ns, next_from, truncated, std::span(points).first(count));
+    return r;
+  }
   std::string body = fmt::format("{{\"series\":{},\"path\":{},\"unit\":{},\"from\":{},\"to\":{},",
                                  info->id, dump_json(info->path), dump_json(info->unit), from_ns,
                                  to_ns);
