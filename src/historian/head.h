@@ -27,7 +27,7 @@
 namespace resonance::historian {
 
 // A sealed buffer, kept as raw columns: the chunk flusher encodes it when it writes the chunk file.
-// Sealing runs on the WAL flusher between the fdatasync and the acknowledgements, and a tick-major
+// Sealing runs on the WAL applier between the fdatasync and the acknowledgements, and a tick-major
 // load seals every series' buffer in the same batch, so encoding there (about 1,000 chunks at once)
 // held back every acknowledgement behind it; moving the columns is O(1).
 struct SealedChunk {
@@ -108,7 +108,7 @@ struct SampleRun {
   std::vector<Sample> samples;  // ascending
 };
 
-// Thread-safe: one writer (the WAL flusher, or recovery before it starts), the chunk flusher
+// Thread-safe: one writer (the WAL applier, or recovery before it starts), the chunk flusher
 // (take_for_flush / drop_flushed) and any number of readers.
 class Head {
  public:

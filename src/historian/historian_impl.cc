@@ -131,13 +131,13 @@ HistorianImpl::~HistorianImpl() {
 
 void HistorianImpl::spare_loop() {
   // Page-faulting fresh columns is pure background work; on a 2-core node it must not take the
-  // WAL flusher's core (a Linux thread's nice value is its own).
+  // WAL threads' cores (a Linux thread's nice value is its own).
   (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   ColumnPool& pool = head_.spares();
   const std::size_t spare_bytes = pool.chunk_samples() * Head::kBytesPerBufferedSample;
   std::unique_lock lock(spare_mu_);
   while (!spare_closing_) {
-    // Woken by the WAL flusher when an insert left the pool short; the timeout catches the rest.
+    // Woken by the WAL applier when an insert left the pool short; the timeout catches the rest.
     spare_cv_.wait_for(lock, std::chrono::milliseconds(100));
     // Spares are the first memory to go near max_head_bytes: none are made past half of it.
     while (!spare_closing_ && pool.missing() > 0 &&
