@@ -200,12 +200,29 @@ void evaluate_trained(const std::string& manifest_file, const fs::path& datasets
   }
 }
 
+// The information model `model train|validate` check against: the built-in one, or with
+// --infomodel DIR the same overlay a node's `infomodel.dir` lays over it, so a model of a category
+// a plant added is checked as the node that runs it will check it.
+std::string infomodel_dir;
+infomodel::Model infomodel_storage;
+const infomodel::Model* loaded_infomodel = nullptr;
+
+Result<const infomodel::Model*> info_model() {
+  if (loaded_infomodel) return loaded_infomodel;
+  if (infomodel_dir.empty()) return loaded_infomodel = &infomodel::builtin_model();
+  auto model = infomodel::load_model_overlay(infomodel_dir);
+  if (!model) return error(model.error().code(), fmt::format("--infomodel: {}", model.error().message()));
+  infomodel_storage = std::move(*model);
+  return loaded_infomodel = &infomodel_storage;
+}
+
 // The manifest inputs of a model trained on an imported (or transform-derived) dataset. A column
 // mapped by --map COLUMN=CATEGORY/SIGNAL is read live as that signal's newest value; a column the
 // dataset's transform computes is `derived` and the transform, with the signal of each raw input,
 // goes into the manifest; anything else stays `derived` on --signal (refused at deployment).
 Result<std::vector<ManifestInput>> mapped_inputs(const Dataset& ds, const std::vector<std::string>& maps,
                                                  const std::string& signal, double window_s,
+                                                 const infomodel::Model& model,
                                                  std::optional<ManifestTransform>& manifest_transform) {
   auto transform = transform_of(ds.lineage);
   if (!transform) return error(transform.error());
@@ -218,7 +235,7 @@ Result<std::vector<ManifestInput>> mapped_inputs(const Dataset& ds, const std::v
   if (maps.empty() && *transform)
     // A transform over series (a frame dataset) names its raw inputs by series path: each maps to
     // the signal its path resolves to. Other names stay unmapped without --map.
-    if (auto resolved = series_signals(**transform, infomodel::builtin_model())) signals = std::move(*resolved);
+    if (auto resolved = series_signals(**transform, model)) signals = std::move(*resolved);
   for (const auto& m : maps) {
     const auto eq = m.rfind('=');
     const auto slash = eq == std::string::npos ? std::string::npos : m.find('/', eq);
@@ -230,10 +247,11 @@ Result<std::vector<ManifestInput>> mapped_inputs(const Dataset& ds, const std::v
       return error(StatusCode::kInvalidArgument,
                    fmt::format("--map '{}': '{}' is not a raw column of the dataset{} (raw columns: {})", m, s.input,
                                *transform ? "'s transform" : "", fmt::join(raw, ", ")));
-    const auto* category = infomodel::builtin_model().find_category(s.category);
+    const auto* category = model.find_category(s.category);
     if (category == nullptr || category->find_signal(s.signal) == nullptr)
       return error(StatusCode::kInvalidArgument,
-                   fmt::format("--map '{}': {}/{} is not a signal of the information model", m, s.category, s.signal));
+                   fmt::format("--map '{}': {}/{} is not a signal of the information model{}", m, s.category, s.signal,
+                               infomodel_dir.empty() ? " (a category of an overlay needs --infomodel DIR)" : ""));
     if (std::ranges::find(signals, s.input, &ManifestSignal::input) != signals.end())
       return error(StatusCode::kInvalidArgument, fmt::format("--map '{}': '{}' is mapped twice", m, s.input));
     signals.push_back(std::move(s));
@@ -293,6 +311,8 @@ void register_model(CLI::App& app) {
   cmd->require_subcommand(1);
   static std::string store_dir = kDefaultStore;
   cmd->add_option("--store", store_dir, "Model store directory (datasets in <store>/datasets)")->capture_default_str();
+  cmd->add_option("--infomodel", infomodel_dir,
+                  "Information-model overlay directory (the node's infomodel.dir); default: the built-in model");
   static std::string dataset, task = "regression";
   static int rounds = 400, depth = 4, nthread = 2;
   static double eta = 0.05;
@@ -337,7 +357,9 @@ void register_model(CLI::App& app) {
     // A window dataset's columns say which signal, feature and window they are: the model's inputs
     // are then live window features (docs/models.md "Live inference"). Any other dataset's columns
     // were made by a transform a window cannot redo: `derived`, on --signal and --window-s.
-    auto live = live_inputs(*ds, infomodel::builtin_model());
+    auto info = info_model();
+    if (!info) return fail(info.error());
+    auto live = live_inputs(*ds, **info);
     if (!live) return fail(live.error());
     if (*live) {
       if (!maps.empty())
@@ -345,7 +367,7 @@ void register_model(CLI::App& app) {
                            "--map: a window dataset's columns name their series already; --map is for imported columns"));
       m.inputs = std::move(**live);
     } else {
-      auto inputs = mapped_inputs(*ds, maps, signal, window_s, m.transform);
+      auto inputs = mapped_inputs(*ds, maps, signal, window_s, **info, m.transform);
       if (!inputs) return fail(inputs.error());
       m.inputs = std::move(*inputs);
     }
@@ -356,7 +378,7 @@ void register_model(CLI::App& app) {
     m.code_version = RESONANCE_VERSION;
     // Checked against the contract before any training time is spent.
     if (do_register) {
-      if (Status s = validate_manifest(m, infomodel::builtin_model(), "manifest"); !s) return fail(s);
+      if (Status s = validate_manifest(m, **info, "manifest"); !s) return fail(s);
     }
     ProgressBar bar("training");
     auto model = XgbModel::train({ds->features.data(), ds->rows, ds->cols()}, ds->labels, params, bar_callback(bar));
@@ -394,7 +416,9 @@ void register_model(CLI::App& app) {
     if (!text) return fail(text.error());
     auto m = parse_manifest(*text, manifest_file);
     if (!m) return fail(m.error());
-    if (Status s = validate_manifest(*m, infomodel::builtin_model(), manifest_file); !s) return fail(s);
+    auto info = info_model();
+    if (!info) return fail(info.error());
+    if (Status s = validate_manifest(*m, **info, manifest_file); !s) return fail(s);
     if (Status s = verify_manifest_files(*m, fs::path(manifest_file).parent_path()); !s) return fail(s);
     std::string checked;
     if (m->backend == "onnx") {

@@ -102,7 +102,7 @@ Status Node::start_inference() {
   models::ModelSwitchSink on_switch = [w = inference_log_.get()](const models::ModelSwitch& e) {
     if (w) w->push_switch(e);
   };
-  inference_ = std::make_unique<models::InferenceScheduler>(infomodel::builtin_model(), *catalog_, *pipeline_,
+  inference_ = std::make_unique<models::InferenceScheduler>(*model_, *catalog_, *pipeline_,
                                                             std::move(sink), options, std::move(on_switch));
   for (auto& d : deployments)
     if (Status s = inference_->deploy(std::move(d)); !s) return s;

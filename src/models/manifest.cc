@@ -367,6 +367,20 @@ Status validate_manifest(const ModelManifest& m, const infomodel::Model& model, 
         problems.push_back(fmt::format("{}: {} '{}': window {} s exceeds the contract's {} s", source, where, in.name,
                                        in.window_s, match->window_s));
       }
+      // A contract input "*" admits any category: the signal must still be one the model has,
+      // or the node could never bind it (a category an overlay adds needs that overlay). "*" is
+      // a generic model's placeholder, refused only at deployment.
+      if (in.category.empty() || in.category == "*") continue;
+      const auto* category = model.find_category(in.category);
+      if (category == nullptr) {
+        std::vector<std::string> ids;
+        for (const auto& c : model.categories) ids.push_back(c.id);
+        problems.push_back(fmt::format("{}: {} '{}': category '{}' is not in the information model (categories: {})",
+                                       source, where, in.name, in.category, fmt::join(ids, ", ")));
+      } else if (!in.signal.empty() && in.signal != "*" && category->find_signal(in.signal) == nullptr) {
+        problems.push_back(fmt::format("{}: {} '{}': category '{}' has no signal '{}'", source, where, in.name,
+                                       in.category, in.signal));
+      }
     }
   }
   // A trained model carries its files and the dataset it learnt from; a statistical backend is
