@@ -29,7 +29,7 @@ Result<BackfillReport> Historian::backfill(std::vector<Sample>&& samples, std::s
 namespace resonance::historian {
 
 namespace {
-// The batches in flight: their callbacks run on the WAL flusher thread.
+// The batches in flight: their callbacks run on the WAL applier thread, in log order.
 struct Outstanding {
   std::mutex mu;
   std::condition_variable cv;
