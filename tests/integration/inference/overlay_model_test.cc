@@ -10,6 +10,7 @@
 #include <fstream>
 #include <regex>
 
+#include "../../unit/models/threshold_manifest.h"
 #include "../end_to_end/node_fixture.h"
 #include "connectors/mqttsn/client.h"
 #include "connectors/mqttsn/payload.h"
@@ -34,17 +35,11 @@ void write_grinder_overlay(const fs::path& dir) {
   std::ofstream(dir / "categories" / "grinder.toml") << grinder;
 }
 
+// The live-switch tests' threshold model, on the overlay's signal.
 models::ModelManifest grinder_threshold() {
-  models::ModelManifest m;
+  auto m = models::test_support::threshold_manifest("1", kMaxForce);
   m.name = "grinder-force-limit";
-  m.version = "1";
-  m.interface_id = "anomaly_detection";
-  m.backend = "threshold";
-  m.task = "binary";
   m.inputs = {{"force", "grinder", "clamping_force", 0, 0, "last"}};
-  m.outputs = {{"anomaly_score", infomodel::DataType::kDouble}, {"anomalous", infomodel::DataType::kBool}};
-  m.params_json = fmt::format(R"({{"max": {}}})", kMaxForce);
-  m.code_version = "test";
   return m;
 }
 
