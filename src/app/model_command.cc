@@ -232,10 +232,15 @@ Result<std::vector<ManifestInput>> mapped_inputs(const Dataset& ds, const std::v
   else
     raw = ds.feature_names;
   std::vector<ManifestSignal> signals;
-  if (maps.empty() && *transform)
+  if (maps.empty() && *transform) {
     // A transform over series (a frame dataset) names its raw inputs by series path: each maps to
-    // the signal its path resolves to. Other names stay unmapped without --map.
-    if (auto resolved = series_signals(**transform, model)) signals = std::move(*resolved);
+    // the signal its path resolves to. Names that do not resolve leave the inputs unmapped; say
+    // why now, not first at the node's start.
+    auto resolved = series_signals(**transform, model);
+    if (resolved) signals = std::move(*resolved);
+    else std::cerr << "note: the transform's inputs are not mapped to signals (" << resolved.error().message()
+                   << "); add --map COLUMN=CATEGORY/SIGNAL to run the model live\n";
+  }
   for (const auto& m : maps) {
     const auto eq = m.rfind('=');
     const auto slash = eq == std::string::npos ? std::string::npos : m.find('/', eq);

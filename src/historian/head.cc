@@ -312,13 +312,17 @@ void Head::delete_series(SeriesId series, std::uint64_t wal_sequence) {
 }
 
 void Head::release_empty_buffers() {
-  std::unique_lock lock(mu_);
-  for (auto& [id, st] : series_)
-    for (Buffer* b : {&st.open, &st.late})
-      if (b->empty() && b->ts_ns.capacity() > 0) {
-        free_columns(*b);
-        account(*b);
-      }
+  {
+    std::unique_lock lock(mu_);
+    for (auto& [id, st] : series_)
+      for (Buffer* b : {&st.open, &st.late})
+        if (b->empty() && b->ts_ns.capacity() > 0) {
+          free_columns(*b);
+          account(*b);
+        }
+  }
+  // The pool has its own lock: its spares (up to max_head_bytes / 8) are freed without holding
+  // up readers and the applier on the head's.
   pool_->clear();
 }
 

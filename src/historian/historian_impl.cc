@@ -137,8 +137,10 @@ void HistorianImpl::spare_loop() {
   const std::size_t spare_bytes = pool.chunk_samples() * Head::kBytesPerBufferedSample;
   std::unique_lock lock(spare_mu_);
   while (!spare_closing_) {
-    // Woken by the WAL applier when an insert left the pool short; the timeout catches the rest.
-    spare_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    // Woken by the WAL applier when an insert left the pool short; the timeout catches the rest
+    // (spares handed back by written chunks, memory freed by the chunk flusher).
+    spare_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return spare_wanted_ || spare_closing_; });
+    spare_wanted_ = false;
     // Spares are the first memory to go near max_head_bytes: none are made past half of it.
     while (!spare_closing_ && pool.missing() > 0 &&
            head_.memory_bytes() + spare_bytes <= options_.max_head_bytes / 2) {
@@ -350,7 +352,13 @@ void HistorianImpl::applier_loop() {
     // Durable (synced) before it becomes visible, and visible before it is acknowledged.
     if (status.is_ok()) {
       for (const auto& b : applying.batches) head_.insert(b.batch.samples, b.sequence);
-      if (head_.spares().missing() > 0) spare_cv_.notify_one();
+      if (head_.spares().missing() > 0) {
+        {
+          std::lock_guard lock(spare_mu_);  // set under the lock, so a wake-up cannot fall between
+          spare_wanted_ = true;             // the preparer's check and its wait
+        }
+        spare_cv_.notify_one();
+      }
     }
     {
       std::lock_guard lock(mu_);

@@ -143,9 +143,10 @@ class HistorianImpl final : public Historian {
   std::uint64_t memory_retry_later_ = 0;  // guarded by mu_
   std::uint64_t backfill_samples_ = 0;    // guarded by mu_
 
-  std::mutex spare_mu_;  // guards spare_closing_
-  std::condition_variable spare_cv_;  // the WAL flusher signals it when the head wants spares
+  std::mutex spare_mu_;  // guards spare_closing_ and spare_wanted_
+  std::condition_variable spare_cv_;  // the WAL applier signals it when the head wants spares
   bool spare_closing_ = false;
+  bool spare_wanted_ = false;  // an insert left the pool short since the preparer last looked
   std::thread spare_preparer_;
 
   std::mutex compact_mu_;  // serialises compact()

@@ -221,11 +221,6 @@ void fill_frame_rows(std::span<const TimestampNs> grid, std::span<const Sample> 
   }
 }
 
-void fill_frame_column(Frame& f, std::size_t col, std::span<const Sample> samples,
-                       const FrameRequest& req) {
-  fill_frame_rows(f.grid, samples, req, f.values.data() + col, f.valid.data() + col, f.columns);
-}
-
 }  // namespace historian
 
 namespace {
@@ -292,9 +287,8 @@ Frame Historian::frame(const FrameRequest& req) const {
   constexpr std::size_t kParallelCells = 200'000;
   const std::size_t rows = f.grid.size();
   if (rows >= 2 && rows * f.columns >= kParallelCells) {
-    std::thread second([&] { fill_rows(rows / 2, rows); });
+    std::jthread second([&] { fill_rows(rows / 2, rows); });  // joined even if this half throws
     fill_rows(0, rows / 2);
-    second.join();
   } else {
     fill_rows(0, rows);
   }

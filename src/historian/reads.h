@@ -49,12 +49,9 @@ Status aggregate_chunk(const ChunkView& chunk, TimestampNs from, TimestampNs to,
 // statistics, without decoding.
 AggregateBucket chunk_summary(const ChunkHeader& header, TimestampNs bucket_start);
 
-// Fills column `col` of `frame` (grid already set) from the samples of one series, sorted by
-// time, which must include the observations up to max_staleness before and after the grid.
-void fill_frame_column(Frame& frame, std::size_t col, std::span<const Sample> samples,
-                       const FrameRequest& req);
-// The same for the grid points `grid` into values[row * stride] and valid[row * stride]: the
-// samples must include the observations up to max_staleness before and after those points.
+// Fills the cells of one series at the grid points `grid` into values[row * stride] and
+// valid[row * stride] from its samples, sorted by time, which must include the observations up
+// to max_staleness before and after those points.
 void fill_frame_rows(std::span<const TimestampNs> grid, std::span<const Sample> samples, const FrameRequest& req,
                      double* values, std::uint8_t* valid, std::size_t stride);
 

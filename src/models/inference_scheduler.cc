@@ -282,11 +282,15 @@ struct InferenceScheduler::Impl {
     if (m.transform) {
       // Derived inputs: the transform computes the row from the windows, as it did offline.
       row.resize(manifest.inputs.size());
-      TransformGap gap;
-      if (!m.transform->evaluate(windows, ts, row, transform_scratch, &gap)) {
-        if (nonfinite_rows.fetch_add(1, std::memory_order_relaxed) % 1000 == 0)
+      if (!m.transform->evaluate(windows, ts, row, transform_scratch)) {
+        // The reason is formatted only for the window that is logged (one in 1,000): a stopped
+        // spindle can make every window a division by zero.
+        if (nonfinite_rows.fetch_add(1, std::memory_order_relaxed) % 1000 == 0) {
+          TransformGap gap;
+          (void)m.transform->evaluate(windows, ts, row, transform_scratch, &gap);
           spdlog::warn("inference: model '{}' on '{}': window at {} skipped: {}", manifest.name, equipment, ts,
                        gap.message());
+        }
         skipped_windows.fetch_add(1, std::memory_order_relaxed);
         return;
       }

@@ -124,7 +124,12 @@ Result<Transform> Transform::parse(std::string_view text, std::string_view sourc
       auto name = string_field(e, "name", path);
       if (!name) return error(name.error());
       in.name = *name;
-      const std::string type = e.value("type", std::string("number"));
+      std::string type = "number";
+      if (e.contains("type")) {
+        auto given = string_field(e, "type", path);  // a non-string type is an error, not an exception
+        if (!given) return error(given.error());
+        type = std::move(*given);
+      }
       if (type != "number" && type != "code")
         return error(StatusCode::kInvalidArgument, fmt::format("{}.type: '{}' (number or code)", path, type));
       in.is_code = type == "code";
@@ -702,7 +707,13 @@ Result<Dataset> derive_dataset(const Table& table, const Transform& transform, s
   for (double x : derived->values) ds.features.push_back(static_cast<float>(x));
   for (std::size_t r : derived->rows) {
     ds.labels.push_back(static_cast<float>((*label_col)->numbers[r]));
-    if (group_col) ds.groups.push_back(static_cast<std::int64_t>(group_col->numbers[r]));
+    if (group_col) {
+      const double g = group_col->numbers[r];
+      if (g != std::floor(g))  // as dataset_from_table: 1.5 and 1.7 must not become one group
+        return error(StatusCode::kInvalidArgument, fmt::format("{}: group column '{}' holds a non-integer {} (row {})",
+                                                               table.source, group, g, r + 1));
+      ds.groups.push_back(static_cast<std::int64_t>(g));
+    }
   }
   ds.rows = derived->rows.size();
   ds.lineage.sources = std::move(sources);

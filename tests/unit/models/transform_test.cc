@@ -67,6 +67,9 @@ TEST(Transform, ErrorsSayWhatAndWhere) {
   EXPECT_EQ(parse_error(R"({"transform_version": 1, "inputs": [{"name": "T", "type": "code", "codes": {"H": 0, "L": 1}}],
       "define": [{"name": "l", "op": "lookup", "args": ["T"], "table": {"H": 1}}], "columns": ["l"]})"),
             "t.json.define[0] 'l'.table: no entry for code 'L' of 'T'");
+  // A type that is not a string is an error with its place, not an exception out of the parser.
+  EXPECT_EQ(parse_error(R"({"transform_version": 1, "inputs": [{"name": "x", "type": 1}], "columns": ["x"]})"),
+            "t.json.inputs[0].type: expected a non-empty string, found 1");
   // A cycle, named in full.
   EXPECT_EQ(parse_error(R"({"transform_version": 1, "inputs": ["x"],
       "define": [{"name": "a", "op": "sum", "args": ["x", "b"]}, {"name": "b", "op": "product", "args": ["a", 2]}],
