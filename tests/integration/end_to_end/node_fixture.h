@@ -116,12 +116,18 @@ class NodeProcess {
         (dir_ / "sim.log").string());
   }
 
-  // Every stored point of a series, through GET /api/v1/query.
-  std::vector<AckedSample> stored(const std::string& path) {
+  // Every stored point of a series, through GET /api/v1/query. The series must exist.
+  std::vector<AckedSample> stored(const std::string& path) { return query_points(path, false); }
+  // The same while polling for a series a connector has not created yet: its absence (404) reads
+  // as no points; any other failure still fails the test.
+  std::vector<AckedSample> stored_once_created(const std::string& path) { return query_points(path, true); }
+
+  std::vector<AckedSample> query_points(const std::string& path, bool absent_is_empty) {
     const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
     auto r = http_get(api_port_, "/api/v1/query?series=" + url_encode(path) + "&from=0&to=" +
                                      std::to_string(now_ns + 60'000'000'000LL) + "&limit=100000");
+    if (absent_is_empty && r && r->status == 404) return {};
     EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no connection");
     std::vector<AckedSample> out;
     if (!r || r->status != 200) return out;
