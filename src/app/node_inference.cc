@@ -106,7 +106,9 @@ Status Node::start_inference() {
                                                             std::move(sink), options, std::move(on_switch));
   for (auto& d : deployments)
     if (Status s = inference_->deploy(std::move(d)); !s) return s;
-  pipeline_->add_listener(*inference_);
+  // On accepted samples: a sample waits for one group commit on its way to a model output (the
+  // output's), not two; the scheduler releases a record only once its outputs are durable.
+  pipeline_->add_accepted_listener(*inference_);
   inference_->start();
 
   if (!follow_production.empty()) {
@@ -148,8 +150,13 @@ Status Node::start_inference() {
   metrics_.gauge_fn("resonance_inference_runs", "Model runs since start", stat(&St::runs));
   metrics_.gauge_fn("resonance_inference_skipped_windows",
                     "Windows not run: an input had no sample in its window, or the backend failed", stat(&St::skipped_windows));
-  metrics_.gauge_fn("resonance_inference_skipped_samples", "Durable samples the inference hand-off turned away (full)",
+  metrics_.gauge_fn("resonance_inference_skipped_samples", "Accepted samples the inference hand-off turned away (full)",
                     stat(&St::skipped_samples));
+  // Like records_dropped below, an audit finding: runs the evidence does not show (their outputs,
+  // which would prove their inputs durable, never became durable).
+  metrics_.gauge_fn("resonance_inference_unconfirmed_records",
+                    "Inference records not logged because no durable output batch covers their inputs",
+                    stat(&St::unconfirmed_records));
   metrics_.gauge_fn("resonance_inference_outputs_written", "Model output samples accepted by the pipeline",
                     stat(&St::outputs_written));
   metrics_.gauge_fn("resonance_inference_dropped_outputs", "Model output samples given up (rejected, or RetryLater too long)",

@@ -1,5 +1,7 @@
-// The live inference scheduler: a DurableListener that copies the samples of bound series off the
-// fan-out thread, and one worker thread that owns every window, backend and output hand-off.
+// The live inference scheduler: a listener that copies the samples of bound series as the store
+// accepts them (AcceptedListener, on the connectors' threads) or once they are durable
+// (DurableListener, on the fan-out thread), and one worker thread that owns every window, backend,
+// output hand-off and the release of inference records.
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -115,10 +118,11 @@ struct InferenceScheduler::Impl {
   std::condition_variable swapped;
   std::mutex swap_call_mu;  // one swap() at a time
 
-  // Fan-out thread only.
-  std::unordered_map<SeriesId, const SeriesBinding*> bindings;  // null: not bound
-  std::deque<SeriesBinding> binding_store;
-  std::vector<PendingSample> scratch;
+  // The feed: any thread that hands samples over (several connectors may submit at once).
+  std::mutex feed_mu;
+  std::unordered_map<SeriesId, const SeriesBinding*> bindings;  // guarded by feed_mu; null: not bound
+  std::deque<SeriesBinding> binding_store;                      // guarded by feed_mu; append only
+  std::vector<PendingSample> scratch;                           // guarded by feed_mu
 
   std::mutex mu;
   std::condition_variable wake;
@@ -128,17 +132,48 @@ struct InferenceScheduler::Impl {
 
   // Worker thread only.
   std::deque<OutputBatch> unsent;
-  std::vector<InferenceRecord> records;
+  std::vector<InferenceRecord> records;  // released: for the sink
+
+  // Record release. The models run on accepted samples, which are not yet durable; a window's
+  // record goes to the sink only once an output batch accepted after the window ran is durable.
+  // That batch sits later in the historian's log than every sample the window read (each was
+  // accepted before the window ran), and the log becomes durable in order, so its durability
+  // proves theirs: a record never names an input a crash could lose. Callbacks arrive on the
+  // store's thread, possibly after this scheduler is gone (hence the shared state).
+  struct Confirmations {
+    std::mutex mu;
+    std::condition_variable changed;
+    std::map<std::uint64_t, bool> resolved;  // guarded by mu; output batch -> durable, until folded
+    void resolve(std::uint64_t seq, bool durable) {
+      {
+        std::lock_guard lock(mu);
+        resolved.emplace(seq, durable);
+      }
+      changed.notify_all();
+    }
+  };
+  struct HeldRecords {
+    std::uint64_t covering_seq;  // the output batch whose durability releases them
+    bool failed = false;         // that batch will never be durable
+    std::vector<InferenceRecord> records;
+  };
+  std::shared_ptr<Confirmations> confirmations = std::make_shared<Confirmations>();
+  std::uint64_t output_seq = 0;     // the last sequence number given to an output batch
+  std::uint64_t confirmed_seq = 0;  // every batch up to here is resolved
+  std::deque<HeldRecords> held;     // in covering_seq order
+  std::vector<InferenceRecord> unattached;  // run since the last accepted output batch
   std::vector<WindowInput> windows;
   std::vector<double> row;
   Transform::Scratch transform_scratch;
 
   std::atomic<std::uint64_t> runs{0}, skipped_windows{0}, skipped_samples{0}, outputs_written{0},
-      dropped_outputs{0}, output_retries{0}, swaps{0}, refused_swaps{0}, nonfinite_rows{0};
+      dropped_outputs{0}, output_retries{0}, swaps{0}, refused_swaps{0}, nonfinite_rows{0},
+      unconfirmed_records{0};
   mutable std::mutex latency_mu;
   std::vector<std::int64_t> latencies;  // guarded by latency_mu; a ring of the last runs
   std::size_t latency_next = 0;         // guarded by latency_mu
 
+  // Under feed_mu.
   const SeriesBinding* bind(SeriesId id) {
     if (auto it = bindings.find(id); it != bindings.end()) return it->second;
     const SeriesBinding* result = nullptr;
@@ -188,11 +223,13 @@ struct InferenceScheduler::Impl {
     return inst;
   }
 
-  // Worker thread, between two rounds: the old version's records go to the sink first, then the
-  // new version takes over every equipment with the old one's samples and step cadence.
+  // Worker thread, between two rounds: the old version's records go to the sink first (once their
+  // outputs are durable: a commit or two), then the new version takes over every equipment with
+  // the old one's samples and step cadence.
   void apply_swap(StagedSwap&& staged_swap) {
     DeployedModel& old = models[staged_swap.index];
     DeployedModel& next = staged_swap.model;
+    await_confirmations(std::chrono::seconds(2));
     if (!records.empty()) {
       sink(std::move(records));
       records.clear();
@@ -321,7 +358,7 @@ struct InferenceScheduler::Impl {
       rec.outputs.push_back((*result)[j]);
       if (inst.output_ids[j] != 0) m.outputs.push_back(Sample{inst.output_ids[j], ts, (*result)[j], Quality{}});
     }
-    records.push_back(std::move(rec));
+    unattached.push_back(std::move(rec));
   }
 
   void process(const std::vector<PendingSample>& batch, bool final_round) {
@@ -358,12 +395,19 @@ struct InferenceScheduler::Impl {
       OutputBatch& front = unsent.front();
       SampleBatch copy = front.batch;  // a refused submit may have run stages on its argument
       const std::size_t n = copy.samples.size();
-      const Admission a = consumer.submit(std::move(copy), [](const Status&) {});
+      const std::uint64_t seq = ++output_seq;
+      const Admission a = consumer.submit(
+          std::move(copy), [c = confirmations, seq](const Status& status) { c->resolve(seq, status.is_ok()); });
       if (a == Admission::kAccepted) {
         outputs_written.fetch_add(n, std::memory_order_relaxed);
         unsent.pop_front();
+        if (!unattached.empty()) {
+          held.push_back({seq, false, std::move(unattached)});
+          unattached.clear();
+        }
         continue;
       }
+      confirmations->resolve(seq, false);  // not taken: no callback will come, nothing waits on it
       if (a == Admission::kRetryLater) {
         output_retries.fetch_add(1, std::memory_order_relaxed);
         if (++front.attempts < options.max_output_attempts && !final_round) return;
@@ -371,6 +415,57 @@ struct InferenceScheduler::Impl {
       dropped_outputs.fetch_add(n, std::memory_order_relaxed);  // rejected, or retried long enough
       unsent.pop_front();
     }
+  }
+
+  // Folds the resolved output batches into confirmed_seq and moves the records they cover to
+  // `records` (durable) or drops them, counted (their covering batch failed: the store could not
+  // make it durable, so the inputs may be lost too).
+  void release_confirmed() {
+    {
+      std::lock_guard lock(confirmations->mu);
+      auto& resolved = confirmations->resolved;
+      for (auto it = resolved.begin(); it != resolved.end() && it->first == confirmed_seq + 1; it = resolved.erase(it)) {
+        ++confirmed_seq;
+        if (!it->second)
+          for (auto& h : held)
+            if (h.covering_seq == confirmed_seq) h.failed = true;
+      }
+    }
+    while (!held.empty() && held.front().covering_seq <= confirmed_seq) {
+      HeldRecords& h = held.front();
+      if (h.failed) {
+        if (unconfirmed_records.fetch_add(h.records.size(), std::memory_order_relaxed) == 0)
+          spdlog::warn("inference: {} records dropped: their outputs never became durable", h.records.size());
+      } else {
+        std::move(h.records.begin(), h.records.end(), std::back_inserter(records));
+      }
+      held.pop_front();
+    }
+  }
+
+  // Waits (bounded) until every held record's output batch is resolved, then releases them.
+  void await_confirmations(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    release_confirmed();
+    while (!held.empty() && std::chrono::steady_clock::now() < deadline) {
+      {
+        std::unique_lock lock(confirmations->mu);
+        confirmations->changed.wait_for(lock, std::chrono::milliseconds(10),
+                                        [&] { return confirmations->resolved.contains(held.back().covering_seq); });
+      }
+      release_confirmed();
+    }
+  }
+
+  // At stop: records that no durable output batch covers are not logged; counted and said.
+  void drop_unconfirmed() {
+    std::size_t n = unattached.size();
+    for (const auto& h : held) n += h.records.size();
+    unattached.clear();
+    held.clear();
+    if (n == 0) return;
+    unconfirmed_records.fetch_add(n, std::memory_order_relaxed);
+    spdlog::warn("inference: {} records not logged at stop: no durable output batch covers their inputs", n);
   }
 
   void run() {
@@ -388,6 +483,8 @@ struct InferenceScheduler::Impl {
         swap_now.swap(staged);
       }
       process(batch, stop_now);
+      batch.clear();
+      send_outputs(stop_now);
       // After the round, so no window is run half by one version: samples handed over before
       // swap() was called run on the old version, those after it returns on the new one.
       if (swap_now) {
@@ -398,8 +495,12 @@ struct InferenceScheduler::Impl {
         }
         swapped.notify_all();
       }
-      batch.clear();
-      send_outputs(stop_now);
+      if (stop_now) {
+        await_confirmations(std::chrono::seconds(5));
+        drop_unconfirmed();
+      } else {
+        release_confirmed();
+      }
       const auto now = std::chrono::steady_clock::now();
       if (!records.empty() && (stop_now || records.size() >= 4096 ||
                                now - last_flush >= std::chrono::milliseconds(options.record_flush_ms))) {
@@ -653,8 +754,12 @@ void InferenceScheduler::stop() {
   impl_->worker.join();
 }
 
-Admission InferenceScheduler::on_durable(const SampleBatch& batch) {
+Admission InferenceScheduler::on_durable(const SampleBatch& batch) { return feed(batch); }
+Admission InferenceScheduler::on_accepted(const SampleBatch& batch) { return feed(batch); }
+
+Admission InferenceScheduler::feed(const SampleBatch& batch) {
   auto& impl = *impl_;
+  std::lock_guard feeding(impl.feed_mu);
   impl.scratch.clear();
   for (const auto& s : batch.samples) {
     if (s.quality.severity() == Severity::kBad || !std::isfinite(s.value)) continue;  // not a measurement
@@ -695,6 +800,7 @@ InferenceStats InferenceScheduler::stats() const {
   s.output_retries = impl.output_retries.load();
   s.swaps = impl.swaps.load();
   s.refused_swaps = impl.refused_swaps.load();
+  s.unconfirmed_records = impl.unconfirmed_records.load();
   std::vector<std::int64_t> lat;
   {
     std::lock_guard lock(impl.latency_mu);

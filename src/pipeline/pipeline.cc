@@ -32,7 +32,7 @@ IngestPipeline::IngestPipeline(const PipelineOptions& options, BatchConsumer& st
       fanout_dropped_(metrics.counter("resonance_pipeline_fanout_dropped_total",
                                       "Durable batches not fanned out because the queue was full")),
       listener_retry_later_(metrics.counter("resonance_pipeline_listener_retry_later_total",
-                                            "Durable batches a listener could not take")) {
+                                            "Batches a listener (durable or accepted) could not take")) {
   metrics.gauge_fn("resonance_pipeline_in_flight_batches",
                    "Batches accepted and not yet durable", [this] { return static_cast<double>(in_flight_.load()); });
 }
@@ -41,6 +41,7 @@ IngestPipeline::~IngestPipeline() { stop(); }
 
 void IngestPipeline::add_stage(std::unique_ptr<Stage> stage) { stages_.push_back(std::move(stage)); }
 void IngestPipeline::add_listener(DurableListener& listener) { listeners_.push_back(&listener); }
+void IngestPipeline::add_accepted_listener(AcceptedListener& listener) { accepted_listeners_.push_back(&listener); }
 
 std::vector<std::string> IngestPipeline::stage_names() const {
   std::vector<std::string> names;
@@ -68,7 +69,7 @@ Admission IngestPipeline::submit(SampleBatch&& batch, DurableCallback on_durable
   if (!run_stages(batch)) return Admission::kRejected;
   // Listeners need the batch after the store has consumed it: keep a shared copy only then.
   std::shared_ptr<const SampleBatch> for_fanout;
-  if (!listeners_.empty()) for_fanout = std::make_shared<const SampleBatch>(batch);
+  if (!listeners_.empty() || !accepted_listeners_.empty()) for_fanout = std::make_shared<const SampleBatch>(batch);
   in_flight_.fetch_add(1);
   const Admission admission = store_.submit(
       std::move(batch), [this, for_fanout, cb = std::move(on_durable)](const Status& status) mutable {
@@ -87,8 +88,15 @@ Admission IngestPipeline::submit(SampleBatch&& batch, DurableCallback on_durable
   if (admission != Admission::kAccepted) {
     in_flight_.fetch_sub(1);
     (admission == Admission::kRetryLater ? retry_later_ : rejected_).inc();
+  } else if (!accepted_listeners_.empty()) {
+    tell_accepted(*for_fanout);
   }
   return admission;
+}
+
+void IngestPipeline::tell_accepted(const SampleBatch& batch) {
+  for (AcceptedListener* listener : accepted_listeners_)
+    if (listener->on_accepted(batch) != Admission::kAccepted) listener_retry_later_.inc();
 }
 
 bool IngestPipeline::run_stages(SampleBatch& batch) {
@@ -153,7 +161,7 @@ std::vector<Admission> IngestPipeline::submit_group(std::span<SampleBatch> parts
 
   auto group = std::make_shared<GroupInFlight>();
   group->on_durable = std::move(on_durable);
-  if (!listeners_.empty()) {
+  if (!listeners_.empty() || !accepted_listeners_.empty()) {
     group->fanout.reserve(stored.size());
     for (const auto& b : stored) group->fanout.push_back(std::make_shared<const SampleBatch>(b));
   }
@@ -164,7 +172,7 @@ std::vector<Admission> IngestPipeline::submit_group(std::span<SampleBatch> parts
     for (std::size_t j = 0; j < g.admissions.size(); ++j) {
       if (g.admissions[j] != Admission::kAccepted) continue;
       ++accepted;
-      if (g.status.is_ok() && !g.fanout.empty()) {
+      if (g.status.is_ok() && !listeners_.empty()) {
         auto copy = g.fanout[j];
         if (!fanout_queue_.try_push(std::move(copy))) fanout_dropped_.inc();
       }
@@ -186,10 +194,12 @@ std::vector<Admission> IngestPipeline::submit_group(std::span<SampleBatch> parts
   for (std::size_t j = 0; j < kept.size(); ++j) {
     const Admission a = j < admissions.size() ? admissions[j] : Admission::kRejected;
     out[kept[j]] = a;
-    if (a == Admission::kAccepted)
+    if (a == Admission::kAccepted) {
       any = true;
-    else
+      if (!accepted_listeners_.empty()) tell_accepted(*group->fanout[j]);
+    } else {
       (a == Admission::kRetryLater ? retry_later_ : rejected_).inc();
+    }
   }
   if (!any) {
     in_flight_.fetch_sub(1);  // the store took nothing, so its callback never fires

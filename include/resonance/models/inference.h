@@ -135,11 +135,16 @@ struct InferenceStats {
   std::uint64_t output_retries = 0;    // RetryLater answers
   std::uint64_t swaps = 0;             // versions switched live (swap())
   std::uint64_t refused_swaps = 0;     // versions swap() refused (the old one kept running)
+  std::uint64_t unconfirmed_records = 0;  // records not logged: no durable output covers their inputs
   std::int64_t latency_p50_ns = 0;     // of the last 4,096 runs
   std::int64_t latency_p99_ns = 0;
 };
 
-class InferenceScheduler final : public DurableListener {
+// Register it with IngestPipeline::add_accepted_listener (the node does): models then run on
+// samples as soon as the store accepted them, and a window's record is released to the sink only
+// once an output batch written after it is durable (which proves the window's inputs durable).
+// As a DurableListener it sees samples one group commit later; the records rule is the same.
+class InferenceScheduler final : public DurableListener, public AcceptedListener {
  public:
   InferenceScheduler(const infomodel::Model& model, SeriesCatalog& catalog, BatchConsumer& outputs,
                      InferenceRecordSink records, InferenceOptions options = {}, ModelSwitchSink switches = {});
@@ -170,8 +175,9 @@ class InferenceScheduler final : public DurableListener {
   void stop();
 
   std::string_view name() const override { return "inference"; }
-  // Fan-out thread: copies the samples of bound series into the hand-off. Never blocks.
+  // Copy the samples of bound series into the hand-off. Never block (a short mutex); any thread.
   Admission on_durable(const SampleBatch& batch) override;
+  Admission on_accepted(const SampleBatch& batch) override;
 
   InferenceStats stats() const;
   // The series a deployed model writes on one equipment, in manifest output order; empty for a
@@ -182,6 +188,7 @@ class InferenceScheduler final : public DurableListener {
                                  std::string_view output);
 
  private:
+  Admission feed(const SampleBatch& batch);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

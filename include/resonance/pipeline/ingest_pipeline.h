@@ -35,6 +35,8 @@ class IngestPipeline final : public BatchConsumer {
   // Configuration, before start(): stages run in the order added; listeners see every durable batch.
   void add_stage(std::unique_ptr<Stage> stage);
   void add_listener(DurableListener& listener);
+  // Listeners that see every batch as soon as the store accepted it (pipeline.h).
+  void add_accepted_listener(AcceptedListener& listener);
   std::vector<std::string> stage_names() const;
 
   void start();
@@ -55,6 +57,8 @@ class IngestPipeline final : public BatchConsumer {
 
  private:
   void fanout_loop();
+  // Hands an accepted batch to the accepted listeners, on the submitting thread.
+  void tell_accepted(const SampleBatch& batch);
   // Runs the stages on one batch in place; false when the batch is refused (counted).
   bool run_stages(SampleBatch& batch);
 
@@ -63,6 +67,7 @@ class IngestPipeline final : public BatchConsumer {
   std::unique_ptr<Quarantine> quarantine_;  // never null
   std::vector<std::unique_ptr<Stage>> stages_;  // fixed after start()
   std::vector<DurableListener*> listeners_;     // fixed after start()
+  std::vector<AcceptedListener*> accepted_listeners_;  // fixed after start()
   std::atomic<std::size_t> in_flight_{0};
   BoundedQueue<std::shared_ptr<const SampleBatch>> fanout_queue_;
   std::jthread fanout_thread_;

@@ -114,4 +114,19 @@ class DurableListener {
   virtual Admission on_durable(const SampleBatch& batch) = 0;
 };
 
+// Sees every batch the store has taken, before it is durable, on the submitting thread (any
+// connector's), right after the store accepted it. For a consumer whose own writes, stored later
+// in the same log, prove the input durable once they are: the inference scheduler runs models on
+// accepted samples and releases a window's record only when its outputs are durable, so a sample
+// waits for one group commit on its way to a model output instead of two. Must not block and must
+// be thread-safe; an answer other than Accepted is counted, nothing else (the batch is stored
+// regardless). A batch the store refuses, or that fails to become durable after being accepted,
+// is never un-seen: such a listener must only trust what its own durable writes confirm.
+class AcceptedListener {
+ public:
+  virtual ~AcceptedListener() = default;
+  virtual std::string_view name() const = 0;
+  virtual Admission on_accepted(const SampleBatch& batch) = 0;
+};
+
 }  // namespace resonance

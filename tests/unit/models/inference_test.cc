@@ -171,8 +171,91 @@ TEST(InferenceScheduler, RetryLaterIsRetriedThenDroppedAndCounted) {
   EXPECT_EQ(s.stats().dropped_outputs, 2u);  // both outputs of the one run
   EXPECT_EQ(s.stats().output_retries, 3u);
   EXPECT_EQ(s.stats().outputs_written, 0u);
-  EXPECT_EQ(s.stats().runs, 1u);  // the run itself happened and was recorded
-  EXPECT_EQ(rig.records.size(), 1u);
+  EXPECT_EQ(s.stats().runs, 1u);  // the run itself happened and is counted,
+  // but not logged: no durable output of it (or after it) proves its input durable.
+  EXPECT_EQ(rig.records.size(), 0u);
+  EXPECT_EQ(s.stats().unconfirmed_records, 1u);
+}
+
+// Polls `done` for up to 5 s.
+template <class F>
+bool eventually(F done) {
+  for (int i = 0; i < 500; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+std::size_t record_count(Rig& rig) {
+  std::lock_guard lock(rig.mu);
+  return rig.records.size();
+}
+
+// Models run on accepted samples, not yet durable: a record reaches the sink only once an output
+// batch written after its window is durable, which proves the window's inputs durable.
+TEST(InferenceScheduler, RecordsWaitUntilTheirOutputsAreDurable) {
+  Rig rig;
+  rig.consumer.hold = true;
+  InferenceOptions o;
+  o.record_flush_ms = 5;
+  InferenceScheduler s(infomodel::builtin_model(), *rig.catalog, rig.consumer, rig.sink(), o);
+  ASSERT_TRUE(s.deploy({threshold_manifest(), {}}).is_ok());
+  s.start();
+  EXPECT_EQ(s.on_accepted(batch_of({{rig.load, 1000, 50.0, {}}, {rig.load, 2000, 95.0, {}}})), Admission::kAccepted);
+  ASSERT_TRUE(eventually([&] { return rig.consumer.batch_count() > 0; }));
+  // Many flush intervals later the outputs are accepted but not durable: no record yet.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(record_count(rig), 0u);
+  rig.consumer.release(Status::ok());
+  EXPECT_TRUE(eventually([&] { return record_count(rig) == 2; })) << record_count(rig);
+  s.stop();
+  EXPECT_EQ(s.stats().unconfirmed_records, 0u);
+  EXPECT_EQ(record_count(rig), 2u);
+}
+
+TEST(InferenceScheduler, RecordsWhoseOutputsNeverBecomeDurableAreCountedNotLogged) {
+  Rig rig;
+  rig.consumer.hold = true;
+  InferenceOptions o;
+  o.record_flush_ms = 5;
+  InferenceScheduler s(infomodel::builtin_model(), *rig.catalog, rig.consumer, rig.sink(), o);
+  ASSERT_TRUE(s.deploy({threshold_manifest(), {}}).is_ok());
+  s.start();
+  EXPECT_EQ(s.on_accepted(batch_of({{rig.load, 1000, 50.0, {}}, {rig.load, 2000, 95.0, {}}})), Admission::kAccepted);
+  ASSERT_TRUE(eventually([&] { return rig.consumer.batch_count() > 0; }));
+  rig.consumer.release(Status(StatusCode::kUnavailable, "fdatasync failed"));
+  EXPECT_TRUE(eventually([&] { return s.stats().unconfirmed_records == 2; })) << s.stats().unconfirmed_records;
+  // The next window's outputs are durable: only its record is logged.
+  {
+    std::lock_guard lock(rig.consumer.mu);
+    rig.consumer.hold = false;
+  }
+  EXPECT_EQ(s.on_accepted(batch_of({{rig.load, 3000, 10.0, {}}})), Admission::kAccepted);
+  EXPECT_TRUE(eventually([&] { return record_count(rig) == 1; }));
+  s.stop();
+  ASSERT_EQ(rig.records.size(), 1u);
+  EXPECT_EQ(rig.records[0].window_to_ns, 3000);
+  EXPECT_EQ(s.stats().unconfirmed_records, 2u);
+}
+
+// on_accepted runs on every connector's thread: two feeding at once lose nothing.
+TEST(InferenceScheduler, TwoConnectorsFeedingAtOnceLoseNoSample) {
+  Rig rig;
+  const SeriesId other = *rig.catalog->resolve("site/area/line1/cnc-02/spindle_load");
+  InferenceScheduler s(infomodel::builtin_model(), *rig.catalog, rig.consumer, rig.sink());
+  ASSERT_TRUE(s.deploy({threshold_manifest(), {}}).is_ok());
+  s.start();
+  auto feed = [&s](SeriesId series) {
+    for (int i = 1; i <= 500; ++i) (void)s.on_accepted(batch_of({{series, i * 1000, 50.0, {}}}));
+  };
+  std::thread a(feed, rig.load), b(feed, other);
+  a.join();
+  b.join();
+  s.stop();
+  EXPECT_EQ(s.stats().runs, 1000u);
+  EXPECT_EQ(s.stats().skipped_samples, 0u);
+  EXPECT_EQ(record_count(rig), 1000u);
 }
 
 TEST(InferenceScheduler, FullHandOffTurnsSamplesAwayWithoutBlocking) {

@@ -55,6 +55,16 @@ SampleBatch part(const std::string& device, std::vector<Sample> samples) {
   return b;
 }
 
+class AcceptedDevices : public AcceptedListener {
+ public:
+  std::string_view name() const override { return "accepted"; }
+  Admission on_accepted(const SampleBatch& b) override {
+    devices.push_back(b.provenance.client_id);
+    return Admission::kAccepted;
+  }
+  std::vector<std::string> devices;  // the test submits from its own thread
+};
+
 class PipelineGroupTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -110,6 +120,31 @@ TEST_F(PipelineGroupTest, EachPartHasItsOwnFateAndTheGroupOneCallback) {
   EXPECT_EQ(metrics.counter_value("resonance_pipeline_batches_durable_total"), 2u);
   EXPECT_EQ(metrics.counter_value("resonance_pipeline_retry_later_total"), 1u);
   EXPECT_EQ(metrics.counter_value("resonance_pipeline_rejected_total"), 1u);
+}
+
+// Each accepted part is seen by the accepted listeners when submit_group returns, before any is
+// durable; refused and quarantined parts are not.
+TEST_F(PipelineGroupTest, AcceptedListenersSeeEachTakenPartAtOnce) {
+  AcceptedDevices accepted;
+  IngestPipeline p({}, store, metrics);
+  p.add_stage(make_validation_stage({}, *catalog, p.quarantine(), metrics));
+  p.add_accepted_listener(accepted);
+  p.start();
+  store.answers["busy"] = Admission::kRetryLater;
+  const TimestampNs now = unix_now_ns();
+  std::vector<SampleBatch> parts;
+  parts.push_back(part("dev-a", {{1, now, 1.0, {}}}));
+  parts.push_back(part("dev-bad", {{9, now, 2.0, {}}}));
+  parts.push_back(part("busy", {{1, now + 1, 3.0, {}}}));
+  parts.push_back(part("dev-c", {{1, now + 2, 4.0, {}}}));
+  int calls = 0;
+  (void)p.submit_group(parts, [&](const Status&) { ++calls; });
+  EXPECT_EQ(accepted.devices, (std::vector<std::string>{"dev-a", "dev-c"}));
+  EXPECT_EQ(calls, 0);
+  store.complete(0);
+  store.complete(1);
+  EXPECT_EQ(calls, 1);
+  p.stop();
 }
 
 TEST_F(PipelineGroupTest, TheFirstErrorOfAnyPartFailsTheGroup) {

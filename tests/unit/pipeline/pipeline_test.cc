@@ -46,6 +46,17 @@ class CollectingListener : public DurableListener {
   std::size_t seen = 0;
 };
 
+class CountingAcceptedListener : public AcceptedListener {
+ public:
+  std::string_view name() const override { return "accepted"; }
+  Admission on_accepted(const SampleBatch& b) override {
+    seen += b.samples.size();
+    return answer;
+  }
+  std::size_t seen = 0;  // the test submits from its own thread: no lock needed
+  Admission answer = Admission::kAccepted;
+};
+
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -148,6 +159,33 @@ TEST_F(PipelineTest, ListenersSeeOnlyDurableBatches) {
   p.stop();
   EXPECT_EQ(listener.count(), 2u);
   EXPECT_EQ(metrics.counter_value("resonance_pipeline_batches_failed_total"), 1u);
+}
+
+// An accepted listener sees a batch on the submitting thread as soon as the store took it, before
+// it is durable, and never one the store refused.
+TEST_F(PipelineTest, AcceptedListenersSeeTakenBatchesBeforeTheyAreDurable) {
+  CountingAcceptedListener accepted;
+  CollectingListener durable;
+  IngestPipeline p({}, store, metrics);
+  p.add_accepted_listener(accepted);
+  p.add_listener(durable);
+  p.start();
+  const TimestampNs now = unix_now_ns();
+  ASSERT_EQ(p.submit(batch({{1, now, 1.0, {}}, {1, now + 1, 2.0, {}}}), nullptr), Admission::kAccepted);
+  EXPECT_EQ(accepted.seen, 2u);  // at once, on this thread
+  EXPECT_EQ(durable.count(), 0u);
+  store.answer = Admission::kRetryLater;
+  ASSERT_EQ(p.submit(batch({{1, now + 2, 3.0, {}}}), nullptr), Admission::kRetryLater);
+  EXPECT_EQ(accepted.seen, 2u);  // refused by the store: not seen
+  store.answer = Admission::kAccepted;
+  accepted.answer = Admission::kRetryLater;  // a listener that cannot take it is counted, the batch still stored
+  ASSERT_EQ(p.submit(batch({{1, now + 3, 4.0, {}}}), nullptr), Admission::kAccepted);
+  EXPECT_EQ(metrics.counter_value("resonance_pipeline_listener_retry_later_total"), 1u);
+  store.complete_all();
+  for (int i = 0; i < 100 && durable.count() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(durable.count(), 3u);
+  p.stop();
+  EXPECT_EQ(store.batches.size(), 2u);
 }
 
 }  // namespace
