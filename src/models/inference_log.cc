@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cmath>
@@ -131,18 +132,62 @@ Result<std::vector<std::string>> read_inference_log(const std::filesystem::path&
   return std::vector<std::string>(std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()));
 }
 
+namespace {
+
+// A kill -9 can cut the line being written (the file is appended without fsync). Appending after a
+// cut line would leave a line no reader can parse in the middle of the file, so the cut part goes:
+// the file is truncated after its last newline. What it held was never evidence (the transparency
+// log is) and the record it was is also in an inference.batch entry when [audit] is on.
+Status cut_torn_tail(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return {StatusCode::kIoError, fmt::format("inference log '{}': {}", file.string(), ec.message())};
+  if (size == 0) return {};
+  std::ifstream in(file, std::ios::binary);
+  // Scan back in blocks for the last newline (a record line is at most a few kB).
+  std::uintmax_t end = size;
+  std::string block;
+  while (end > 0) {
+    const std::uintmax_t start = end > 4096 ? end - 4096 : 0;
+    block.resize(static_cast<std::size_t>(end - start));
+    in.seekg(static_cast<std::streamoff>(start));
+    if (!in.read(block.data(), static_cast<std::streamsize>(block.size())))
+      return {StatusCode::kIoError, fmt::format("inference log '{}': cannot read its end", file.string())};
+    if (const auto nl = block.rfind('\n'); nl != std::string::npos) {
+      end = start + nl + 1;
+      break;
+    }
+    end = start;
+  }
+  if (end == size) return {};
+  std::filesystem::resize_file(file, end, ec);
+  if (ec) return {StatusCode::kIoError, fmt::format("inference log '{}': {}", file.string(), ec.message())};
+  spdlog::warn("inference log '{}': cut {} bytes of a line left unfinished by a crash", file.string(), size - end);
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<InferenceLogWriter>> InferenceLogWriter::open(const std::filesystem::path& file,
                                                                     AuditAppend append, std::size_t max_pending,
                                                                     int flush_interval_ms, std::size_t keep_recent) {
   const bool exists = std::filesystem::exists(file);
   if (exists) {
-    std::ifstream in(file);
     std::string first;
-    std::getline(in, first);
-    if (!first.empty() && first != header_line())
+    bool whole_line = false;
+    {
+      std::ifstream in(file);
+      std::getline(in, first);
+      whole_line = !in.eof();  // getline stopped at a newline
+    }
+    // A file is ours when its first line is the header, or when a crash cut the header itself;
+    // anything else is refused untouched.
+    const bool cut_header = !whole_line && header_line().starts_with(first);
+    if (!first.empty() && first != header_line() && !cut_header)
       return error(StatusCode::kInvalidArgument,
                    fmt::format("inference log '{}': first line is not the version {} header", file.string(),
                                kInferenceLogVersion));
+    if (Status s = cut_torn_tail(file); !s) return error(s);
   }
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);

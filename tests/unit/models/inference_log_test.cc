@@ -105,6 +105,36 @@ TEST(InferenceLog, ReopenAppendsAndAForeignFileIsRefused) {
   EXPECT_NE(unreadable.error().message().find(":1:"), std::string::npos);
 }
 
+// A crash can cut the line being written; reopening cuts the unfinished part before appending, so
+// every line stays whole and the file stays readable.
+TEST(InferenceLog, ReopenCutsALineACrashLeftUnfinished) {
+  TempDir dir;
+  const auto file = dir.path / "inference.jsonl";
+  {
+    auto writer = InferenceLogWriter::open(file, {});
+    ASSERT_TRUE(writer) << writer.error().message();
+    (*writer)->push({record("a", 10, 1)});
+  }
+  const auto whole = std::filesystem::file_size(file);
+  std::ofstream(file, std::ios::app) << R"({"equipment":"s/a/l/cnc-01","from_ns":1,"in)";
+  {
+    auto writer = InferenceLogWriter::open(file, {});
+    ASSERT_TRUE(writer) << writer.error().message();
+    EXPECT_EQ(std::filesystem::file_size(file), whole);  // cut before anything is appended
+    (*writer)->push({record("a", 11, 0)});
+  }
+  const auto lines = read_inference_log(file, "", 0);
+  ASSERT_TRUE(lines) << lines.error().message();
+  ASSERT_EQ(lines->size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse((*lines)[1]).at("to_ns"), 11);
+  // A file cut inside its header line keeps nothing of it and gets a fresh header.
+  std::ofstream(dir.path / "cut.jsonl") << R"({"format":"resonance.infer)";
+  auto fresh = InferenceLogWriter::open(dir.path / "cut.jsonl", {});
+  ASSERT_TRUE(fresh) << fresh.error().message();
+  fresh->reset();
+  EXPECT_TRUE(read_inference_log(dir.path / "cut.jsonl", "", 0));
+}
+
 TEST(InferenceLog, AFullQueueDropsAndCounts) {
   TempDir dir;
   auto writer = InferenceLogWriter::open(dir.path / "i.jsonl", {}, 3, 60'000);
