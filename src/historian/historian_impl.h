@@ -46,6 +46,9 @@ class HistorianImpl final : public Historian {
   HistorianStats stats() const override;
   std::vector<AggregateBucket> aggregate(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
                                          std::int64_t step_ns) const override;
+  // frame_read.cc: each series' chunks and head samples streamed into its column (frame_fill.h),
+  // no Sample vectors; overlapping sources go through range().
+  Frame frame(const FrameRequest& request) const override;
   // Tombstone in <dir>/chunks/TOMBSTONES first (durable), then the head and the chunk index forget
   // the series. Serialised with flush_chunks() so a chunk taken from the head before the call is
   // not written back after it.

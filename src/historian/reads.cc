@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <thread>
 
 #include "historian/codec.h"
+#include "historian/frame_fill.h"
 
 namespace resonance {
 namespace historian {
@@ -180,59 +180,7 @@ AggregateBucket chunk_summary(const ChunkHeader& h, TimestampNs bucket_start) {
                          .last = h.last};
 }
 
-namespace {
-bool observation(const Sample& s) {
-  return !std::isnan(s.value) && s.quality.severity() != Severity::kBad;
-}
-}  // namespace
-
-void fill_frame_rows(std::span<const TimestampNs> grid, std::span<const Sample> samples, const FrameRequest& req,
-                     double* values, std::uint8_t* valid, std::size_t stride) {
-  const std::size_t n = samples.size();
-  std::size_t next = 0;             // first sample with ts > the grid point
-  const Sample* prev = nullptr;     // last observation at or before it
-  std::size_t after = 0;            // first observation at or after `next` (linear fill)
-  for (std::size_t row = 0; row < grid.size(); ++row) {
-    const TimestampNs t = grid[row];
-    for (; next < n && samples[next].ts_ns <= t; ++next)
-      if (observation(samples[next])) prev = &samples[next];
-    double v = std::numeric_limits<double>::quiet_NaN();
-    bool ok = false;
-    if (prev != nullptr && prev->ts_ns == t) {
-      v = prev->value;
-      ok = true;
-    } else if (req.fill == FrameFill::kLocf) {
-      if (prev != nullptr && t - prev->ts_ns <= req.max_staleness_ns) {
-        v = prev->value;
-        ok = true;
-      }
-    } else if (prev != nullptr && t - prev->ts_ns <= req.max_staleness_ns) {
-      if (after < next) after = next;
-      while (after < n && !observation(samples[after])) ++after;
-      if (after < n && samples[after].ts_ns - t <= req.max_staleness_ns) {
-        const Sample& a = samples[after];
-        const double w = static_cast<double>(t - prev->ts_ns) / static_cast<double>(a.ts_ns - prev->ts_ns);
-        v = prev->value + (a.value - prev->value) * w;
-        ok = true;
-      }
-    }
-    values[row * stride] = v;
-    valid[row * stride] = ok ? 1 : 0;
-  }
-}
-
 }  // namespace historian
-
-namespace {
-TimestampNs sat_sub(TimestampNs a, std::int64_t b) {
-  return a < std::numeric_limits<TimestampNs>::min() + b ? std::numeric_limits<TimestampNs>::min()
-                                                         : a - b;
-}
-TimestampNs sat_add(TimestampNs a, std::int64_t b) {
-  return a > std::numeric_limits<TimestampNs>::max() - b ? std::numeric_limits<TimestampNs>::max()
-                                                         : a + b;
-}
-}  // namespace
 
 std::vector<AggregateBucket> Historian::aggregate(SeriesId series, TimestampNs from_ns,
                                                   TimestampNs to_ns, std::int64_t step_ns) const {
@@ -249,50 +197,10 @@ Status Historian::delete_series(SeriesId series) {
 }
 
 Frame Historian::frame(const FrameRequest& req) const {
-  Frame f;
-  if (req.step_ns <= 0 || req.from_ns >= req.to_ns || req.max_staleness_ns <= 0) return f;
-  for (TimestampNs t = req.from_ns; t < req.to_ns; t = sat_add(t, req.step_ns)) {
-    f.grid.push_back(t);
-    if (t == std::numeric_limits<TimestampNs>::max()) break;
-  }
-  f.columns = req.series.size();
-  f.values.resize(f.grid.size() * f.columns);
-  f.valid.resize(f.grid.size() * f.columns);
-  if (f.grid.empty() || f.columns == 0) return f;
-  // Rows [r0, r1) of every column: each series read over those rows' window only, in groups of
-  // 8 columns whose rows are written together (one 64-byte line of values a row, not 8).
-  auto fill_rows = [&](std::size_t r0, std::size_t r1) {
-    constexpr std::size_t kGroup = 8;
-    const std::span<const TimestampNs> grid = std::span(f.grid).subspan(r0, r1 - r0);
-    const TimestampNs lo = sat_sub(grid.front(), req.max_staleness_ns);
-    const TimestampNs hi = sat_add(sat_add(grid.back(), req.max_staleness_ns), 1);
-    std::vector<double> values(kGroup * grid.size());
-    std::vector<std::uint8_t> valid(kGroup * grid.size());
-    for (std::size_t c0 = 0; c0 < f.columns; c0 += kGroup) {
-      const std::size_t g = std::min(kGroup, f.columns - c0);
-      for (std::size_t c = 0; c < g; ++c) {
-        const auto samples = range(req.series[c0 + c], lo, hi, std::numeric_limits<std::size_t>::max());
-        historian::fill_frame_rows(grid, samples, req, values.data() + c, valid.data() + c, g);
-      }
-      for (std::size_t r = 0; r < grid.size(); ++r) {
-        const std::size_t at = (r0 + r) * f.columns + c0;
-        std::copy_n(values.data() + r * g, g, f.values.data() + at);
-        std::copy_n(valid.data() + r * g, g, f.valid.data() + at);
-      }
-    }
-  };
-  // A large frame is split by rows over two threads (each decodes only the chunks of its half;
-  // one chunk a series at the seam is decoded by both): the machines this runs on have two cores
-  // and a model's window is the one read a person waits for.
-  constexpr std::size_t kParallelCells = 200'000;
-  const std::size_t rows = f.grid.size();
-  if (rows >= 2 && rows * f.columns >= kParallelCells) {
-    std::jthread second([&] { fill_rows(rows / 2, rows); });  // joined even if this half throws
-    fill_rows(0, rows / 2);
-  } else {
-    fill_rows(0, rows);
-  }
-  return f;
+  return historian::build_frame(req, [this](SeriesId series, TimestampNs lo, TimestampNs hi,
+                                            historian::FrameColumn& column, historian::ChunkColumns&) {
+    column.add(range(series, lo, hi, std::numeric_limits<std::size_t>::max()));
+  });
 }
 
 }  // namespace resonance

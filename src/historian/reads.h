@@ -1,6 +1,6 @@
 #pragma once
 // Query helpers shared by the engine and the Historian contract's default implementations: folding
-// samples into buckets and aligning series on a grid. Pure; thread-safe.
+// samples into buckets and aligning series on a grid (frame_fill.h). Pure; thread-safe.
 
 #include <span>
 #include <vector>
@@ -48,11 +48,5 @@ Status aggregate_chunk(const ChunkView& chunk, TimestampNs from, TimestampNs to,
 // The bucket starting at `bucket_start` of a chunk that lies inside it, from the chunk header's
 // statistics, without decoding.
 AggregateBucket chunk_summary(const ChunkHeader& header, TimestampNs bucket_start);
-
-// Fills the cells of one series at the grid points `grid` into values[row * stride] and
-// valid[row * stride] from its samples, sorted by time, which must include the observations up
-// to max_staleness before and after those points.
-void fill_frame_rows(std::span<const TimestampNs> grid, std::span<const Sample> samples, const FrameRequest& req,
-                     double* values, std::uint8_t* valid, std::size_t stride);
 
 }  // namespace resonance::historian

@@ -15,6 +15,7 @@
 
 #include "historian/chunk_format.h"
 #include "historian/codec.h"
+#include "frame_rule.h"
 
 namespace resonance::historian {
 namespace {
@@ -59,7 +60,7 @@ TEST(HistorianReads, ColumnsFoldLikeSamplesWithNaNSignedZeroAndBucketEdges) {
         {1500, 9000, 333},
         {ts.back(), ts.back() + 1, 1000},
         {-5, std::numeric_limits<TimestampNs>::max(), 1'000'000'000}}) {
-    SCOPED_TRACE(testing::Message() << from << ".." << to << " step " << step);
+    SCOPED_TRACE(::testing::Message() << from << ".." << to << " step " << step);
     std::vector<AggregateBucket> by_columns, by_samples;
     aggregate_columns(ts, values, from, to, step, by_columns);
     aggregate_samples(samples, from, to, step, by_samples);
@@ -147,7 +148,7 @@ TEST(HistorianReads, GridFoldsLikeColumns) {
     const TimestampNs from = t0 - span / 4 + static_cast<TimestampNs>(rng() % static_cast<std::uint64_t>(span));
     const TimestampNs to = from + 1 + static_cast<TimestampNs>(rng() % static_cast<std::uint64_t>(span));
     const std::int64_t step = 1 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(4 * ts_step + 1));
-    SCOPED_TRACE(testing::Message() << "trial " << trial << ": " << from << ".." << to << " step " << step);
+    SCOPED_TRACE(::testing::Message() << "trial " << trial << ": " << from << ".." << to << " step " << step);
     std::vector<AggregateBucket> by_grid, by_columns;
     aggregate_grid(t0, ts_step, values, from, to, step, by_grid);
     aggregate_columns(ts, values, from, to, step, by_columns);
@@ -202,7 +203,7 @@ TEST(HistorianReads, ChunkStatisticsGiveWhatDecodingGives) {
   const auto buckets = summary_and_decoded();
   ASSERT_EQ(buckets.size(), 6u);
   for (std::size_t kind = 0; kind < buckets.size(); ++kind) {
-    SCOPED_TRACE(testing::Message() << "chunk kind " << kind);
+    SCOPED_TRACE(::testing::Message() << "chunk kind " << kind);
     auto [summary, decoded] = buckets[kind];
     expect_same({summary}, {decoded});  // the sum too: both are the in-order double sum
   }
@@ -215,7 +216,7 @@ TEST(HistorianReads, ChunkStatisticsGiveWhatDecodingGives) {
 TEST(HistorianReads, ChunkSumGivesWhatDecodingGives) {
   const auto buckets = summary_and_decoded();
   for (std::size_t kind = 0; kind < buckets.size(); ++kind) {
-    SCOPED_TRACE(testing::Message() << "chunk kind " << kind);
+    SCOPED_TRACE(::testing::Message() << "chunk kind " << kind);
     EXPECT_EQ(std::bit_cast<std::uint64_t>(buckets[kind].first.sum),
               std::bit_cast<std::uint64_t>(buckets[kind].second.sum))
         << buckets[kind].first.sum << " from the header, " << buckets[kind].second.sum
@@ -239,30 +240,9 @@ class FixedHistorian final : public Historian {
   void close() override {}
 };
 
-// The frame rule written plainly, per cell (docs/api.md, /frame; not the fill code under
-// test): the newest good observation at or before t within max_staleness; an observation at t
-// itself is taken as is; linear joins it to the oldest good observation after t within
-// max_staleness.
-std::pair<bool, double> reference_cell(std::span<const Sample> samples, TimestampNs t, const FrameRequest& req) {
-  auto good = [](const Sample& s) { return !std::isnan(s.value) && s.quality.severity() != Severity::kBad; };
-  const auto after_t = std::upper_bound(samples.begin(), samples.end(), t,
-                                        [](TimestampNs x, const Sample& s) { return x < s.ts_ns; });
-  const Sample* prev = nullptr;
-  for (auto it = after_t; it != samples.begin();)
-    if (good(*--it)) {
-      prev = &*it;
-      break;
-    }
-  if (prev == nullptr || t - prev->ts_ns > req.max_staleness_ns) return {false, 0};
-  if (prev->ts_ns == t || req.fill == FrameFill::kLocf) return {true, prev->value};
-  const auto next = std::find_if(after_t, samples.end(), good);
-  if (next == samples.end() || next->ts_ns - t > req.max_staleness_ns) return {false, 0};
-  const double w = static_cast<double>(t - prev->ts_ns) / static_cast<double>(next->ts_ns - prev->ts_ns);
-  return {true, prev->value + (next->value - prev->value) * w};
-}
+using testing::reference_cell;
 
-// A frame large enough to be split over two threads and into groups of 8 columns (13 series, so
-// the last group is partial) holds, cell for cell, what the plainly written rule gives: locf and linear, gaps, bad quality and NaN, samples off the grid.
+// A frame large enough to be split over two threads (13 series) holds, cell for cell, what the plainly written rule gives: locf and linear, gaps, bad quality and NaN, samples off the grid.
 TEST(HistorianReads, LargeFrameIsWhatThePlainRuleGives) {
   std::mt19937_64 rng(31);
   FixedHistorian h;
