@@ -1,6 +1,7 @@
 #include "historian/frame_fill.h"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <thread>
 
@@ -108,31 +109,46 @@ Frame build_frame(const FrameRequest& req, const FrameFeed& feed) {
   f.values.resize(f.grid.size() * f.columns);
   f.valid.resize(f.grid.size() * f.columns);
   if (f.grid.empty() || f.columns == 0) return f;
-  // Rows [r0, r1) of every column, each series read over those rows' staleness window only. Cells
-  // are written in place (stride = columns): consecutive columns share cache lines, and one
-  // column's lines of a half (5,000 rows: 320 kB) stay in L2 for the next. The earlier groups of 8
-  // columns in a scratch, copied out a row at a time, spent a memmove call per row and group.
-  auto fill_rows = [&](std::size_t r0, std::size_t r1) {
+  // Rows [r0, r1) of columns [c0, c1), each series read over those rows' staleness window only.
+  // Cells are written in place (stride = columns): consecutive columns share cache lines, and one
+  // column's lines of half the rows (5,000: 320 kB) stay in L2 for the next. The earlier groups of
+  // 8 columns in a scratch, copied out a row at a time, spent a memmove call per row and group.
+  auto fill = [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, ChunkColumns& scratch) {
     const std::span<const TimestampNs> grid = std::span(f.grid).subspan(r0, r1 - r0);
     const TimestampNs lo = sat_sub(grid.front(), req.max_staleness_ns);
     const TimestampNs hi = sat_add(sat_add(grid.back(), req.max_staleness_ns), 1);
-    ChunkColumns scratch;
-    for (std::size_t c = 0; c < f.columns; ++c) {
+    for (std::size_t c = c0; c < c1; ++c) {
       const std::size_t at = r0 * f.columns + c;
       FrameColumn column(grid, req, f.values.data() + at, f.valid.data() + at, f.columns);
       feed(req.series[c], lo, hi, column, scratch);
       column.finish();
     }
   };
-  // A large frame is split by rows over two threads (each decodes only the chunks of its half;
-  // one chunk a series at the seam is decoded by both): the machines this runs on have two cores
-  // and a model's window is the one read a person waits for.
+  // A large frame is split by rows in two halves (each decodes only the chunks of its half; one
+  // chunk a series at the seam is decoded by both) and by columns in groups of 16, and the calling
+  // thread and one more take these pieces in turn until none is left: the machines this runs on
+  // have two cores, and a model's window is the one read a person waits for. Taking turns, rather
+  // than a fixed half each, means a second thread that gets no core (the other one busy) leaves
+  // its pieces to the caller instead of holding the frame back by a whole half.
   const std::size_t rows = f.grid.size();
-  if (rows >= 2 && rows * f.columns >= kParallelFrameCells) {
-    std::jthread second([&] { fill_rows(rows / 2, rows); });  // joined even if this half throws
-    fill_rows(0, rows / 2);
+  const std::size_t halves = rows >= 2 && rows * f.columns >= kParallelFrameCells ? 2 : 1;
+  constexpr std::size_t kGroup = 16;
+  const std::size_t pieces = halves * ((f.columns + kGroup - 1) / kGroup);
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    ChunkColumns scratch;
+    for (std::size_t p = next.fetch_add(1, std::memory_order_relaxed); p < pieces;
+         p = next.fetch_add(1, std::memory_order_relaxed)) {
+      const std::size_t half = p % halves, c0 = p / halves * kGroup;
+      const std::size_t r0 = half == 0 ? 0 : rows / 2, r1 = half + 1 == halves ? rows : rows / 2;
+      fill(r0, r1, c0, std::min(f.columns, c0 + kGroup), scratch);
+    }
+  };
+  if (halves == 2) {
+    std::jthread second(work);  // joined even if the caller's pieces throw
+    work();
   } else {
-    fill_rows(0, rows);
+    work();
   }
   return f;
 }
