@@ -3,7 +3,8 @@
 // historian (fdatasync per group commit unless --durability none), pipeline with the catalog,
 // information-model and governance stages, fan-out — with the InferenceScheduler as a listener
 // running a threshold model per machine and writing its outputs back through the pipeline, and
-// the inference log writer keeping every record in a JSON-lines file.
+// the inference log writer keeping every record in a JSON-lines file. The scheduler sees samples
+// once the store accepted them, as the node wires it (--feed durable: after their own commit).
 //
 // Latency of a sample = the moment its model output is durable and reaches the fan-out (a probe
 // listener) minus the moment the device sent the PUBLISH carrying it. Only the last sample of each
@@ -108,6 +109,11 @@ int main(int argc, char** argv) {
   app.add_option("--inference-log-file", log_file,
                  "Where the inference log goes (default <dir>/inference.jsonl; /dev/null: format, do not store)");
   app.add_option("--log-flush-ms", log_flush_ms, "The inference log writer's flush interval");
+  std::string feed = "accepted";
+  app.add_option("--feed", feed,
+                 "When the scheduler sees a sample: accepted (as the node wires it: one group commit to a durable "
+                 "output) or durable (after its own commit: two)")
+      ->check(CLI::IsMember({"accepted", "durable"}));
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
@@ -155,7 +161,8 @@ int main(int argc, char** argv) {
   m.code_version = "bench";
   if (Status s = scheduler.deploy({m, {}}); !s) return fmt::print(stderr, "{}\n", s.message()), 1;
   Probe probe;
-  pipeline.add_listener(scheduler);
+  if (feed == "accepted") pipeline.add_accepted_listener(scheduler);
+  else pipeline.add_listener(scheduler);
   pipeline.add_listener(probe);
   pipeline.start();
   scheduler.start();
@@ -199,8 +206,9 @@ int main(int argc, char** argv) {
   std::uint64_t sent_samples = 0, send_errors = 0, packets = 0;
   const auto start = std::chrono::steady_clock::now();
   const auto end = start + std::chrono::duration<double>(seconds);
-  fmt::print("offering {:.0f} samples/s: {} machines, {} samples per PUBLISH ({:.0f} PUBLISH/s), {} s, durability {}\n",
-             rate, machines, batch, packets_per_s, seconds, durability);
+  fmt::print("offering {:.0f} samples/s: {} machines, {} samples per PUBLISH ({:.0f} PUBLISH/s), {} s, durability {}, "
+             "scheduler fed {} samples\n",
+             rate, machines, batch, packets_per_s, seconds, durability, feed);
   for (std::size_t d = 0;; d = (d + 1) % devices.size()) {
     const auto due = start + std::chrono::duration<double>(static_cast<double>(packets) / packets_per_s);
     if (due >= end) break;
@@ -239,8 +247,8 @@ int main(int argc, char** argv) {
              static_cast<double>(sent_samples) / sent_s, packets, send_errors);
   fmt::print("stored {} samples (inputs and outputs); model runs {}, skipped windows {}, skipped samples {}\n", stored,
              stats.runs, stats.skipped_windows, stats.skipped_samples);
-  fmt::print("outputs written {}, dropped {}, RetryLater {}; model run p50 {:.1f} µs p99 {:.1f} µs\n",
-             stats.outputs_written, stats.dropped_outputs, stats.output_retries, static_cast<double>(stats.latency_p50_ns) / 1e3,
+  fmt::print("outputs written {}, dropped {}, RetryLater {}, records unconfirmed {}; model run p50 {:.1f} µs p99 {:.1f} µs\n",
+             stats.outputs_written, stats.dropped_outputs, stats.output_retries, stats.unconfirmed_records, static_cast<double>(stats.latency_p50_ns) / 1e3,
              static_cast<double>(stats.latency_p99_ns) / 1e3);
   fmt::print("end to end (PUBLISH sent -> output durable), {} timed samples of {} PUBLISHes: p50 {:.2f} ms, p99 {:.2f} "
              "ms, p99.9 {:.2f} ms, max {:.2f} ms (goal p99 <= 20 ms at 100,000 samples/s)\n",
@@ -251,6 +259,8 @@ int main(int argc, char** argv) {
                    {"machines", machines},
                    {"samples_per_publish", batch},
                    {"durability", durability},
+                   {"feed", feed},
+                   {"unconfirmed_records", stats.unconfirmed_records},
                    {"group_commit_interval_us", group_commit_us},
                    {"inference_log", keep_log ? log_file.string() : ""},
                    {"log_flush_ms", log_flush_ms},
