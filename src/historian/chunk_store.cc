@@ -34,13 +34,19 @@ std::optional<std::uint64_t> parse_name(std::string_view name) {
   return seq;
 }
 
+// Chunk files are written back to the disk in steps of this size before their fdatasync. Written
+// whole (1.6-2 MB per flush at 10 M samples/s) and then synced, a flush's file was all dirty at
+// once and its write-back and journal commit delayed the WAL's fdatasync on the same disk, on the
+// acknowledgement path (a 7 ms chunk-file sync in the middle of the ingest; bench/RESULTS.md).
+constexpr std::size_t kWriteBackStepBytes = 512 << 10;
+
 Status write_atomically(Env& env, const std::filesystem::path& dir, const std::string& name,
                         std::span<const std::uint8_t> bytes) {
   const auto tmp = dir / (name + ".tmp");
   (void)env.remove(tmp);  // a leftover from a crash; absence is the normal case
   auto file = env.open_appendable(tmp);
   if (!file) return file.error();
-  Status written = (*file)->append(bytes);
+  Status written = (*file)->append_written_back(bytes, kWriteBackStepBytes);
   if (written) written = (*file)->sync();
   file->reset();
   if (!written) {

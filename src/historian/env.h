@@ -25,6 +25,15 @@ class WritableFile {
   // file's durable state is unknown (the kernel may have dropped the dirty pages): callers must not
   // retry and must not trust earlier appends that were not covered by a successful sync.
   virtual Status sync() = 0;
+  // Appends `data` like append(), and has the kernel write it back to the disk in steps of
+  // `step_bytes`, waiting for each, so that at most one step of this file is ever dirty. Not a
+  // durability promise (sync() still makes the bytes durable); it keeps a large file's write-back
+  // from piling up behind, or in front of, another file's fdatasync on the same disk. The default
+  // only appends (Envs without write-back control, tests).
+  virtual Status append_written_back(std::span<const std::uint8_t> data, std::size_t step_bytes) {
+    (void)step_bytes;
+    return append(data);
+  }
   virtual std::uint64_t size() const = 0;  // bytes in the file, including unsynced appends
 };
 

@@ -16,8 +16,14 @@ Result<WalRecovery> recover_wal(Env& env, const std::filesystem::path& wal_dir,
   if (!names) return error(names.error());
   std::vector<std::uint32_t> segments;
   for (const auto& name : *names) {
-    if (auto number = parse_segment_file_name(name)) segments.push_back(*number);
-    else spdlog::warn("historian: ignoring unexpected file {} in {}", name, wal_dir.string());
+    if (auto number = parse_segment_file_name(name)) {
+      segments.push_back(*number);
+    } else if (name.ends_with(kDeletingSegmentSuffix)) {
+      // A covered segment whose deletion a crash interrupted; out of the log since its rename.
+      if (Status s = env.remove(wal_dir / name); !s) return error(std::move(s));
+    } else {
+      spdlog::warn("historian: ignoring unexpected file {} in {}", name, wal_dir.string());
+    }
   }
   std::sort(segments.begin(), segments.end());
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <atomic>
 #include <mutex>
 #include <utility>
@@ -23,6 +24,10 @@ namespace resonance::historian {
 std::string segment_file_name(std::uint32_t number);
 // The number in a segment file name, or nullopt if `name` is not one.
 std::optional<std::uint32_t> parse_segment_file_name(std::string_view name);
+
+// A segment the chunk flusher is deleting is first renamed to its name plus this suffix (see
+// WalWriter::delete_segments_below); recovery removes such leftovers of a crash.
+inline constexpr std::string_view kDeletingSegmentSuffix = ".deleting";
 
 // Not thread-safe: owned and called by one thread (the flusher) at a time.
 class WalWriter {
@@ -46,12 +51,17 @@ class WalWriter {
   // Deletes every segment other than the current one whose records all carry a sequence below
   // `watermark` (they are in chunk files). Thread-safe with respect to write(): the table has its
   // own lock and the current segment is never touched. Returns how many segments were deleted.
+  // Each segment is renamed out of the log and shrunk in steps before it is unlinked (see
+  // remove_in_steps), which takes longer than an unlink but never holds up write()'s fdatasync for
+  // long.
   Result<std::size_t> delete_segments_below(std::uint64_t watermark);
 
  private:
   WalWriter(Env& env, std::filesystem::path wal_dir, std::uint64_t segment_bytes, Durability durability)
       : env_(env), wal_dir_(std::move(wal_dir)), segment_bytes_(segment_bytes), durability_(durability) {}
   Status open_segment(std::uint32_t number);
+  // Cuts `path` down in steps, each synced, then unlinks it.
+  Status remove_in_steps(const std::filesystem::path& path);
 
   Env& env_;
   const std::filesystem::path wal_dir_;

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "historian/historian_impl.h"
+#include "historian/wal_writer.h"
 #include "test_util.h"
 
 namespace resonance::historian {
@@ -109,6 +110,34 @@ TEST(ChunkStore, FlushWritesChunkFilesDeletesWalAndReopens) {
   expect_complete(*h, 5, 3000);
   write(*h, 5, 3000, 500);
   expect_complete(*h, 5, 3500);
+}
+
+// A covered segment is renamed out of the log, cut in steps and unlinked (WalWriter::
+// delete_segments_below); a crash in between leaves "<segment>.deleting", cut anywhere. Opening
+// removes it, replays nothing of it and loses nothing; a finished deletion leaves no such file.
+TEST(ChunkStore, InterruptedSegmentDeletionIsFinishedAtOpen) {
+  ScratchDir dir;
+  const auto wal = dir.path() / "wal";
+  std::vector<std::uint8_t> first_segment;
+  {
+    auto h = open_impl(options(dir.path()));
+    write(*h, 3, 0, 2500);
+    first_segment = testing::read_bytes(wal / segment_file_name(1));
+    ASSERT_GT(first_segment.size(), 1000u);
+    ASSERT_TRUE(h->flush_chunks(true).is_ok());
+    ASSERT_GT(h->stats().wal_segments_deleted, 0u);
+    for (const auto& e : std::filesystem::directory_iterator(wal))
+      EXPECT_FALSE(e.path().string().ends_with(kDeletingSegmentSuffix)) << e.path();
+    EXPECT_FALSE(std::filesystem::exists(wal / segment_file_name(1)));
+  }
+  // Segment 1 as a crash mid-deletion leaves it: renamed, cut in the middle of a record.
+  const auto leftover = wal / (segment_file_name(1) + std::string(kDeletingSegmentSuffix));
+  first_segment.resize(first_segment.size() / 2 + 3);
+  testing::write_bytes(leftover, first_segment);
+  auto h = open_impl(options(dir.path()));
+  EXPECT_FALSE(std::filesystem::exists(leftover));
+  EXPECT_TRUE(h->stats().recovery_damage.empty()) << h->stats().recovery_damage;
+  expect_complete(*h, 3, 2500);
 }
 
 TEST(ChunkStore, CrashBetweenChunkWriteAndWalDeletionLosesAndDuplicatesNothing) {
