@@ -227,7 +227,7 @@ TEST(DerivedModel, ImportedFileWithDerivedColumnsRunsLiveAsTheDatasetRowsSay) {
   std::vector<AckedSample> outputs;
   for (int i = 0; i < 100 && outputs.size() < data.size(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    outputs = node.stored(output);
+    outputs = node.stored_once_created(output);
   }
   ASSERT_EQ(node.stop(), 0);
   ASSERT_EQ(outputs.size(), data.size()) << "one output per row";

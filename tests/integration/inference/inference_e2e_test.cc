@@ -77,7 +77,7 @@ TEST(LiveInference, ModelsRunOnStreamedDataAndLeaveVerifiableRecords) {
   const std::string score_path = equipment + "/ai.anomaly_detection.anomaly_score";
   std::vector<AckedSample> flags;
   for (int i = 0; i < 100; ++i) {
-    flags = node.stored(flag_path);
+    flags = node.stored_once_created(flag_path);
     if (flags.size() >= inputs.size()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -142,7 +142,7 @@ TEST(LiveSwitch, PromoteAndRollbackSwitchTheRunningNodeWithoutAGap) {
       models::InferenceScheduler::output_path(equipment, "anomaly_detection", "anomalous");
   std::vector<AckedSample> flags;
   for (int i = 0; i < 50 && flags.size() < inputs.size(); ++i) {
-    flags = node.stored(flag_path);
+    flags = node.stored_once_created(flag_path);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_NE(slurp(node.dir() / "server.log").find("weights.bin"), std::string::npos)

@@ -88,7 +88,7 @@ TEST(OverlayModel, AModelOnAnOverlayCategoryIsCheckedByTheOverlayAndRunsLive) {
   std::vector<AckedSample> outputs;
   for (int i = 0; i < 100 && outputs.size() < kSamples; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    outputs = node.stored(anomalous);
+    outputs = node.stored_once_created(anomalous);
   }
   ASSERT_EQ(node.stop(), 0);
   ASSERT_EQ(outputs.size(), static_cast<std::size_t>(kSamples)) << "one output per input sample";

@@ -161,7 +161,7 @@ TEST(TrainedModel, CliTrainedWindowModelRunsLiveAsOfflineEvaluationSays) {
        ++i) {  // outputs are written a little after their inputs; records every 200 ms
     records = inference_records(node, "model=drift&limit=1000");
     if (records.value("count", 0) >= 12 &&
-        node.stored(output_path).size() == records.value("count", 0u))
+        node.stored_once_created(output_path).size() == records.value("count", 0u))
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -360,7 +360,7 @@ TEST(TrainedModel, OnnxNetworkRunsLiveInTheNode) {
   nlohmann::json records = nlohmann::json::object();
   for (int i = 0; i < 50; ++i) {
     records = inference_records(node, "model=sigmoid&limit=1000");
-    if (records.value("count", 0) >= 8 && node.stored(rul).size() == records.value("count", 0u))
+    if (records.value("count", 0) >= 8 && node.stored_once_created(rul).size() == records.value("count", 0u))
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
