@@ -284,12 +284,30 @@ Status decode_chunk(const ChunkView& c, ChunkColumns& out) {
   if (Status s = codec::decode_timestamps(c.ts_block, out.ts, c.ts_base); !s) return s;
   if (Status s = codec::decode_values(c.value_block, out.values); !s) return s;
   if (Status s = codec::decode_quality(c.quality_block, out.quality); !s) return s;
-  for (std::size_t i = 1; i < n; ++i)
-    if (out.ts[i] <= out.ts[i - 1])
-      return corrupt(fmt::format("chunk of series {}: timestamp {} not above its predecessor", c.header.series, i));
-  if (out.ts.front() != c.header.t_min || out.ts.back() != c.header.t_max)
+  return check_chunk_timestamps(c, out.ts);
+}
+
+Status check_chunk_timestamps(const ChunkView& c, std::span<const TimestampNs> ts) {
+  const std::size_t n = ts.size();
+  // No early exit in the hot loop (it vectorises); the first offender is looked for on failure.
+  bool ascending = true;
+  for (std::size_t i = 1; i < n; ++i) ascending &= ts[i] > ts[i - 1];
+  if (!ascending) {
+    std::size_t i = 1;
+    while (ts[i] > ts[i - 1]) ++i;
+    return corrupt(fmt::format("chunk of series {}: timestamp {} not above its predecessor", c.header.series, i));
+  }
+  if (n == 0 || ts.front() != c.header.t_min || ts.back() != c.header.t_max)
     return corrupt(fmt::format("chunk of series {}: timestamps disagree with t_min/t_max", c.header.series));
   return Status::ok();
+}
+
+bool chunk_grid(const ChunkView& c, std::int64_t& t0, std::int64_t& step) {
+  const std::size_t n = c.header.count;
+  __extension__ using Wide = __int128;  // exact: t0 + step * (n - 1) may overflow int64
+  return codec::grid_timestamps(c.ts_block, n, c.ts_base, t0, step) && (step > 0 || n == 1) &&
+         t0 == c.header.t_min &&
+         static_cast<Wide>(t0) + static_cast<Wide>(step) * static_cast<Wide>(n - 1) == c.header.t_max;
 }
 
 ChunkFileBuilder::ChunkFileBuilder(std::int64_t partition_start, std::int64_t partition_ns, std::uint32_t version) {

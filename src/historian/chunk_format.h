@@ -66,6 +66,12 @@ Result<ChunkView> parse_chunk(std::span<const std::uint8_t> bytes, std::uint32_t
 // Decodes the blocks of a parsed chunk; checks the timestamps are strictly ascending and match
 // t_min/t_max.
 Status decode_chunk(const ChunkView& chunk, ChunkColumns& out);
+// The checks decode_chunk makes on a chunk's decoded timestamps (strictly ascending, first and
+// last equal to t_min and t_max), for readers that decode the blocks themselves.
+Status check_chunk_timestamps(const ChunkView& chunk, std::span<const TimestampNs> ts);
+// True when the chunk's timestamp block is a regular grid t0 + i * step that passes those checks
+// without being decoded (step > 0, or a single sample); the common case, read without decoding.
+bool chunk_grid(const ChunkView& chunk, std::int64_t& t0, std::int64_t& step);
 
 struct IndexEntry {
   SeriesId series = 0;

@@ -400,35 +400,18 @@ void append_columns(SeriesId series, std::span<const TimestampNs> ts, std::span<
 
 // The common case of a range read: the sources (chunk-file chunks, sealed head chunks, the open
 // samples) follow each other in time, so no deduplication is needed and each is decoded straight
-// into the answer, in order, stopping at `limit`. nullopt when two sources overlap (late data, a
-// chunk both in the head and in a file): the caller merges by rank then.
-std::optional<std::vector<Sample>> range_of_disjoint_sources(
-    SeriesId series, const std::vector<ChunkRef>& files, const std::vector<std::shared_ptr<const SealedChunk>>& sealed,
-    const SampleRun& open, TimestampNs from, TimestampNs to, std::size_t limit) {
-  struct Source {
-    TimestampNs lo, hi;
-    const ChunkView* file;     // else
-    const SealedChunk* head;   // else the open samples
-  };
-  std::vector<Source> sources;
-  sources.reserve(files.size() + sealed.size() + 1);
-  std::size_t estimate = open.samples.size();
-  for (const auto& c : files) {
-    sources.push_back({c.view.header.t_min, c.view.header.t_max, &c.view, nullptr});
-    estimate += c.view.header.count;
-  }
-  for (const auto& c : sealed) {
-    sources.push_back({c->t_min(), c->t_max(), nullptr, c.get()});
-    estimate += c->ts_ns.size();
-  }
-  if (!open.samples.empty()) sources.push_back({open.samples.front().ts_ns, open.samples.back().ts_ns, nullptr, nullptr});
-  std::sort(sources.begin(), sources.end(), [](const Source& a, const Source& b) { return a.lo < b.lo; });
-  for (std::size_t i = 1; i < sources.size(); ++i)
-    if (sources[i].lo <= sources[i - 1].hi) return std::nullopt;
+// into the answer, in order, stopping at `limit`. Only for sources no two of which overlap
+// (any_overlap); otherwise the caller merges by rank.
+std::vector<Sample> range_of_disjoint_sources(SeriesId series, std::span<const TimedSource> sources,
+                                              const SampleRun& open, TimestampNs from, TimestampNs to,
+                                              std::size_t limit) {
+  std::size_t estimate = 0;
+  for (const TimedSource& s : sources)
+    estimate += s.file != nullptr ? s.file->header.count : s.head != nullptr ? s.head->ts_ns.size() : open.samples.size();
   std::vector<Sample> out;
   out.reserve(std::min(estimate, limit));
   ChunkColumns cols;  // reused by every chunk
-  for (const Source& s : sources) {
+  for (const TimedSource& s : sources) {
     if (out.size() >= limit) break;
     if (s.file != nullptr) {
       if (Status st = decode_chunk(*s.file, cols); !st) {
@@ -448,25 +431,38 @@ std::optional<std::vector<Sample>> range_of_disjoint_sources(
   return out;
 }
 
-// Every source of one series overlapping [from, to): chunk-file chunks and head chunks as views
-// with ranks, plus the head's open samples.
-struct Sources {
-  std::vector<ChunkRef> files;
-  std::vector<std::shared_ptr<const SealedChunk>> sealed;
-  SampleRun open;
-};
 }  // namespace
+
+std::vector<TimedSource> in_time_order(const SeriesSources& src) {
+  std::vector<TimedSource> out;
+  out.reserve(src.files.size() + src.sealed.size() + 1);
+  for (const auto& c : src.files) out.push_back({&c.view, nullptr, c.rank, c.view.header.t_min, c.view.header.t_max});
+  for (const auto& c : src.sealed) out.push_back({nullptr, c.get(), c->rank, c->t_min(), c->t_max()});
+  if (!src.open.samples.empty())
+    out.push_back({nullptr, nullptr, Head::kOpenRank, src.open.samples.front().ts_ns, src.open.samples.back().ts_ns});
+  std::sort(out.begin(), out.end(), [](const TimedSource& a, const TimedSource& b) { return a.lo < b.lo; });
+  return out;
+}
+
+bool any_overlap(std::span<const TimedSource> ordered) {
+  for (std::size_t i = 1; i < ordered.size(); ++i)
+    if (ordered[i].lo <= ordered[i - 1].hi) return true;
+  return false;
+}
+
+SeriesSources HistorianImpl::sources(SeriesId series, TimestampNs from_ns, TimestampNs to_ns) const {
+  SeriesSources src;
+  head_.collect(series, from_ns, to_ns, src.sealed, src.open);
+  src.files = store_->chunks(series, from_ns, to_ns);
+  return src;
+}
 
 std::vector<Sample> HistorianImpl::range(SeriesId series, TimestampNs from_ns, TimestampNs to_ns,
                                          std::size_t limit) const {
   if (from_ns >= to_ns || limit == 0) return {};
-  Sources src;
-  // Head first, then the store: a chunk moving from head to store in between is then seen twice
-  // (deduplicated) rather than not at all.
-  head_.collect(series, from_ns, to_ns, src.sealed, src.open);
-  src.files = store_->chunks(series, from_ns, to_ns);
-  if (auto out = range_of_disjoint_sources(series, src.files, src.sealed, src.open, from_ns, to_ns, limit))
-    return std::move(*out);
+  SeriesSources src = sources(series, from_ns, to_ns);
+  const std::vector<TimedSource> ordered = in_time_order(src);
+  if (!any_overlap(ordered)) return range_of_disjoint_sources(series, ordered, src.open, from_ns, to_ns, limit);
   std::vector<SampleRun> runs;
   runs.push_back(std::move(src.open));
   auto add = [&](const ChunkView& v, std::uint64_t rank) {
@@ -488,22 +484,8 @@ std::vector<AggregateBucket> HistorianImpl::aggregate(SeriesId series, Timestamp
                                                       std::int64_t step_ns) const {
   std::vector<AggregateBucket> out;
   if (step_ns <= 0 || from_ns >= to_ns) return out;
-  Sources src;
-  head_.collect(series, from_ns, to_ns, src.sealed, src.open);
-  src.files = store_->chunks(series, from_ns, to_ns);
-  struct Item {
-    const ChunkView* view;    // a chunk-file chunk, else null
-    const SealedChunk* head;  // a sealed head chunk, else null; both null: the open buffer
-    std::uint64_t rank;
-    TimestampNs lo, hi;
-  };
-  std::vector<Item> items;
-  for (const auto& c : src.files)
-    items.push_back({&c.view, nullptr, c.rank, c.view.header.t_min, c.view.header.t_max});
-  for (const auto& c : src.sealed) items.push_back({nullptr, c.get(), c->rank, c->t_min(), c->t_max()});
-  if (!src.open.samples.empty())
-    items.push_back({nullptr, nullptr, Head::kOpenRank, src.open.samples.front().ts_ns, src.open.samples.back().ts_ns});
-  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.lo < b.lo; });
+  const SeriesSources src = sources(series, from_ns, to_ns);
+  const std::vector<TimedSource> items = in_time_order(src);
   // A chunk that overlaps no other source and lies inside one bucket is answered from its header;
   // everything else is decoded and merged (overlaps need last-write-wins deduplication).
   std::vector<AggregateBucket> partial;
@@ -519,24 +501,24 @@ std::vector<AggregateBucket> HistorianImpl::aggregate(SeriesId series, Timestamp
   };
   TimestampNs group_hi = std::numeric_limits<TimestampNs>::min();
   for (std::size_t i = 0; i < items.size(); ++i) {
-    const Item& it = items[i];
+    const TimedSource& it = items[i];
     const bool overlaps_prev = i > 0 && it.lo <= group_hi;
     const bool overlaps_next = i + 1 < items.size() && items[i + 1].lo <= it.hi;
     const std::int64_t k = bucket_of(it.lo, from_ns, to_ns, step_ns);
-    const bool whole = it.view != nullptr && !overlaps_prev && !overlaps_next && k >= 0 &&
+    const bool whole = it.file != nullptr && !overlaps_prev && !overlaps_next && k >= 0 &&
                        bucket_of(it.hi, from_ns, to_ns, step_ns) == k;
     if (!overlaps_prev) flush_runs();
     group_hi = std::max(group_hi, it.hi);
     if (whole) {
-      partial.push_back(chunk_summary(it.view->header, from_ns + k * step_ns));
+      partial.push_back(chunk_summary(it.file->header, from_ns + k * step_ns));
       continue;
     }
-    if (!overlaps_prev && !overlaps_next && (it.view != nullptr || it.head != nullptr)) {
+    if (!overlaps_prev && !overlaps_next && (it.file != nullptr || it.head != nullptr)) {
       // Alone in its time span (the common case): fold its columns straight into buckets, no
       // samples and no merge.
       if (it.head != nullptr) {
         aggregate_columns(it.head->ts_ns, it.head->values, from_ns, to_ns, step_ns, partial);
-      } else if (Status s = aggregate_chunk(*it.view, from_ns, to_ns, step_ns, columns, partial); !s) {
+      } else if (Status s = aggregate_chunk(*it.file, from_ns, to_ns, step_ns, columns, partial); !s) {
         spdlog::error("historian: series {}: {}", series, s.to_string());
       }
       continue;
@@ -544,9 +526,9 @@ std::vector<AggregateBucket> HistorianImpl::aggregate(SeriesId series, Timestamp
     SampleRun r{it.rank, {}};
     if (it.head != nullptr) {
       it.head->samples_in(from_ns, to_ns, r.samples);
-    } else if (it.view == nullptr) {
+    } else if (it.file == nullptr) {
       r.samples = src.open.samples;
-    } else if (Status s = decode_chunk_samples(*it.view, from_ns, to_ns, r.samples); !s) {
+    } else if (Status s = decode_chunk_samples(*it.file, from_ns, to_ns, r.samples); !s) {
       spdlog::error("historian: series {}: {}", series, s.to_string());
     }
     runs.push_back(std::move(r));

@@ -28,6 +28,27 @@
 
 namespace resonance::historian {
 
+// Everything one series holds over a time range: chunk-file chunks, sealed head chunks, the head's
+// open samples (HistorianImpl::sources).
+struct SeriesSources {
+  std::vector<ChunkRef> files;
+  std::vector<std::shared_ptr<const SealedChunk>> sealed;
+  SampleRun open;
+};
+// One of them with its time span and rank: a chunk-file chunk (file), a sealed head chunk (head),
+// or, both null, the open samples.
+struct TimedSource {
+  const ChunkView* file;
+  const SealedChunk* head;
+  std::uint64_t rank;
+  TimestampNs lo, hi;
+};
+// The sources ordered by their first timestamp.
+std::vector<TimedSource> in_time_order(const SeriesSources& src);
+// Whether two sources of an ordered list overlap (late data, a chunk both in the head and in a
+// file): reads then need the ranked, last-write-wins merge.
+bool any_overlap(std::span<const TimedSource> ordered);
+
 // Like resonance::open_historian, with the file system injected (tests pass a fault-injecting Env).
 // `env` must outlive the historian.
 Result<std::unique_ptr<Historian>> open_historian(const HistorianOptions& options, Env& env);
@@ -74,6 +95,9 @@ class HistorianImpl final : public Historian {
   void close() override;
 
  private:
+  // One series' sources over [from, to): the head first, then the store, so a chunk moving from
+  // the head to a file in between is seen twice (an overlap, deduplicated) rather than not at all.
+  SeriesSources sources(SeriesId series, TimestampNs from_ns, TimestampNs to_ns) const;
   struct PendingBatch {
     SampleBatch batch;  // kept for the head insert after the sync
     DurableCallback on_durable;

@@ -116,7 +116,9 @@ void aggregate_grid(TimestampNs t0, std::int64_t ts_step, std::span<const double
   // The first sample at or after x: ceil((x - t0) / ts_step), clamped to [0, n].
   auto first_at_or_after = [&](TimestampNs x) -> std::size_t {
     if (x <= t0) return 0;
-    const auto d = static_cast<unsigned __int128>(static_cast<__int128>(x) - t0);
+    __extension__ using Wide = __int128;  // exact: x - t0 may overflow int64
+    __extension__ using UWide = unsigned __int128;
+    const auto d = static_cast<UWide>(static_cast<Wide>(x) - t0);
     const auto idx = (d + static_cast<std::uint64_t>(ts_step) - 1) / static_cast<std::uint64_t>(ts_step);
     return idx >= n ? n : static_cast<std::size_t>(idx);
   };
@@ -135,13 +137,9 @@ Status aggregate_chunk(const ChunkView& c, TimestampNs from, TimestampNs to, std
                        ChunkColumns& scratch, std::vector<AggregateBucket>& out) {
   const std::size_t n = c.header.count;
   scratch.values.resize(n);
-  // A regular block (the common case) is not decoded: t0 + i * ts_step, checked as decode_chunk
-  // checks the decoded timestamps (ascending, first and last equal to t_min and t_max).
+  // A regular block (the common case) is not decoded: t0 + i * ts_step.
   std::int64_t t0 = 0, ts_step = 0;
-  if (codec::grid_timestamps(c.ts_block, n, c.ts_base, t0, ts_step) && (ts_step > 0 || n == 1) &&
-      t0 == c.header.t_min &&
-      static_cast<__int128>(t0) + static_cast<__int128>(ts_step) * static_cast<__int128>(n - 1) ==
-          c.header.t_max) {
+  if (chunk_grid(c, t0, ts_step)) {
     if (Status s = codec::decode_values(c.value_block, scratch.values); !s) return s;
     aggregate_grid(t0, n == 1 ? 1 : ts_step, scratch.values, from, to, step, out);
     return Status::ok();
@@ -149,23 +147,9 @@ Status aggregate_chunk(const ChunkView& c, TimestampNs from, TimestampNs to, std
   scratch.ts.resize(n);
   if (Status s = codec::decode_timestamps(c.ts_block, scratch.ts, c.ts_base); !s) return s;
   if (Status s = codec::decode_values(c.value_block, scratch.values); !s) return s;
-  // decode_chunk's checks (the fold's binary searches rely on ascending timestamps), with no
-  // early exit in the loop; the first offender is looked for only on failure.
-  const std::span<const TimestampNs> ts = scratch.ts;
-  bool ascending = true;
-  for (std::size_t i = 1; i < n; ++i) ascending &= ts[i] > ts[i - 1];
-  if (!ascending) {
-    std::size_t i = 1;
-    while (ts[i] > ts[i - 1]) ++i;
-    return Status(StatusCode::kCorruption,
-                  fmt::format("chunk of series {}: timestamp {} not above its predecessor",
-                              c.header.series, i));
-  }
-  if (n == 0 || ts.front() != c.header.t_min || ts.back() != c.header.t_max)
-    return Status(
-        StatusCode::kCorruption,
-        fmt::format("chunk of series {}: timestamps disagree with t_min/t_max", c.header.series));
-  aggregate_columns(ts, scratch.values, from, to, step, out);
+  // The fold's binary searches rely on ascending timestamps.
+  if (Status s = check_chunk_timestamps(c, scratch.ts); !s) return s;
+  aggregate_columns(scratch.ts, scratch.values, from, to, step, out);
   return Status::ok();
 }
 
