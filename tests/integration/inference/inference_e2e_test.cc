@@ -54,11 +54,16 @@ std::set<std::string> log_entries(const std::filesystem::path& log_dir) {
   return out;
 }
 
-TEST(LiveInference, ModelsRunOnStreamedDataAndLeaveVerifiableRecords) {
-  NodeProcess node("inference");
+// The threshold model on the spindle load, deployed from a model directory by the node's config.
+void deploy_load_limit(NodeProcess& node) {
   write_model(node.dir() / "limit", "load-limit", "threshold", "{\"max\": " + std::to_string(kLoadLimit) + "}");
   std::ofstream(node.config_file(), std::ios::app)
       << "[inference]\nenabled = true\nmodel_dirs = \"" << (node.dir() / "limit").string() << "\"\n";
+}
+
+TEST(LiveInference, ModelsRunOnStreamedDataAndLeaveVerifiableRecords) {
+  NodeProcess node("inference");
+  deploy_load_limit(node);
   node.start();
   auto sim = node.simulator(1, 3.0, 20.0, node.dir() / "acks.log");
   ASSERT_TRUE(sim->started());
@@ -154,9 +159,7 @@ TEST(LiveInference, ModelsRunOnStreamedDataAndLeaveVerifiableRecords) {
 // window whose input is stored with the logged hash, and whose output is stored.
 TEST(LiveInference, AfterKillNineEveryLoggedRecordHasItsInputAndOutputStored) {
   NodeProcess node("inference_crash");
-  write_model(node.dir() / "limit", "load-limit", "threshold", "{\"max\": " + std::to_string(kLoadLimit) + "}");
-  std::ofstream(node.config_file(), std::ios::app)
-      << "[inference]\nenabled = true\nmodel_dirs = \"" << (node.dir() / "limit").string() << "\"\n";
+  deploy_load_limit(node);
   node.start();
   auto sim = node.simulator(1, 7.0, 50.0, node.dir() / "acks.log");
   ASSERT_TRUE(sim->started());

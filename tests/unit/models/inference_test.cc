@@ -192,18 +192,28 @@ std::size_t record_count(Rig& rig) {
   return rig.records.size();
 }
 
+// A started scheduler whose outputs the consumer accepts but holds (durable only once released),
+// fed two loads that run two windows; null unless both windows' outputs were handed over.
+std::unique_ptr<InferenceScheduler> run_two_windows_held(Rig& rig) {
+  rig.consumer.hold = true;
+  InferenceOptions o;
+  o.record_flush_ms = 5;
+  auto s = std::make_unique<InferenceScheduler>(infomodel::builtin_model(), *rig.catalog, rig.consumer, rig.sink(), o);
+  if (!s->deploy({threshold_manifest(), {}}).is_ok()) return nullptr;
+  s->start();
+  if (s->on_accepted(batch_of({{rig.load, 1000, 50.0, {}}, {rig.load, 2000, 95.0, {}}})) != Admission::kAccepted)
+    return nullptr;
+  if (!eventually([&] { return s->stats().outputs_written == 4; })) return nullptr;
+  return s;
+}
+
 // Models run on accepted samples, not yet durable: a record reaches the sink only once an output
 // batch written after its window is durable, which proves the window's inputs durable.
 TEST(InferenceScheduler, RecordsWaitUntilTheirOutputsAreDurable) {
   Rig rig;
-  rig.consumer.hold = true;
-  InferenceOptions o;
-  o.record_flush_ms = 5;
-  InferenceScheduler s(infomodel::builtin_model(), *rig.catalog, rig.consumer, rig.sink(), o);
-  ASSERT_TRUE(s.deploy({threshold_manifest(), {}}).is_ok());
-  s.start();
-  EXPECT_EQ(s.on_accepted(batch_of({{rig.load, 1000, 50.0, {}}, {rig.load, 2000, 95.0, {}}})), Admission::kAccepted);
-  ASSERT_TRUE(eventually([&] { return rig.consumer.batch_count() > 0; }));
+  auto held = run_two_windows_held(rig);
+  ASSERT_TRUE(held);
+  InferenceScheduler& s = *held;
   // Many flush intervals later the outputs are accepted but not durable: no record yet.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(record_count(rig), 0u);
@@ -216,14 +226,9 @@ TEST(InferenceScheduler, RecordsWaitUntilTheirOutputsAreDurable) {
 
 TEST(InferenceScheduler, RecordsWhoseOutputsNeverBecomeDurableAreCountedNotLogged) {
   Rig rig;
-  rig.consumer.hold = true;
-  InferenceOptions o;
-  o.record_flush_ms = 5;
-  InferenceScheduler s(infomodel::builtin_model(), *rig.catalog, rig.consumer, rig.sink(), o);
-  ASSERT_TRUE(s.deploy({threshold_manifest(), {}}).is_ok());
-  s.start();
-  EXPECT_EQ(s.on_accepted(batch_of({{rig.load, 1000, 50.0, {}}, {rig.load, 2000, 95.0, {}}})), Admission::kAccepted);
-  ASSERT_TRUE(eventually([&] { return rig.consumer.batch_count() > 0; }));
+  auto held = run_two_windows_held(rig);
+  ASSERT_TRUE(held);
+  InferenceScheduler& s = *held;
   rig.consumer.release(Status(StatusCode::kUnavailable, "fdatasync failed"));
   EXPECT_TRUE(eventually([&] { return s.stats().unconfirmed_records == 2; })) << s.stats().unconfirmed_records;
   // The next window's outputs are durable: only its record is logged.
